@@ -1,0 +1,56 @@
+{{- define "keyops.name" -}}keyops{{- end -}}
+
+{{- define "keyops.fullname" -}}
+{{- if contains "keyops" .Release.Name -}}{{ .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else -}}{{ printf "%s-keyops" .Release.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- end -}}
+
+{{- define "keyops.labels" -}}
+app.kubernetes.io/name: keyops
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "keyops.selectorLabels" -}}
+app.kubernetes.io/name: keyops
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "keyops.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}{{ default (include "keyops.fullname" .) .Values.serviceAccount.name }}
+{{- else -}}{{ default "default" .Values.serviceAccount.name }}{{- end -}}
+{{- end -}}
+
+{{- define "keyops.image" -}}
+{{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
+{{- end -}}
+
+{{/* The rules the operator needs in each namespace it manages: only the verbs it uses. */}}
+{{- define "keyops.rules" -}}
+- apiGroups: ["keyops.dev"]
+  resources: ["encryptionkeys", "reencryptionjobs"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["keyops.dev"]
+  resources: ["encryptionkeys/status", "reencryptionjobs/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["keyops.dev"]
+  resources: ["encryptionkeys/finalizers", "reencryptionjobs/finalizers"]
+  verbs: ["update"]
+# Secrets: keyops reads customer key Secrets (secretRef, credentialsSecretRef) and owns the
+# managed-material and <keyRing>-keyring Secrets. RBAC cannot restrict list/watch/create by
+# name, so this is as tight as the API allows; use watchNamespaces to bound it.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "watch", "create", "delete"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+{{- end -}}

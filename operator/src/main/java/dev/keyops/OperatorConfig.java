@@ -1,0 +1,164 @@
+package dev.keyops;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The operator's configuration, read from environment variables (documented in README).
+ *
+ * @param watchNamespaces namespaces to watch; empty means all namespaces
+ * @param httpPort port of /healthz, /readyz and /metrics
+ * @param logFormat text or json
+ * @param leaderElection whether to elect a leader on a Lease before reconciling
+ * @param leaseName name of the Lease
+ * @param leaseNamespace namespace of the Lease; null means the client's namespace
+ * @param kmsRevalidateInterval how often Cloud KMS access is checked again (jittered)
+ * @param workerImage image of the rekey worker pods; normally the operator's own image
+ * @param serverSideApply use server-side apply to patch resources (off only for test servers that
+ *     lack it)
+ */
+public record OperatorConfig(
+    Set<String> watchNamespaces,
+    int httpPort,
+    String logFormat,
+    boolean leaderElection,
+    String leaseName,
+    String leaseNamespace,
+    Duration kmsRevalidateInterval,
+    String workerImage,
+    boolean serverSideApply) {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  /** Defaults suitable for tests; production reads {@link #fromEnv(Map)}. */
+  public static OperatorConfig defaults() {
+    return fromEnv(Map.of());
+  }
+
+  /** Reads the configuration; throws IllegalArgumentException naming the bad variable. */
+  public static OperatorConfig fromEnv(Map<String, String> env) {
+    String namespaces = env.getOrDefault("KEYOPS_WATCH_NAMESPACES", "").trim();
+    Set<String> watch =
+        namespaces.isEmpty()
+            ? Set.of()
+            : Arrays.stream(namespaces.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .collect(Collectors.toUnmodifiableSet());
+    int port = parsePort(env.getOrDefault("KEYOPS_HTTP_PORT", "8080"));
+    String logFormat = env.getOrDefault("KEYOPS_LOG_FORMAT", "text").toLowerCase(Locale.ROOT);
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      throw new IllegalArgumentException(
+          "KEYOPS_LOG_FORMAT must be 'text' or 'json', got '" + logFormat + "'");
+    }
+    return new OperatorConfig(
+        watch,
+        port,
+        logFormat,
+        parseBoolean("KEYOPS_LEADER_ELECTION", env.getOrDefault("KEYOPS_LEADER_ELECTION", "true")),
+        env.getOrDefault("KEYOPS_LEASE_NAME", "keyops-leader"),
+        env.getOrDefault("KEYOPS_LEASE_NAMESPACE", env.get("POD_NAMESPACE")),
+        parseDuration(
+            "KEYOPS_KMS_REVALIDATE_INTERVAL",
+            env.getOrDefault("KEYOPS_KMS_REVALIDATE_INTERVAL", "10m")),
+        env.getOrDefault("KEYOPS_WORKER_IMAGE", "ghcr.io/keyops/keyops:latest"),
+        parseBoolean(
+            "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")));
+  }
+
+  public OperatorConfig withServerSideApply(boolean value) {
+    return new OperatorConfig(
+        watchNamespaces,
+        httpPort,
+        logFormat,
+        leaderElection,
+        leaseName,
+        leaseNamespace,
+        kmsRevalidateInterval,
+        workerImage,
+        value);
+  }
+
+  public OperatorConfig withLeaderElection(boolean value) {
+    return new OperatorConfig(
+        watchNamespaces,
+        httpPort,
+        logFormat,
+        value,
+        leaseName,
+        leaseNamespace,
+        kmsRevalidateInterval,
+        workerImage,
+        serverSideApply);
+  }
+
+  public OperatorConfig withHttpPort(int value) {
+    return new OperatorConfig(
+        watchNamespaces,
+        value,
+        logFormat,
+        leaderElection,
+        leaseName,
+        leaseNamespace,
+        kmsRevalidateInterval,
+        workerImage,
+        serverSideApply);
+  }
+
+  static int parsePort(String value) {
+    try {
+      int port = Integer.parseInt(value.trim());
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new IllegalArgumentException(
+        "KEYOPS_HTTP_PORT must be a port number from 0 to 65535, got '" + value + "'");
+  }
+
+  static boolean parseBoolean(String name, String value) {
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw new IllegalArgumentException(
+              name + " must be 'true' or 'false', got '" + value + "'");
+    };
+  }
+
+  /** Parses durations written as in Kubernetes and Go: 500ms, 30s, 10m, 1h, 1h30m. */
+  public static Duration parseDuration(String name, String value) {
+    String v = value.trim();
+    Matcher m = DURATION.matcher(v);
+    Duration total = Duration.ZERO;
+    int end = 0;
+    while (m.find()) {
+      if (m.start() != end) {
+        break;
+      }
+      long n = Long.parseLong(m.group(1));
+      total =
+          total.plus(
+              switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+              });
+      end = m.end();
+    }
+    if (v.isEmpty() || end != v.length() || total.isZero()) {
+      throw new IllegalArgumentException(
+          name + " must be a positive duration such as 30s, 10m or 1h, got '" + value + "'");
+    }
+    return total;
+  }
+}

@@ -1,0 +1,138 @@
+package dev.keyops.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Observed state of an {@link EncryptionKey}. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class EncryptionKeyStatus {
+
+  @JsonPropertyDescription("Lifecycle state: Staged, Primary or Retired.")
+  private KeyState state;
+
+  @JsonPropertyDescription("The provider kind: managed, secretRef or gcpKms.")
+  private ProviderKind provider;
+
+  @JsonPropertyDescription(
+      "Stable identifier of this key within its key ring, written into every partition it"
+          + " protects. Derived from nothing secret and never reused.")
+  private String keyId;
+
+  @JsonPropertyDescription(
+      "Key check value: the first 8 bytes, in hex, of HMAC-SHA256(key, \"keyops key check value\")."
+          + " Lets you confirm which material you gave without revealing it.")
+  private String fingerprint;
+
+  @JsonPropertyDescription("When the key became eligible for promotion (activate true and Ready).")
+  private String eligibleAt;
+
+  @JsonPropertyDescription("When the key became Primary.")
+  private String activatedAt;
+
+  @JsonPropertyDescription("When the key was Retired.")
+  private String retiredAt;
+
+  @JsonPropertyDescription("Partitions last seen on this key by a completed ReencryptionJob.")
+  private PartitionCount partitions;
+
+  @JsonPropertyDescription("Cloud KMS details for gcpKms keys.")
+  private KmsStatus kms;
+
+  @JsonPropertyDescription(
+      "Ready and KmsAccessVerified conditions, and DropBlocked while a drop is refused.")
+  private List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("The metadata.generation this status describes.")
+  private Long observedGeneration;
+
+  public KeyState getState() {
+    return state;
+  }
+
+  public void setState(KeyState state) {
+    this.state = state;
+  }
+
+  public ProviderKind getProvider() {
+    return provider;
+  }
+
+  public void setProvider(ProviderKind provider) {
+    this.provider = provider;
+  }
+
+  public String getKeyId() {
+    return keyId;
+  }
+
+  public void setKeyId(String keyId) {
+    this.keyId = keyId;
+  }
+
+  public String getFingerprint() {
+    return fingerprint;
+  }
+
+  public void setFingerprint(String fingerprint) {
+    this.fingerprint = fingerprint;
+  }
+
+  public String getEligibleAt() {
+    return eligibleAt;
+  }
+
+  public void setEligibleAt(String eligibleAt) {
+    this.eligibleAt = eligibleAt;
+  }
+
+  public String getActivatedAt() {
+    return activatedAt;
+  }
+
+  public void setActivatedAt(String activatedAt) {
+    this.activatedAt = activatedAt;
+  }
+
+  public String getRetiredAt() {
+    return retiredAt;
+  }
+
+  public void setRetiredAt(String retiredAt) {
+    this.retiredAt = retiredAt;
+  }
+
+  public PartitionCount getPartitions() {
+    return partitions;
+  }
+
+  public void setPartitions(PartitionCount partitions) {
+    this.partitions = partitions;
+  }
+
+  public KmsStatus getKms() {
+    return kms;
+  }
+
+  public void setKms(KmsStatus kms) {
+    this.kms = kms;
+  }
+
+  public List<Condition> getConditions() {
+    return conditions;
+  }
+
+  public void setConditions(List<Condition> conditions) {
+    this.conditions = conditions;
+  }
+
+  public Long getObservedGeneration() {
+    return observedGeneration;
+  }
+
+  public void setObservedGeneration(Long observedGeneration) {
+    this.observedGeneration = observedGeneration;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.keyops.observability;
+
+/** The closed set of reasons used in conditions and events. */
+public enum Reason {
+  // EncryptionKey material and readiness
+  KeyMaterialValid,
+  KeyMaterialGenerated,
+  KeyMaterialMissing,
+  SecretNotFound,
+  SecretKeyNotFound,
+  InvalidKeyMaterial,
+  // Cloud KMS access
+  KmsAccessVerified,
+  InvalidKeyName,
+  KeyNotFound,
+  PermissionDenied,
+  KeyDisabled,
+  WrongKeyPurpose,
+  KmsUnavailable,
+  CredentialsInvalid,
+  NotApplicable,
+  // Lifecycle
+  Staged,
+  ActivationPending,
+  ActivationRefused,
+  Promoted,
+  Retired,
+  KeyringUpdated,
+  // Drop guard
+  DropRefusedPrimary,
+  DropRefusedPartitions,
+  DropRefusedNoInventory,
+  DropAllowed,
+  DropWithDataLoss,
+  // ReencryptionJob
+  Queued,
+  WaitingForTargetKey,
+  TargetKeyNotFound,
+  JobCreated,
+  JobRunning,
+  JobSucceeded,
+  JobFailed,
+  SpecChanged,
+  InventoryRecorded,
+  Reconciling
+}

@@ -1,11 +1,281 @@
 package dev.keyops.rekey;
 
-/** Command line of the partition tools. */
+import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.partition.KeyId;
+import dev.keyops.partition.KeySlot;
+import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyringFile;
+import dev.keyops.partition.PartitionCodec;
+import dev.keyops.partition.PartitionException;
+import dev.keyops.partition.PartitionRebuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The partition tools: {@code rekey}, {@code encrypt}, {@code decrypt}, {@code inspect}.
+ *
+ * <p>Exit codes: 0 success; 1 partial failure (some partitions failed or are unrecoverable); 2
+ * could not run (bad arguments, unreadable keyring, no Primary key).
+ */
+@Command(
+    name = "keyops",
+    mixinStandardHelpOptions = true,
+    version = "keyops 0.1.0",
+    description = "keyops partition tools. Run without arguments to start the operator.",
+    subcommands = {
+      Cli.Rekey.class,
+      Cli.Encrypt.class,
+      Cli.Decrypt.class,
+      Cli.Inspect.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Cli {
-  private Cli() {}
+
+  public static final int OK = 0;
+  public static final int PARTIAL_FAILURE = 1;
+  public static final int CANNOT_RUN = 2;
+
+  /** How the tools unwrap gcpKms data keys; replaced in tests to point at a fake Cloud KMS. */
+  static Function<String, DataKeyUnwrapper> unwrapperFactory = endpoint -> DataKeyUnwrapper.NONE;
+
+  public static void setUnwrapperFactory(Function<String, DataKeyUnwrapper> factory) {
+    unwrapperFactory = factory;
+  }
 
   public static int run(String[] args) {
-    System.err.println("unknown command: " + args[0]);
-    return 2;
+    CommandLine cl = new CommandLine(new Cli());
+    cl.setExecutionExceptionHandler(
+        (ex, line, parsed) -> {
+          line.getErr().println("keyops " + line.getCommandName() + ": " + messageOf(ex));
+          return CANNOT_RUN;
+        });
+    return cl.execute(args);
+  }
+
+  private static String messageOf(Throwable ex) {
+    return ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+  }
+
+  abstract static class KeyringOption {
+    @Option(
+        names = "--keyring",
+        required = true,
+        description = "keyring.json of the key ring (the keyring Secret, mounted as a file)")
+    Path keyring;
+
+    @Option(
+        names = "--kms-endpoint",
+        description = "Cloud KMS endpoint override (host:port), for tests and private endpoints")
+    String kmsEndpoint;
+
+    Keyring loadKeyring() {
+      try {
+        return new KeyringFile(keyring, unwrapperFactory.apply(kmsEndpoint)).current();
+      } catch (UncheckedIOException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
+  }
+
+  @Command(
+      name = "rekey",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Rebuild every partition of DIR that is not on the Primary key (or not encrypted).",
+        "Exit 0: done; 1: some partitions failed or are unrecoverable (see the result);",
+        "2: could not run."
+      })
+  static final class Rekey extends KeyringOption implements Callable<Integer> {
+    @Option(names = "--data", required = true, description = "directory of the partitions")
+    Path data;
+
+    @Option(
+        names = "--mode",
+        defaultValue = "reencrypt",
+        description =
+            "reencrypt (new data key and ciphertext) or rewrap (re-wrap the data key only)")
+    String mode;
+
+    @Option(names = "--shard", defaultValue = "0/1", description = "process shard I of N (I/N)")
+    String shard;
+
+    @Option(names = "--dry-run", description = "report the inventory; change nothing")
+    boolean dryRun;
+
+    @Option(
+        names = "--result",
+        description = "write the JSON result here (in a pod: /dev/termination-log)")
+    Path result;
+
+    @Override
+    public Integer call() throws IOException {
+      PartitionRebuilder.Mode m =
+          switch (mode.toLowerCase(java.util.Locale.ROOT)) {
+            case "reencrypt" -> PartitionRebuilder.Mode.REENCRYPT;
+            case "rewrap" -> PartitionRebuilder.Mode.REWRAP;
+            default ->
+                throw new IllegalArgumentException(
+                    "--mode must be reencrypt or rewrap, got '" + mode + "'");
+          };
+      Shard s = Shard.parse(shard);
+      if (!Files.isDirectory(data)) {
+        return fail("--data " + data + " is not a directory");
+      }
+      Keyring ring;
+      try {
+        ring = loadKeyring();
+      } catch (IllegalArgumentException e) {
+        return fail(e.getMessage());
+      }
+      if (ring.primary().isEmpty()) {
+        return fail("the keyring has no Primary key: activate an EncryptionKey of this key ring");
+      }
+      WorkerResult r = new RekeyRun(ring, data, m, s, dryRun).run();
+      String json = r.toJson();
+      writeResult(json);
+      System.out.println(json);
+      return r.failed + r.unrecoverable > 0 ? PARTIAL_FAILURE : OK;
+    }
+
+    private int fail(String message) throws IOException {
+      WorkerResult r = new WorkerResult();
+      r.shard = shard;
+      r.mode = mode;
+      r.dryRun = dryRun;
+      r.error = message;
+      writeResult(r.toJson());
+      System.err.println("keyops rekey: " + message);
+      return CANNOT_RUN;
+    }
+
+    private void writeResult(String json) throws IOException {
+      if (result != null) {
+        Files.writeString(result, json);
+      }
+    }
+  }
+
+  @Command(
+      name = "encrypt",
+      mixinStandardHelpOptions = true,
+      description = "Encrypt a plain file into a partition with the Primary key.")
+  static final class Encrypt extends KeyringOption implements Callable<Integer> {
+    @Option(names = "--in", required = true, description = "plain input file")
+    Path in;
+
+    @Option(names = "--out", required = true, description = "partition to write")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+      Keyring ring = loadKeyring();
+      Path temp = out.resolveSibling(PartitionRebuilder.TEMP_PREFIX + out.getFileName());
+      try (InputStream plain = Files.newInputStream(in);
+          FileChannel ch =
+              FileChannel.open(
+                  temp,
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.TRUNCATE_EXISTING,
+                  StandardOpenOption.WRITE)) {
+        PartitionCodec.encrypt(plain, ch, ring);
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(temp);
+        throw e;
+      }
+      Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return OK;
+    }
+  }
+
+  @Command(
+      name = "decrypt",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Decrypt a partition with any key of the ring.",
+        "The output appears only when the whole partition authenticated."
+      })
+  static final class Decrypt extends KeyringOption implements Callable<Integer> {
+    @Option(names = "--in", required = true, description = "partition")
+    Path in;
+
+    @Option(names = "--out", required = true, description = "plain file to write")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+      Keyring ring = loadKeyring();
+      Path temp = out.resolveSibling(PartitionRebuilder.TEMP_PREFIX + out.getFileName());
+      try (InputStream plain = PartitionCodec.decrypt(in, ring);
+          OutputStream o = Files.newOutputStream(temp)) {
+        byte[] buf = new byte[1 << 20];
+        int n;
+        while ((n = plain.readNBytes(buf, 0, buf.length)) > 0) {
+          o.write(buf, 0, n);
+        }
+      } catch (PartitionException e) {
+        Files.deleteIfExists(temp);
+        throw new IllegalArgumentException(e.getMessage(), e);
+      } catch (IOException e) {
+        Files.deleteIfExists(temp);
+        throw new IOException(
+            in + " fails authentication (tampered or truncated); nothing was written to " + out, e);
+      }
+      Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return OK;
+    }
+  }
+
+  @Command(
+      name = "inspect",
+      mixinStandardHelpOptions = true,
+      description =
+          "Show whether partitions are encrypted, their format and key, without decrypting.")
+  static final class Inspect implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "partitions to inspect")
+    List<Path> files;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+      PrintWriter out = spec.commandLine().getOut();
+      for (Path f : files) {
+        PartitionCodec.Info info = PartitionCodec.inspect(f);
+        if (!info.encrypted()) {
+          out.printf("%s\tunencrypted\t%d bytes%n", f, Files.size(f));
+          continue;
+        }
+        KeyId key = info.keyId();
+        out.printf(
+            "%s\tformat %d\tpartition %s\tkey %s\tslots [%s, %s]%n",
+            f,
+            info.formatVersion(),
+            info.partitionId(),
+            key,
+            describe(info.slot0()),
+            describe(info.slot1()));
+      }
+      out.flush();
+      return OK;
+    }
+
+    private static String describe(KeySlot s) {
+      return s == null ? "empty" : s.keyId() + " gen " + Long.toUnsignedString(s.generation());
+    }
   }
 }

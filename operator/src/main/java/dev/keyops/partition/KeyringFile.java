@@ -1,0 +1,61 @@
+package dev.keyops.partition;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A keyring.json mounted from the keyring Secret. Kubernetes updates Secret volumes by swapping a
+ * symlink, so {@link #current()} re-reads the file when its content changed, at most once per
+ * second; unwrapped Cloud KMS keys stay cached across reloads.
+ */
+public final class KeyringFile {
+
+  private static final long CHECK_INTERVAL_NANOS = 1_000_000_000L;
+
+  private final Path path;
+  private final DataKeyUnwrapper unwrapper;
+  private final Map<String, Object> cache = new ConcurrentHashMap<>();
+  private byte[] lastBytes;
+  private Keyring current;
+  private long lastCheck;
+
+  public KeyringFile(Path path, DataKeyUnwrapper unwrapper) {
+    this.path = path;
+    this.unwrapper = unwrapper;
+    reload();
+  }
+
+  /** The keyring as it is on disk now (re-checked at most once per second). */
+  public synchronized Keyring current() {
+    if (System.nanoTime() - lastCheck > CHECK_INTERVAL_NANOS) {
+      reload();
+    }
+    return current;
+  }
+
+  private void reload() {
+    lastCheck = System.nanoTime();
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(path);
+    } catch (IOException e) {
+      if (current != null) {
+        return; // keep the last good keyring while the volume is being swapped
+      }
+      throw new UncheckedIOException("cannot read keyring file " + path + ": " + e.getMessage(), e);
+    }
+    if (lastBytes == null || !Arrays.equals(bytes, lastBytes)) {
+      try {
+        current = Keyring.parse(bytes, unwrapper, cache);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+      }
+      lastBytes = bytes;
+    }
+  }
+}

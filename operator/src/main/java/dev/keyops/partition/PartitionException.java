@@ -1,0 +1,35 @@
+package dev.keyops.partition;
+
+/** A partition that cannot be read, with the kind of failure. Never carries key material. */
+public class PartitionException extends RuntimeException {
+
+  /** What went wrong. */
+  public enum Kind {
+    /** A plain file where an encrypted partition is required. */
+    NOT_ENCRYPTED,
+    /** No slot's key id is in the keyring. */
+    UNKNOWN_KEY,
+    /** The ring key exists but cannot be used (for example Cloud KMS access denied). */
+    KEY_UNAVAILABLE,
+    /** The header or body fails authentication, or the file is truncated. */
+    CORRUPT,
+    /** No Primary key to encrypt with. */
+    NO_PRIMARY
+  }
+
+  private final Kind kind;
+
+  public PartitionException(Kind kind, String message) {
+    super(message);
+    this.kind = kind;
+  }
+
+  public PartitionException(Kind kind, String message, Throwable cause) {
+    super(message, cause);
+    this.kind = kind;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+}

@@ -1,21 +1,22 @@
 package dev.keyops.partition;
 
 import com.google.crypto.tink.Aead;
-import com.google.crypto.tink.StreamingAead;
 import com.google.crypto.tink.subtle.AesGcmHkdfStreaming;
 import com.google.crypto.tink.subtle.Random;
-import java.io.FilterOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
-import java.util.zip.CRC32C;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Encrypts, decrypts and inspects partitions (see {@link PartitionFormat}). All cryptography is
@@ -24,6 +25,20 @@ import java.util.zip.CRC32C;
 public final class PartitionCodec {
 
   static final int BUFFER_SIZE = 1 << 20;
+  private static final ThreadLocal<byte[]> ENCRYPT_BUFFER =
+      ThreadLocal.withInitial(() -> new byte[BUFFER_SIZE]);
+  private static final ThreadLocal<byte[]> VERIFY_BUFFER =
+      ThreadLocal.withInitial(() -> new byte[BUFFER_SIZE]);
+
+  /** A per-thread copy buffer: partitions are processed one at a time per thread. */
+  static byte[] buffer() {
+    return ENCRYPT_BUFFER.get();
+  }
+
+  /** A second per-thread buffer, for reading back what {@link #buffer()} wrote. */
+  static byte[] verifyBuffer() {
+    return VERIFY_BUFFER.get();
+  }
 
   private PartitionCodec() {}
 
@@ -124,7 +139,7 @@ public final class PartitionCodec {
     }
   }
 
-  static StreamingAead bodyAead(byte[] dataKey) {
+  static AesGcmHkdfStreaming bodyAead(byte[] dataKey) {
     try {
       return new AesGcmHkdfStreaming(
           dataKey,
@@ -163,21 +178,12 @@ public final class PartitionCodec {
     while (header.hasRemaining()) {
       out.write(header);
     }
-    CRC32C crc = new CRC32C();
-    OutputStream raw = new NonClosing(Channels.newOutputStream(out));
-    try (OutputStream enc = bodyAead(dataKey).newEncryptingStream(raw, prefix)) {
-      byte[] buf = new byte[BUFFER_SIZE];
-      int n;
-      while ((n = plain.readNBytes(buf, 0, buf.length)) > 0) {
-        crc.update(buf, 0, n);
-        enc.write(buf, 0, n);
-      }
-    } catch (GeneralSecurityException e) {
-      throw new IOException("Tink could not start the encrypting stream", e);
-    }
+    WriteBehind raw = new WriteBehind(out);
+    long crc = SegmentedBody.encrypt(plain, bodyAead(dataKey), prefix, raw);
     Arrays.fill(dataKey, (byte) 0);
+    raw.awaitFlush();
     out.force(true);
-    return crc.getValue();
+    return crc;
   }
 
   /**
@@ -197,12 +203,20 @@ public final class PartitionCodec {
                 + " (or `keyops rekey`) before reading it");
       }
       Opened opened = open(header, ring, file);
-      ch.position(PartitionFormat.HEADER_SIZE);
-      return bodyAead(opened.dataKey())
-          .newDecryptingStream(Channels.newInputStream(ch), header.prefix());
-    } catch (GeneralSecurityException e) {
-      ch.close();
-      throw new IOException(file + ": cannot start decrypting", e);
+      InputStream body =
+          SegmentedBody.decrypt(
+              ch, PartitionFormat.HEADER_SIZE, bodyAead(opened.dataKey()), header.prefix());
+      return new FilterInputStream(body) {
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          return in.read(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+          ch.close();
+        }
+      };
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
@@ -211,30 +225,72 @@ public final class PartitionCodec {
 
   /** Decrypting stream over a body already opened (used by the rekey worker). */
   static InputStream decryptBody(FileChannel ch, Opened opened) throws IOException {
-    ch.position(PartitionFormat.HEADER_SIZE);
-    try {
-      return bodyAead(opened.dataKey())
-          .newDecryptingStream(
-              new NonClosingIn(Channels.newInputStream(ch)), opened.header().prefix());
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot start decrypting", e);
-    }
+    return SegmentedBody.decrypt(
+        ch, PartitionFormat.HEADER_SIZE, bodyAead(opened.dataKey()), opened.header().prefix());
   }
 
-  /** Keeps Tink's close() from closing the file channel, so the caller can fsync it. */
-  static final class NonClosing extends FilterOutputStream {
-    NonClosing(OutputStream out) {
-      super(out);
+  /**
+   * Writes to a file channel without closing it, and starts writing dirty pages back to disk in a
+   * background thread every 32 MiB, so the final fsync does not wait for the whole file while the
+   * CPU idles: disk and AES work at the same time.
+   */
+  static final class WriteBehind implements java.nio.channels.WritableByteChannel {
+    private static final long FLUSH_EVERY = 32L << 20;
+    private static final ExecutorService FLUSHER =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "keyops-write-behind");
+              t.setDaemon(true);
+              return t;
+            });
+
+    private final FileChannel out;
+    private long sinceFlush;
+    private Future<?> inFlight;
+
+    WriteBehind(FileChannel out) {
+      this.out = out;
     }
 
     @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
+    public int write(ByteBuffer buf) throws IOException {
+      int n = out.write(buf);
+      sinceFlush += n;
+      if (sinceFlush >= FLUSH_EVERY && (inFlight == null || inFlight.isDone())) {
+        sinceFlush = 0;
+        inFlight =
+            FLUSHER.submit(
+                () -> {
+                  out.force(false);
+                  return null;
+                });
+      }
+      return n;
+    }
+
+    /** Waits for a background flush still running; its failure surfaces in the final fsync. */
+    void awaitFlush() throws IOException {
+      if (inFlight == null) {
+        return;
+      }
+      try {
+        inFlight.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while flushing");
+      } catch (ExecutionException e) {
+        // fall through: the caller's force(true) reports the I/O error
+      }
     }
 
     @Override
-    public void close() throws IOException {
-      out.flush();
+    public boolean isOpen() {
+      return out.isOpen();
+    }
+
+    @Override
+    public void close() {
+      // the owner fsyncs and closes the channel
     }
   }
 

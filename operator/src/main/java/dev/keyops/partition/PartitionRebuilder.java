@@ -210,7 +210,7 @@ public final class PartitionRebuilder {
   private long crcOf(Path temp) throws IOException {
     CRC32C crc = new CRC32C();
     try (InputStream in = PartitionCodec.decrypt(temp, ring)) {
-      byte[] buf = new byte[PartitionCodec.BUFFER_SIZE];
+      byte[] buf = PartitionCodec.verifyBuffer();
       int n;
       while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
         crc.update(buf, 0, n);

@@ -93,6 +93,9 @@ public final class RekeyRun {
         totalBytes >> 20,
         result.mode,
         dryRun ? " (dry run)" : "");
+    if (!dryRun) {
+      dev.keyops.partition.CryptoWarmup.run();
+    }
     PartitionRebuilder rebuilder = new PartitionRebuilder(ring, mode, dryRun);
     long lastLog = System.nanoTime();
     int done = 0;

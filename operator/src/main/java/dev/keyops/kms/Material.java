@@ -1,0 +1,65 @@
+package dev.keyops.kms;
+
+/**
+ * Usable key material of an EncryptionKey, as it goes into the keyring. Never printed: toString
+ * shows only the fingerprint.
+ */
+public sealed interface Material {
+
+  /** Key check value (see {@link Fingerprint}). */
+  String fingerprint();
+
+  /** Raw 32-byte key: managed and secretRef keys. */
+  record Raw(byte[] key, String fingerprint) implements Material {
+    @Override
+    public byte[] key() {
+      return key.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Raw r && fingerprint.equals(r.fingerprint);
+    }
+
+    @Override
+    public int hashCode() {
+      return fingerprint.hashCode();
+    }
+
+    @Override
+    public String toString() {
+      return "Raw[fingerprint=" + fingerprint + "]";
+    }
+  }
+
+  /** A data key wrapped by Cloud KMS: gcpKms keys. The plaintext data key is never stored. */
+  record Wrapped(
+      String kmsKeyName,
+      byte[] wrappedKey,
+      String keyVersion,
+      String associatedData,
+      String fingerprint)
+      implements Material {
+    @Override
+    public byte[] wrappedKey() {
+      return wrappedKey.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Wrapped w
+          && fingerprint.equals(w.fingerprint)
+          && kmsKeyName.equals(w.kmsKeyName);
+    }
+
+    @Override
+    public int hashCode() {
+      return fingerprint.hashCode();
+    }
+
+    @Override
+    public String toString() {
+      return "Wrapped[kmsKeyName=" + kmsKeyName + ", fingerprint=" + fingerprint + "]";
+    }
+  }
+}

@@ -1,11 +1,17 @@
 package dev.keyops;
 
 import dev.keyops.key.EncryptionKeyReconciler;
+import dev.keyops.key.KeyRingCoordinator;
+import dev.keyops.key.KeyringWriter;
+import dev.keyops.kms.KeyProviders;
+import dev.keyops.kms.KmsGateways;
+import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.reencryption.ReencryptionJobReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -15,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,16 +33,31 @@ public final class KeyopsOperator implements AutoCloseable {
   private final Operator operator;
   private final HttpEndpoints endpoints;
   private final PrometheusMeterRegistry registry;
+  private final KmsGateways kms;
 
   private KeyopsOperator(
-      Operator operator, HttpEndpoints endpoints, PrometheusMeterRegistry registry) {
+      Operator operator,
+      HttpEndpoints endpoints,
+      PrometheusMeterRegistry registry,
+      KmsGateways kms) {
     this.operator = operator;
     this.endpoints = endpoints;
     this.registry = registry;
+    this.kms = kms;
   }
 
   /** Builds, registers and starts the operator; returns once it is started. */
   public static KeyopsOperator start(KubernetesClient client, OperatorConfig config, Clock clock)
+      throws IOException {
+    return start(
+        client, config, clock, new KmsGateways(config.kmsEndpoint(), Duration.ofSeconds(10)));
+  }
+
+  /**
+   * As {@link #start(KubernetesClient, OperatorConfig, Clock)}, with the Cloud KMS clients given.
+   */
+  public static KeyopsOperator start(
+      KubernetesClient client, OperatorConfig config, Clock clock, KmsGateways kms)
       throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
@@ -56,20 +78,16 @@ public final class KeyopsOperator implements AutoCloseable {
                     new LeaderElectionConfiguration(config.leaseName(), config.leaseNamespace()));
               }
             });
+    EventRecorder events = new EventRecorder(client, clock);
+    KeyProviders providers = new KeyProviders(client, kms);
+    KeyRingCoordinator rings =
+        new KeyRingCoordinator(
+            client, providers, new KeyringWriter(client), events, metrics, clock);
     operator.register(
-        new EncryptionKeyReconciler(clock),
-        o -> {
-          if (!config.watchNamespaces().isEmpty()) {
-            o.settingNamespaces(config.watchNamespaces());
-          }
-        });
-    operator.register(
-        new ReencryptionJobReconciler(),
-        o -> {
-          if (!config.watchNamespaces().isEmpty()) {
-            o.settingNamespaces(config.watchNamespaces());
-          }
-        });
+        new EncryptionKeyReconciler(
+            rings, providers, events, metrics, clock, config.kmsRevalidateInterval()),
+        o -> watch(o, config));
+    operator.register(new ReencryptionJobReconciler(), o -> watch(o, config));
 
     HttpEndpoints endpoints =
         HttpEndpoints.start(
@@ -85,7 +103,14 @@ public final class KeyopsOperator implements AutoCloseable {
         config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces(),
         config.leaderElection(),
         endpoints.port());
-    return new KeyopsOperator(operator, endpoints, registry);
+    return new KeyopsOperator(operator, endpoints, registry, kms);
+  }
+
+  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> void watch(
+      ControllerConfigurationOverrider<R> o, OperatorConfig config) {
+    if (!config.watchNamespaces().isEmpty()) {
+      o.settingNamespaces(config.watchNamespaces());
+    }
   }
 
   public int httpPort() {
@@ -101,5 +126,6 @@ public final class KeyopsOperator implements AutoCloseable {
     LOG.info("keyops stopping");
     operator.stop();
     endpoints.close();
+    kms.close();
   }
 }

@@ -32,7 +32,8 @@ public record OperatorConfig(
     String leaseNamespace,
     Duration kmsRevalidateInterval,
     String workerImage,
-    boolean serverSideApply) {
+    boolean serverSideApply,
+    String kmsEndpoint) {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -69,7 +70,8 @@ public record OperatorConfig(
             env.getOrDefault("KEYOPS_KMS_REVALIDATE_INTERVAL", "10m")),
         env.getOrDefault("KEYOPS_WORKER_IMAGE", "ghcr.io/keyops/keyops:latest"),
         parseBoolean(
-            "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")));
+            "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")),
+        env.get("KEYOPS_KMS_ENDPOINT"));
   }
 
   public OperatorConfig withServerSideApply(boolean value) {
@@ -82,7 +84,8 @@ public record OperatorConfig(
         leaseNamespace,
         kmsRevalidateInterval,
         workerImage,
-        value);
+        value,
+        kmsEndpoint);
   }
 
   public OperatorConfig withLeaderElection(boolean value) {
@@ -95,7 +98,8 @@ public record OperatorConfig(
         leaseNamespace,
         kmsRevalidateInterval,
         workerImage,
-        serverSideApply);
+        serverSideApply,
+        kmsEndpoint);
   }
 
   public OperatorConfig withHttpPort(int value) {
@@ -108,7 +112,36 @@ public record OperatorConfig(
         leaseNamespace,
         kmsRevalidateInterval,
         workerImage,
-        serverSideApply);
+        serverSideApply,
+        kmsEndpoint);
+  }
+
+  public OperatorConfig withKmsEndpoint(String value) {
+    return new OperatorConfig(
+        watchNamespaces,
+        httpPort,
+        logFormat,
+        leaderElection,
+        leaseName,
+        leaseNamespace,
+        kmsRevalidateInterval,
+        workerImage,
+        serverSideApply,
+        value);
+  }
+
+  public OperatorConfig withKmsRevalidateInterval(Duration value) {
+    return new OperatorConfig(
+        watchNamespaces,
+        httpPort,
+        logFormat,
+        leaderElection,
+        leaseName,
+        leaseNamespace,
+        value,
+        workerImage,
+        serverSideApply,
+        kmsEndpoint);
   }
 
   static int parsePort(String value) {

@@ -78,9 +78,38 @@ public class KeyProviders {
         "no provider set: set exactly one of managed, secretRef or gcpKms");
   }
 
-  /** Re-checks Cloud KMS access of a gcpKms key whose wrapped data key exists. */
-  public Material revalidate(EncryptionKey key, String recordedFingerprint) {
-    return resolve(key, recordedFingerprint);
+  /**
+   * The material as stored, without calling Cloud KMS (for writing the keyring of keys validated
+   * earlier). Throws ProviderException when it is gone or changed.
+   */
+  public Material stored(EncryptionKey key, String recordedFingerprint) {
+    var p = key.getSpec().getProvider();
+    if (p.getGcpKms() == null) {
+      return resolve(key, recordedFingerprint);
+    }
+    Secret s = existingMaterial(key);
+    byte[] wrappedKey = s == null ? null : decode(s, WRAPPED);
+    if (wrappedKey == null || recordedFingerprint == null) {
+      throw new ProviderException(
+          Reason.KeyMaterialMissing,
+          "the wrapped data key in Secret " + materialSecretName(key) + " is missing");
+    }
+    byte[] version = decode(s, VERSION);
+    return new Material.Wrapped(
+        p.getGcpKms().getKeyName(),
+        wrappedKey,
+        version == null ? null : new String(version, StandardCharsets.UTF_8),
+        associatedData(key),
+        recordedFingerprint);
+  }
+
+  /** Deletes the Secret that holds a managed or gcpKms key's material (crypto-shredding). */
+  public void deleteMaterial(EncryptionKey key) {
+    client
+        .secrets()
+        .inNamespace(key.getMetadata().getNamespace())
+        .withName(materialSecretName(key))
+        .delete();
   }
 
   private Material managed(EncryptionKey key, String recorded) {

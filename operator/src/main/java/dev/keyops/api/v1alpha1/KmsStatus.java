@@ -17,6 +17,18 @@ public class KmsStatus {
   @JsonPropertyDescription("Permissions the operator's identity lacks on the Cloud KMS key.")
   private List<String> missingPermissions;
 
+  @JsonPropertyDescription(
+      "Consecutive transient Cloud KMS failures; the key turns not verified only after several.")
+  private Integer consecutiveFailures;
+
+  public Integer getConsecutiveFailures() {
+    return consecutiveFailures;
+  }
+
+  public void setConsecutiveFailures(Integer consecutiveFailures) {
+    this.consecutiveFailures = consecutiveFailures;
+  }
+
   public String getKeyVersion() {
     return keyVersion;
   }

@@ -1,0 +1,274 @@
+package dev.keyops.key;
+
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
+import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.kms.KeyProviders;
+import dev.keyops.kms.Material;
+import dev.keyops.kms.ProviderException;
+import dev.keyops.observability.Conditions;
+import dev.keyops.observability.EventRecorder;
+import dev.keyops.observability.KeyopsMetrics;
+import dev.keyops.observability.Reason;
+import dev.keyops.partition.KeyId;
+import dev.keyops.partition.KeyringDocument;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Settles one key ring: applies {@link KeyLifecycle} to all of its keys (read fresh from the API
+ * server, under a per-ring lock so concurrent reconciles of two keys never race), writes the
+ * statuses that changed — the new Primary first — and then the keyring Secret.
+ */
+public class KeyRingCoordinator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KeyRingCoordinator.class);
+
+  private final KubernetesClient client;
+  private final KeyProviders providers;
+  private final KeyringWriter keyrings;
+  private final EventRecorder events;
+  private final KeyopsMetrics metrics;
+  private final Clock clock;
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+  public KeyRingCoordinator(
+      KubernetesClient client,
+      KeyProviders providers,
+      KeyringWriter keyrings,
+      EventRecorder events,
+      KeyopsMetrics metrics,
+      Clock clock) {
+    this.client = client;
+    this.providers = providers;
+    this.keyrings = keyrings;
+    this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** The lock of a key ring; held while its keys' states and keyring are computed and written. */
+  public Object lock(String namespace, String keyRing) {
+    return locks.computeIfAbsent(namespace + "/" + keyRing, k -> new Object());
+  }
+
+  /**
+   * Settles a key ring, under its lock.
+   *
+   * @param currentName the key being reconciled
+   * @param observe observes the current key on its fresh copy (conditions, fingerprint) and returns
+   *     its material, or null when it is not Ready
+   * @param dropping a key being dropped now (left out of the keyring), or null
+   * @param decorate called with the current key and its plan before its status is written
+   * @return the current key as written, or null if it no longer exists
+   */
+  public EncryptionKey settle(
+      String ns,
+      String ring,
+      String currentName,
+      Function<EncryptionKey, Material> observe,
+      Function<EncryptionKey, Material> observeNew,
+      String dropping,
+      BiConsumer<EncryptionKey, KeyLifecycle.Planned> decorate) {
+    synchronized (lock(ns, ring)) {
+      return settleLocked(ns, ring, currentName, observe, observeNew, dropping, decorate);
+    }
+  }
+
+  private EncryptionKey settleLocked(
+      String ns,
+      String ring,
+      String currentName,
+      Function<EncryptionKey, Material> observe,
+      Function<EncryptionKey, Material> observeNew,
+      String dropping,
+      BiConsumer<EncryptionKey, KeyLifecycle.Planned> decorate) {
+    Instant now = clock.instant();
+    List<EncryptionKey> keys = new ArrayList<>();
+    Map<String, String> written = new HashMap<>();
+    EncryptionKey current = null;
+    for (EncryptionKey k :
+        client.resources(EncryptionKey.class).inNamespace(ns).list().getItems()) {
+      if (ring.equals(k.getSpec().getKeyRing())) {
+        if (k.getStatus() == null) {
+          k.setStatus(new EncryptionKeyStatus());
+        }
+        written.put(k.getMetadata().getName(), statusJson(k));
+        keys.add(k);
+        if (k.getMetadata().getName().equals(currentName)) {
+          current = k;
+        }
+      }
+    }
+    if (current == null) {
+      return null;
+    }
+    Material material = observe.apply(current);
+    if (observeNew != null) {
+      for (EncryptionKey k : keys) {
+        if (k != current
+            && k.getMetadata().getDeletionTimestamp() == null
+            && Conditions.find(k.getStatus().getConditions(), Conditions.READY).isEmpty()) {
+          observeNew.apply(k);
+        }
+      }
+    }
+    List<KeyLifecycle.KeyView> views = keys.stream().map(KeyRingCoordinator::view).toList();
+    Map<String, KeyLifecycle.Planned> plan = KeyLifecycle.plan(views, now);
+
+    // Write the new Primary first, so a crash in between never leaves the ring without one.
+    keys.sort(
+        Comparator.comparing(
+            (EncryptionKey k) ->
+                plan.get(k.getMetadata().getName()).transition()
+                    != KeyLifecycle.Transition.PROMOTED));
+    for (EncryptionKey k : keys) {
+      KeyLifecycle.Planned p = plan.get(k.getMetadata().getName());
+      apply(k, p);
+      if (k == current && decorate != null) {
+        decorate.accept(k, p);
+      }
+      if (!statusJson(k).equals(written.get(k.getMetadata().getName()))) {
+        client.resource(k).updateStatus();
+      }
+      announce(k, p, ring);
+      metrics.keyState(
+          k.getMetadata().getUid(),
+          k.getStatus().getState(),
+          k.getStatus().getActivatedAt() == null
+              ? null
+              : Instant.parse(k.getStatus().getActivatedAt()));
+    }
+    writeKeyring(ns, ring, keys, current, material, dropping);
+    return current;
+  }
+
+  private void writeKeyring(
+      String ns,
+      String ring,
+      List<EncryptionKey> keys,
+      EncryptionKey current,
+      Material material,
+      String dropping) {
+    List<KeyringWriter.Member> members = new ArrayList<>();
+    for (EncryptionKey k : keys) {
+      String name = k.getMetadata().getName();
+      // A key belongs in the keyring once its material was established (fingerprint recorded),
+      // and stays while that material exists: a Primary whose Cloud KMS access the operator
+      // lost is still the Primary workloads must use.
+      if (name.equals(dropping) || k.getStatus().getFingerprint() == null) {
+        continue;
+      }
+      Material m = k == current ? material : null;
+      if (m == null) {
+        try {
+          m = providers.stored(k, k.getStatus().getFingerprint());
+        } catch (ProviderException e) {
+          LOG.warn("key {}/{} left out of keyring {}: {}", ns, name, ring, e.getMessage());
+          continue;
+        }
+      }
+      members.add(
+          new KeyringWriter.Member(k, k.getStatus().getState(), k.getStatus().getKeyId(), m));
+    }
+    KeyringDocument doc = KeyringWriter.document(ns, ring, members);
+    List<EncryptionKey> owners =
+        keys.stream().filter(k -> !k.getMetadata().getName().equals(dropping)).toList();
+    if (owners.isEmpty()) {
+      keyrings.delete(ns, ring);
+      return;
+    }
+    if (keyrings.write(ns, ring, doc, owners)) {
+      events.normal(
+          current,
+          Reason.KeyringUpdated,
+          "keyring Secret "
+              + KeyringWriter.secretName(ring)
+              + " updated: "
+              + members.size()
+              + " key(s), Primary "
+              + (doc.primaryKeyId() == null ? "none" : doc.primaryKeyId()));
+    }
+  }
+
+  private void announce(EncryptionKey k, KeyLifecycle.Planned p, String ring) {
+    switch (p.transition()) {
+      case PROMOTED ->
+          events.normal(
+              k,
+              Reason.Promoted,
+              "now the Primary key of key ring " + ring + ": new data is encrypted with it");
+      case RETIRED ->
+          events.normal(
+              k,
+              Reason.Retired,
+              "retired from key ring "
+                  + ring
+                  + " by a newer Primary; it still decrypts. Run a"
+                  + " ReencryptionJob to move its partitions, then it can be dropped");
+      default -> {
+        // no transition
+      }
+    }
+  }
+
+  private static void apply(EncryptionKey k, KeyLifecycle.Planned p) {
+    EncryptionKeyStatus s = k.getStatus();
+    s.setState(p.state());
+    s.setEligibleAt(str(p.eligibleAt()));
+    s.setActivatedAt(str(p.activatedAt()));
+    s.setRetiredAt(str(p.retiredAt()));
+    if (s.getKeyId() == null) {
+      s.setKeyId(KeyId.fromUid(k.getMetadata().getUid()).hex());
+    }
+  }
+
+  static KeyLifecycle.KeyView view(EncryptionKey k) {
+    if (k.getStatus() == null) {
+      k.setStatus(new EncryptionKeyStatus());
+    }
+    EncryptionKeyStatus s = k.getStatus();
+    return new KeyLifecycle.KeyView(
+        k.getMetadata().getName(),
+        instant(k.getMetadata().getCreationTimestamp()),
+        s.getState(),
+        k.getSpec().activationRequested(),
+        Conditions.isTrue(s.getConditions(), Conditions.READY),
+        instant(s.getEligibleAt()),
+        instant(s.getActivatedAt()),
+        instant(s.getRetiredAt()),
+        k.getMetadata().getDeletionTimestamp() != null);
+  }
+
+  static Instant instant(String s) {
+    return s == null ? null : Instant.parse(s);
+  }
+
+  private static String str(Instant i) {
+    return i == null ? null : i.toString();
+  }
+
+  private static String statusJson(EncryptionKey k) {
+    return Objects.toString(k.getStatus() == null ? null : Serialization.asJson(k.getStatus()));
+  }
+
+  /** True if the key has ever been Primary. */
+  static boolean everActive(EncryptionKey k) {
+    return k.getStatus() != null
+        && k.getStatus().getState() != null
+        && k.getStatus().getState() != KeyState.Staged;
+  }
+}

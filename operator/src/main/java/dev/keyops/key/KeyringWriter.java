@@ -1,0 +1,136 @@
+package dev.keyops.key;
+
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.kms.KeyProviders;
+import dev.keyops.kms.Material;
+import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyringDocument;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Maintains the keyring Secret {@code <keyRing>-keyring} (type {@code keyops.dev/keyring}) that
+ * workloads mount: {@code keyring.json} with the primary key id and every Ready Staged
+ * (decrypt-only), Primary and Retired key. Each change replaces the Secret in one update.
+ */
+public class KeyringWriter {
+
+  public static final String SECRET_TYPE = "keyops.dev/keyring";
+  public static final String FILE = "keyring.json";
+
+  private final KubernetesClient client;
+
+  public KeyringWriter(KubernetesClient client) {
+    this.client = client;
+  }
+
+  public static String secretName(String keyRing) {
+    return keyRing + "-keyring";
+  }
+
+  /** A key of the ring as it goes into the keyring. */
+  public record Member(EncryptionKey key, KeyState state, String keyId, Material material) {}
+
+  /** Builds the document: members sorted by name, material encoded as README documents. */
+  public static KeyringDocument document(String namespace, String keyRing, List<Member> members) {
+    List<KeyringDocument.Entry> entries = new ArrayList<>();
+    String primary = null;
+    List<Member> sorted = new ArrayList<>(members);
+    sorted.sort(Comparator.comparing(m -> m.key().getMetadata().getName()));
+    for (Member m : sorted) {
+      if (m.state() == KeyState.Primary) {
+        primary = m.keyId();
+      }
+      String provider = m.key().getSpec().getProvider().kind().name();
+      if (m.material() instanceof Material.Raw raw) {
+        entries.add(
+            new KeyringDocument.Entry(
+                m.keyId(),
+                m.key().getMetadata().getName(),
+                m.state().name(),
+                provider,
+                Base64.getEncoder().encodeToString(raw.key()),
+                null,
+                null,
+                null));
+      } else if (m.material() instanceof Material.Wrapped w) {
+        entries.add(
+            new KeyringDocument.Entry(
+                m.keyId(),
+                m.key().getMetadata().getName(),
+                m.state().name(),
+                provider,
+                null,
+                w.kmsKeyName(),
+                Base64.getEncoder().encodeToString(w.wrappedKey()),
+                w.associatedData()));
+      }
+    }
+    return new KeyringDocument(KeyringDocument.FORMAT, namespace, keyRing, primary, entries);
+  }
+
+  /** Deletes the keyring Secret when its last key is gone. */
+  public void delete(String namespace, String keyRing) {
+    client.secrets().inNamespace(namespace).withName(secretName(keyRing)).delete();
+  }
+
+  /**
+   * Writes the keyring Secret if its content changed.
+   *
+   * @param owners every key of the ring: the Secret is garbage-collected with the last of them
+   * @return true if the Secret was created or replaced
+   */
+  public boolean write(
+      String namespace, String keyRing, KeyringDocument doc, List<EncryptionKey> owners) {
+    String data = Base64.getEncoder().encodeToString(Keyring.toJson(doc));
+    var resource = client.secrets().inNamespace(namespace).withName(secretName(keyRing));
+    Secret existing = resource.get();
+    List<OwnerReference> refs =
+        owners.stream()
+            .map(
+                k ->
+                    new OwnerReferenceBuilder()
+                        .withApiVersion(k.getApiVersion())
+                        .withKind(k.getKind())
+                        .withName(k.getMetadata().getName())
+                        .withUid(k.getMetadata().getUid())
+                        .build())
+            .toList();
+    if (existing != null
+        && existing.getData() != null
+        && data.equals(existing.getData().get(FILE))
+        && existing.getMetadata().getOwnerReferences() != null
+        && existing.getMetadata().getOwnerReferences().size() == refs.size()) {
+      return false;
+    }
+    Secret desired =
+        new SecretBuilder()
+            .withNewMetadata()
+            .withName(secretName(keyRing))
+            .withNamespace(namespace)
+            .addToLabels(KeyProviders.LABEL_KEY_RING, keyRing)
+            .addToLabels(KeyProviders.LABEL_PART_OF, "keyops")
+            .addToLabels(KeyProviders.LABEL_COMPONENT, "keyring")
+            .withOwnerReferences(refs)
+            .endMetadata()
+            .withType(SECRET_TYPE)
+            .withData(Map.of(FILE, data))
+            .build();
+    if (existing == null) {
+      client.secrets().inNamespace(namespace).resource(desired).create();
+    } else {
+      desired.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
+      client.secrets().inNamespace(namespace).resource(desired).update();
+    }
+    return true;
+  }
+}

@@ -1,0 +1,111 @@
+package dev.keyops.testing;
+
+import dev.keyops.KeyopsOperator;
+import dev.keyops.OperatorConfig;
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.kms.KmsGateways;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * The real operator (both controllers) running against the mock API server and a fake Cloud KMS;
+ * restartable, to test an operator restart mid-way.
+ */
+public final class OperatorHarness implements AutoCloseable {
+
+  public final MockApiServer api = new MockApiServer();
+  public final FakeKms kms;
+  private final OperatorConfig config;
+  private KeyopsOperator operator;
+  private KmsGateways gateways;
+
+  public OperatorHarness(Duration revalidate) throws IOException {
+    kms = new FakeKms();
+    config =
+        OperatorConfig.defaults()
+            .withServerSideApply(false)
+            .withLeaderElection(false)
+            .withHttpPort(0)
+            .withKmsEndpoint(kms.endpoint())
+            .withKmsRevalidateInterval(revalidate);
+    start();
+  }
+
+  public KubernetesClient client() {
+    return api.client();
+  }
+
+  public void start() throws IOException {
+    gateways = new KmsGateways(config.kmsEndpoint(), Duration.ofSeconds(2));
+    operator = KeyopsOperator.start(api.client(), config, Clock.systemUTC(), gateways);
+  }
+
+  public void stop() {
+    if (operator != null) {
+      operator.close();
+      operator = null;
+    }
+  }
+
+  public KeyopsOperator operator() {
+    return operator;
+  }
+
+  public EncryptionKey key(String name) {
+    return client().resources(EncryptionKey.class).inNamespace("default").withName(name).get();
+  }
+
+  /** Waits until the key satisfies the predicate; fails with its last status. */
+  public EncryptionKey awaitKey(String name, Predicate<EncryptionKey> until, String what) {
+    return await(() -> key(name), k -> k != null && until.test(k), "key " + name + " " + what);
+  }
+
+  public void awaitGone(String name) {
+    await(() -> key(name), k -> k == null, "key " + name + " to be dropped");
+  }
+
+  public List<Event> events(String involvedName) {
+    return client().v1().events().inNamespace("default").list().getItems().stream()
+        .filter(e -> involvedName.equals(e.getInvolvedObject().getName()))
+        .toList();
+  }
+
+  public static <T> T await(Supplier<T> get, Predicate<T> until, String what) {
+    Instant deadline = Instant.now().plusSeconds(30);
+    T last = null;
+    while (Instant.now().isBefore(deadline)) {
+      last = get.get();
+      if (until.test(last)) {
+        return last;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError("timed out waiting for " + what + "; last seen: " + describe(last));
+  }
+
+  private static String describe(Object o) {
+    if (o instanceof EncryptionKey k) {
+      return io.fabric8.kubernetes.client.utils.Serialization.asYaml(k);
+    }
+    return String.valueOf(o);
+  }
+
+  @Override
+  public void close() throws Exception {
+    stop();
+    kms.close();
+    api.close();
+  }
+}

@@ -79,7 +79,10 @@ public final class KeyopsOperator implements AutoCloseable {
               }
             });
     EventRecorder events = new EventRecorder(client, clock);
-    KeyProviders providers = new KeyProviders(client, kms);
+    // GetCryptoKey results are reused for a little less than the revalidation interval.
+    KeyProviders providers =
+        new KeyProviders(
+            client, kms, clock, config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
     KeyRingCoordinator rings =
         new KeyRingCoordinator(
             client, providers, new KeyringWriter(client), events, metrics, clock);

@@ -44,11 +44,26 @@ public class KeyProviders {
 
   private final KubernetesClient client;
   private final KmsGateways kms;
+  private final java.time.Clock clock;
+  private final java.time.Duration readCacheTtl;
   private final SecureRandom random = new SecureRandom();
+  private final Map<String, CachedKey> keyChecks = new java.util.concurrent.ConcurrentHashMap<>();
 
-  public KeyProviders(KubernetesClient client, KmsGateways kms) {
+  private record CachedKey(java.time.Instant expires) {}
+
+  /**
+   * @param readCacheTtl how long a successful GetCryptoKey of a Cloud KMS key is reused by every
+   *     EncryptionKey that uses it: Cloud KMS read requests are quota-limited per project
+   */
+  public KeyProviders(
+      KubernetesClient client,
+      KmsGateways kms,
+      java.time.Clock clock,
+      java.time.Duration readCacheTtl) {
     this.client = client;
     this.kms = kms;
+    this.clock = clock;
+    this.readCacheTtl = readCacheTtl;
   }
 
   /** Name of the Secret that holds a managed or gcpKms key's material. */
@@ -194,7 +209,7 @@ public class KeyProviders {
     KmsAccessValidator.parseName(name);
     KmsGateway gateway = gateway(key, spec);
     byte[] aad = associatedData(key).getBytes(StandardCharsets.UTF_8);
-    KmsAccessValidator.checkKey(gateway, name);
+    checkKeyCached(gateway, name);
     Secret s = existingMaterial(key);
     if (s == null) {
       if (recorded != null) {
@@ -245,6 +260,21 @@ public class KeyProviders {
             fp),
         recorded,
         key);
+  }
+
+  /**
+   * GetCryptoKey, at most once per Cloud KMS key (and identity) per TTL: 1,000 EncryptionKeys on
+   * one Cloud KMS key cost one read request per interval, not 1,000. Failures are not cached.
+   */
+  private void checkKeyCached(KmsGateway gateway, String name) {
+    String id = System.identityHashCode(gateway) + "/" + name;
+    CachedKey c = keyChecks.get(id);
+    java.time.Instant now = clock.instant();
+    if (c != null && now.isBefore(c.expires())) {
+      return;
+    }
+    KmsAccessValidator.checkKey(gateway, name);
+    keyChecks.put(id, new CachedKey(now.plus(readCacheTtl)));
   }
 
   /** Cloud KMS access without touching material: TestIamPermissions (names missing roles). */

@@ -114,6 +114,11 @@ public final class FakeKms implements AutoCloseable {
     unavailable = value;
   }
 
+  /** Decrypts as the service would (tests use it to learn a data key and look for leaks). */
+  public byte[] unwrap(String name, byte[] ciphertext, byte[] aad) throws GeneralSecurityException {
+    return keys.get(name).kek.decrypt(ciphertext, aad);
+  }
+
   public int calls(String method) {
     return calls.getOrDefault(method, new AtomicInteger()).get();
   }

@@ -64,7 +64,10 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** Waits until the key satisfies the predicate; fails with its last status. */
   public EncryptionKey awaitKey(String name, Predicate<EncryptionKey> until, String what) {
-    return await(() -> key(name), k -> k != null && until.test(k), "key " + name + " " + what);
+    return await(
+        () -> key(name),
+        k -> k != null && k.getStatus() != null && until.test(k),
+        "key " + name + " " + what);
   }
 
   public void awaitGone(String name) {

@@ -1,0 +1,159 @@
+package dev.keyops.key;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.kms.KmsAccessValidator;
+import dev.keyops.observability.Conditions;
+import dev.keyops.testing.Fixtures;
+import dev.keyops.testing.OperatorHarness;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Captures every log line, event and status of a full run (all three providers, a bad key, a
+ * rotation, a revoked Cloud KMS permission, a drop) and checks that no key material appears in any
+ * of them: raw, standard or URL-safe Base64, or hex.
+ */
+class NoKeyMaterialLeaksTest {
+
+  static final String KMS_KEY =
+      "projects/demo-project/locations/europe-west1/keyRings/keyops/cryptoKeys/leak";
+
+  @Test
+  void materialNeverAppearsInLogsEventsOrStatus() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    root.addAppender(logs);
+    List<byte[]> secrets = new ArrayList<>();
+    List<String> statuses = new ArrayList<>();
+    try (OperatorHarness h = new OperatorHarness(Duration.ofSeconds(1))) {
+      h.kms.create(KMS_KEY);
+      byte[] customer = new byte[32];
+      new java.security.SecureRandom().nextBytes(customer);
+      secrets.add(customer);
+      // First a malformed value (URL-safe + newline), then the good one.
+      String bad = Base64.getUrlEncoder().encodeToString(customer) + "\n";
+      h.client().resource(EncryptionKeyControllerTest.secret("cust", bad)).create();
+      EncryptionKey s = Fixtures.secretKey("s1", "ring", "cust", "key");
+      s.getSpec().setActivate(true);
+      h.client().resource(s).create();
+      h.awaitKey(
+          "s1",
+          k -> "InvalidKeyMaterial".equals(EncryptionKeyControllerTest.reason(k, Conditions.READY)),
+          "invalid");
+      h.client()
+          .resource(
+              EncryptionKeyControllerTest.secret(
+                  "cust", Base64.getEncoder().encodeToString(customer)))
+          .update();
+      h.awaitKey("s1", k -> k.getStatus().getState() == KeyState.Primary, "Primary");
+
+      EncryptionKey m = Fixtures.managedKey("m1", "ring");
+      m.getSpec().setActivate(true);
+      h.client().resource(m).create();
+      h.awaitKey(
+          "m1",
+          k -> k.getStatus() != null && k.getStatus().getState() == KeyState.Primary,
+          "Primary");
+      Secret material = h.client().secrets().inNamespace("default").withName("keyops-key-m1").get();
+      secrets.add(Base64.getDecoder().decode(material.getData().get("key")));
+
+      EncryptionKey g = Fixtures.gcpKey("g1", "ring", KMS_KEY);
+      g.getSpec().setActivate(true);
+      h.client().resource(g).create();
+      h.awaitKey(
+          "g1",
+          k -> k.getStatus() != null && k.getStatus().getState() == KeyState.Primary,
+          "Primary");
+      Secret wrapped = h.client().secrets().inNamespace("default").withName("keyops-key-g1").get();
+      secrets.add(
+          h.kms.unwrap(
+              KMS_KEY,
+              Base64.getDecoder().decode(wrapped.getData().get("wrappedKey")),
+              "keyops/v1/default/ring/g1".getBytes(StandardCharsets.UTF_8)));
+      h.kms.revoke(KMS_KEY, KmsAccessValidator.USE_TO_DECRYPT);
+      h.awaitKey(
+          "g1",
+          k ->
+              "PermissionDenied"
+                  .equals(EncryptionKeyControllerTest.reason(k, Conditions.KMS_ACCESS_VERIFIED)),
+          "revoked");
+      h.client()
+          .resources(EncryptionKey.class)
+          .inNamespace("default")
+          .withName("s1")
+          .edit(
+              k -> {
+                k.getMetadata()
+                    .setAnnotations(Map.of(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true"));
+                return k;
+              });
+      h.client().resources(EncryptionKey.class).inNamespace("default").withName("s1").delete();
+      h.awaitGone("s1");
+
+      for (EncryptionKey k :
+          h.client().resources(EncryptionKey.class).inNamespace("default").list().getItems()) {
+        statuses.add(Serialization.asYaml(k));
+      }
+      statuses.add(Serialization.asYaml(h.client().v1().events().inNamespace("default").list()));
+      statuses.add(h.operator().registry().scrape());
+    } finally {
+      root.detachAppender(logs);
+    }
+    List<String> haystack = new ArrayList<>(statuses);
+    for (ILoggingEvent e : logs.list) {
+      haystack.add(e.getFormattedMessage());
+      if (e.getThrowableProxy() != null) {
+        haystack.add(e.getThrowableProxy().getMessage());
+      }
+    }
+    assertTrue(logs.list.size() > 10, "too few log lines captured: " + logs.list.size());
+    assertEquals(3, secrets.size());
+    for (byte[] secret : secrets) {
+      for (String form : forms(secret)) {
+        for (int i = 0; i < haystack.size(); i++) {
+          String text = haystack.get(i);
+          if (text != null && text.contains(form)) {
+            // Never print the material itself, even when failing.
+            String shown = text.replace(form, "<KEY MATERIAL>");
+            throw new AssertionError(
+                "key material leaked in item "
+                    + i
+                    + ": "
+                    + shown.substring(0, Math.min(400, shown.length())));
+          }
+        }
+      }
+    }
+  }
+
+  /** Recognisable pieces of a key in every encoding (prefixes, so partial leaks are caught too). */
+  static List<String> forms(byte[] key) {
+    String std = Base64.getEncoder().encodeToString(key);
+    String url = Base64.getUrlEncoder().encodeToString(key);
+    String hex = HexFormat.of().formatHex(key);
+    return List.of(
+        std.substring(0, 16),
+        std.substring(20, 36),
+        url.substring(0, 16),
+        hex.substring(0, 16),
+        hex.substring(30, 46),
+        HexFormat.of().withUpperCase().formatHex(key).substring(0, 16));
+  }
+}

@@ -90,7 +90,9 @@ public final class KeyopsOperator implements AutoCloseable {
         new EncryptionKeyReconciler(
             rings, providers, events, metrics, clock, config.kmsRevalidateInterval()),
         o -> watch(o, config));
-    operator.register(new ReencryptionJobReconciler(), o -> watch(o, config));
+    operator.register(
+        new ReencryptionJobReconciler(client, events, metrics, clock, config.workerImage()),
+        o -> watch(o, config));
 
     HttpEndpoints endpoints =
         HttpEndpoints.start(

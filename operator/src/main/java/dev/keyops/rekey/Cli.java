@@ -51,7 +51,10 @@ public final class Cli {
   public static final int CANNOT_RUN = 2;
 
   /** How the tools unwrap gcpKms data keys; replaced in tests to point at a fake Cloud KMS. */
-  static Function<String, DataKeyUnwrapper> unwrapperFactory = endpoint -> DataKeyUnwrapper.NONE;
+  static Function<String, DataKeyUnwrapper> unwrapperFactory =
+      endpoint ->
+          new dev.keyops.kms.KmsDataKeyUnwrapper(
+              endpoint != null ? endpoint : System.getenv("KEYOPS_KMS_ENDPOINT"));
 
   public static void setUnwrapperFactory(Function<String, DataKeyUnwrapper> factory) {
     unwrapperFactory = factory;
@@ -111,8 +114,14 @@ public final class Cli {
             "reencrypt (new data key and ciphertext) or rewrap (re-wrap the data key only)")
     String mode;
 
-    @Option(names = "--shard", defaultValue = "0/1", description = "process shard I of N (I/N)")
+    @Option(names = "--shard", description = "process shard I of N (I/N); default 0/1")
     String shard;
+
+    @Option(
+        names = "--shards",
+        description =
+            "number of shards N, with I taken from JOB_COMPLETION_INDEX (an Indexed Job's pod)")
+    Integer shards;
 
     @Option(names = "--dry-run", description = "report the inventory; change nothing")
     boolean dryRun;
@@ -132,7 +141,17 @@ public final class Cli {
                 throw new IllegalArgumentException(
                     "--mode must be reencrypt or rewrap, got '" + mode + "'");
           };
-      Shard s = Shard.parse(shard);
+      Shard s;
+      if (shards != null) {
+        String index = System.getenv("JOB_COMPLETION_INDEX");
+        if (index == null) {
+          return fail("--shards needs JOB_COMPLETION_INDEX in the environment (use --shard I/N)");
+        }
+        s = Shard.parse(index + "/" + shards);
+        shard = s.toString();
+      } else {
+        s = Shard.parse(shard == null ? "0/1" : shard);
+      }
       if (!Files.isDirectory(data)) {
         return fail("--data " + data + " is not a directory");
       }

@@ -1,0 +1,291 @@
+package dev.keyops.reencryption;
+
+import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
+import dev.keyops.api.v1alpha1.RekeyMode;
+import dev.keyops.api.v1alpha1.WorkerOverrides;
+import dev.keyops.key.KeyringWriter;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds the Indexed batch/v1 Job of a ReencryptionJob: one pod per shard, running the keyops
+ * worker (or the user's pod template), the storage PVC at /data, the keyring Secret read-only at
+ * /etc/keyops/keyring, Pod Security 'restricted', the JSON result in the termination message.
+ * Deterministic: the same ReencryptionJob always yields the same Job.
+ */
+public final class RekeyJobFactory {
+
+  public static final String LABEL_JOB = "keyops.dev/reencryption-job";
+  public static final String LABEL_KEY_RING = "keyops.dev/key-ring";
+  public static final String CONTAINER = "rekey";
+  public static final String DATA_PATH = "/data";
+  public static final String KEYRING_DIR = "/etc/keyops/keyring";
+  public static final String KEYRING_FILE = KEYRING_DIR + "/" + KeyringWriter.FILE;
+  public static final String GCP_CREDENTIALS_DIR = "/etc/keyops/gcp";
+
+  /** Exit code of a worker that could not run at all: retrying will not help. */
+  public static final int EXIT_CANNOT_RUN = 2;
+
+  /** Exit code of a worker whose shard finished with failed or unrecoverable partitions. */
+  public static final int EXIT_PARTIAL = 1;
+
+  private RekeyJobFactory() {}
+
+  public static String jobName(ReencryptionJob rej) {
+    String name = rej.getMetadata().getName() + "-rekey";
+    return name.length() <= 63
+        ? name
+        : name.substring(0, 54) + "-" + Integer.toHexString(name.hashCode() & 0xfffffff);
+  }
+
+  /**
+   * @param workerImage the operator's own image (used unless overridden)
+   * @param targetKeyId key id the partitions are rebuilt onto
+   * @param gcpCredentials a Secret with service-account JSON (name, key) for gcpKms keys, or null
+   */
+  public static Job build(
+      ReencryptionJob rej, String workerImage, String targetKeyId, String[] gcpCredentials) {
+    ReencryptionJobSpec spec = rej.getSpec();
+    int shards = spec.getShards() == null ? 1 : spec.getShards();
+    int parallelism = spec.getParallelism() == null ? 1 : spec.getParallelism();
+    Map<String, String> labels = new HashMap<>();
+    labels.put(LABEL_JOB, rej.getMetadata().getName());
+    labels.put(LABEL_KEY_RING, spec.getKeyRing());
+    labels.put("app.kubernetes.io/part-of", "keyops");
+    labels.put("app.kubernetes.io/component", "rekey-worker");
+
+    PodTemplateSpec template =
+        spec.getTemplate() != null
+            ? Serialization.clone(spec.getTemplate())
+            : new PodTemplateSpec(null, new PodSpec());
+    if (template.getMetadata() == null) {
+      template.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMeta());
+    }
+    Map<String, String> podLabels = new HashMap<>();
+    if (template.getMetadata().getLabels() != null) {
+      podLabels.putAll(template.getMetadata().getLabels());
+    }
+    podLabels.putAll(labels);
+    template.getMetadata().setLabels(podLabels);
+    PodSpec pod = template.getSpec() == null ? new PodSpec() : template.getSpec();
+    template.setSpec(pod);
+    pod.setRestartPolicy("Never");
+
+    List<Volume> volumes = new ArrayList<>(pod.getVolumes() == null ? List.of() : pod.getVolumes());
+    volumes.add(
+        new VolumeBuilder()
+            .withName("data")
+            .withNewPersistentVolumeClaim()
+            .withClaimName(spec.getStorage().getPersistentVolumeClaim().getClaimName())
+            .endPersistentVolumeClaim()
+            .build());
+    volumes.add(
+        new VolumeBuilder()
+            .withName("keyring")
+            .withNewSecret()
+            .withSecretName(KeyringWriter.secretName(spec.getKeyRing()))
+            .withDefaultMode(0440)
+            .endSecret()
+            .build());
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+    if (gcpCredentials != null) {
+      volumes.add(
+          new VolumeBuilder()
+              .withName("gcp-credentials")
+              .withNewSecret()
+              .withSecretName(gcpCredentials[0])
+              .withDefaultMode(0440)
+              .endSecret()
+              .build());
+    }
+    pod.setVolumes(volumes);
+
+    List<VolumeMount> mounts = new ArrayList<>();
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName("data")
+            .withMountPath(DATA_PATH)
+            .withSubPath(spec.getStorage().getPersistentVolumeClaim().getSubPath())
+            .build());
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName("keyring")
+            .withMountPath(KEYRING_DIR)
+            .withReadOnly(true)
+            .build());
+    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    List<EnvVar> env =
+        new ArrayList<>(
+            List.of(
+                env("KEYOPS_KEYRING", KEYRING_FILE),
+                env("KEYOPS_DATA", DATA_PATH),
+                env("KEYOPS_MODE", spec.getMode() == RekeyMode.Rewrap ? "rewrap" : "reencrypt"),
+                env("KEYOPS_DRY_RUN", Boolean.toString(Boolean.TRUE.equals(spec.getDryRun()))),
+                env("KEYOPS_SHARDS", Integer.toString(shards)),
+                env("KEYOPS_TARGET_KEY_ID", targetKeyId),
+                env("KEYOPS_RESULT", "/dev/termination-log")));
+    if (gcpCredentials != null) {
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName("gcp-credentials")
+              .withMountPath(GCP_CREDENTIALS_DIR)
+              .withReadOnly(true)
+              .build());
+      env.add(env("GOOGLE_APPLICATION_CREDENTIALS", GCP_CREDENTIALS_DIR + "/" + gcpCredentials[1]));
+    }
+
+    List<Container> containers = new ArrayList<>();
+    if (spec.getTemplate() == null) {
+      containers.add(workerContainer(spec, workerImage, shards));
+    } else {
+      containers.addAll(pod.getContainers());
+    }
+    for (Container c : containers) {
+      List<VolumeMount> m =
+          new ArrayList<>(c.getVolumeMounts() == null ? List.of() : c.getVolumeMounts());
+      m.addAll(mounts);
+      c.setVolumeMounts(m);
+      List<EnvVar> e = new ArrayList<>(c.getEnv() == null ? List.of() : c.getEnv());
+      e.addAll(env);
+      c.setEnv(e);
+      if (c.getTerminationMessagePolicy() == null) {
+        c.setTerminationMessagePolicy("FallbackToLogsOnError");
+      }
+    }
+    pod.setContainers(containers);
+    WorkerOverrides w = spec.getWorker();
+    if (w != null) {
+      if (w.getNodeSelector() != null) {
+        pod.setNodeSelector(w.getNodeSelector());
+      }
+      if (w.getTolerations() != null) {
+        pod.setTolerations(w.getTolerations());
+      }
+      if (w.getServiceAccountName() != null) {
+        pod.setServiceAccountName(w.getServiceAccountName());
+      }
+    }
+    if (pod.getSecurityContext() == null) {
+      pod.setSecurityContext(
+          new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder()
+              .withRunAsNonRoot(true)
+              .withRunAsUser(65532L)
+              .withRunAsGroup(65532L)
+              .withFsGroup(65532L)
+              .withNewSeccompProfile()
+              .withType("RuntimeDefault")
+              .endSeccompProfile()
+              .build());
+    }
+
+    // A custom template's containers have their own names: the rules then apply to any container.
+    String containerName = spec.getTemplate() == null ? CONTAINER : null;
+    return new JobBuilder()
+        .withNewMetadata()
+        .withName(jobName(rej))
+        .withNamespace(rej.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(
+            new OwnerReferenceBuilder()
+                .withApiVersion(rej.getApiVersion())
+                .withKind(rej.getKind())
+                .withName(rej.getMetadata().getName())
+                .withUid(rej.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build())
+        .endMetadata()
+        .withNewSpec()
+        .withCompletionMode("Indexed")
+        .withCompletions(shards)
+        .withParallelism(parallelism)
+        .withBackoffLimitPerIndex(2)
+        .withMaxFailedIndexes(shards)
+        .withNewPodFailurePolicy()
+        .addNewRule()
+        .withAction("FailJob")
+        .withNewOnExitCodes()
+        .withContainerName(CONTAINER)
+        .withOperator("In")
+        .withValues(EXIT_CANNOT_RUN)
+        .endOnExitCodes()
+        .endRule()
+        .addNewRule()
+        .withAction("FailIndex")
+        .withNewOnExitCodes()
+        .withContainerName(CONTAINER)
+        .withOperator("In")
+        .withValues(EXIT_PARTIAL)
+        .endOnExitCodes()
+        .endRule()
+        .endPodFailurePolicy()
+        .withTemplate(template)
+        .endSpec()
+        .build();
+  }
+
+  private static Container workerContainer(
+      ReencryptionJobSpec spec, String workerImage, int shards) {
+    WorkerOverrides w = spec.getWorker();
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "rekey",
+                "--keyring",
+                KEYRING_FILE,
+                "--data",
+                DATA_PATH,
+                "--mode",
+                spec.getMode() == RekeyMode.Rewrap ? "rewrap" : "reencrypt",
+                "--shards",
+                Integer.toString(shards),
+                "--result",
+                "/dev/termination-log"));
+    if (Boolean.TRUE.equals(spec.getDryRun())) {
+      args.add("--dry-run");
+    }
+    return new ContainerBuilder()
+        .withName(CONTAINER)
+        .withImage(w != null && w.getImage() != null ? w.getImage() : workerImage)
+        .withArgs(args)
+        .withResources(w == null ? null : w.getResources())
+        .withNewSecurityContext()
+        .withAllowPrivilegeEscalation(false)
+        .withReadOnlyRootFilesystem(true)
+        .withRunAsNonRoot(true)
+        .withNewCapabilities()
+        .withDrop("ALL")
+        .endCapabilities()
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .endSecurityContext()
+        .build();
+  }
+
+  private static EnvVar env(String name, String value) {
+    return new EnvVarBuilder().withName(name).withValue(value).build();
+  }
+
+  static String mode(RekeyMode m) {
+    return m == null ? "reencrypt" : m.name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,399 @@
+package dev.keyops.reencryption;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.JobPhase;
+import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.api.v1alpha1.PvcStorage;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
+import dev.keyops.api.v1alpha1.Storage;
+import dev.keyops.observability.Conditions;
+import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.partition.Keyring;
+import dev.keyops.partition.PartitionCodec;
+import dev.keyops.testing.FakeKubelet;
+import dev.keyops.testing.Fixtures;
+import dev.keyops.testing.OperatorHarness;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ReencryptionJob controller end to end: the real operator on the mock API server, with a
+ * stand-in kubelet that runs each pod's worker on real files.
+ */
+class ReencryptionJobControllerTest {
+
+  @TempDir Path tmp;
+  OperatorHarness h;
+  FakeKubelet kubelet;
+  Path data;
+  final Map<Path, byte[]> originals = new LinkedHashMap<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    h = new OperatorHarness(Duration.ofSeconds(2));
+    data = Files.createDirectories(tmp.resolve("pvc/partitions"));
+    kubelet = new FakeKubelet(h.client(), Files.createDirectories(tmp.resolve("pods")));
+    kubelet.claim("events-data", tmp.resolve("pvc"));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    kubelet.close();
+    h.close();
+    assertNull(kubelet.failure(), () -> "fake kubelet failed: " + kubelet.failure());
+  }
+
+  EncryptionKey key(String name, boolean activate) {
+    EncryptionKey k = Fixtures.managedKey(name, "events");
+    k.getSpec().setActivate(activate);
+    h.client().resource(k).create();
+    return h.awaitKey(
+        name,
+        x ->
+            Conditions.isTrue(x.getStatus().getConditions(), Conditions.READY)
+                && (!activate || x.getStatus().getState() == KeyState.Primary),
+        activate ? "Primary" : "Ready");
+  }
+
+  Keyring ring(String primaryKeyId) {
+    return h.await(
+        () -> {
+          Secret s = h.client().secrets().inNamespace("default").withName("events-keyring").get();
+          return s == null
+              ? null
+              : Keyring.parse(
+                  Base64.getDecoder().decode(s.getData().get("keyring.json")),
+                  DataKeyUnwrapper.NONE);
+        },
+        r -> r != null && primaryKeyId.equals(r.document().primaryKeyId()),
+        "keyring with primary " + primaryKeyId);
+  }
+
+  void write(String name, int size, Keyring ring) throws IOException {
+    byte[] plain = new byte[size];
+    new Random(name.hashCode()).nextBytes(plain);
+    Path p = data.resolve(name);
+    if (ring == null) {
+      Files.write(p, plain);
+    } else {
+      try (FileChannel ch =
+          FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        PartitionCodec.encrypt(new ByteArrayInputStream(plain), ch, ring);
+      }
+    }
+    originals.put(p, plain);
+  }
+
+  ReencryptionJob rej(String name, String target, int shards, boolean dryRun) {
+    ReencryptionJob r = new ReencryptionJob();
+    r.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
+    ReencryptionJobSpec spec = new ReencryptionJobSpec();
+    spec.setKeyRing("events");
+    spec.setTargetKey(target);
+    PvcStorage pvc = new PvcStorage();
+    pvc.setClaimName("events-data");
+    pvc.setSubPath("partitions");
+    Storage st = new Storage();
+    st.setPersistentVolumeClaim(pvc);
+    spec.setStorage(st);
+    spec.setShards(shards);
+    spec.setParallelism(shards);
+    spec.setDryRun(dryRun);
+    r.setSpec(spec);
+    return h.client().resource(r).create();
+  }
+
+  ReencryptionJob awaitPhase(String name, JobPhase phase) {
+    return h.await(
+        () ->
+            h.client().resources(ReencryptionJob.class).inNamespace("default").withName(name).get(),
+        r -> r != null && r.getStatus() != null && r.getStatus().getPhase() == phase,
+        "ReencryptionJob " + name + " " + phase);
+  }
+
+  ReencryptionJob awaitInventory(String name) {
+    return h.await(
+        () ->
+            h.client().resources(ReencryptionJob.class).inNamespace("default").withName(name).get(),
+        r ->
+            r.getStatus() != null
+                && Conditions.isTrue(r.getStatus().getConditions(), "InventoryRecorded"),
+        name + " inventory recorded");
+  }
+
+  byte[] decrypt(Path p, Keyring ring) throws IOException {
+    try (InputStream in = PartitionCodec.decrypt(p, ring)) {
+      return in.readAllBytes();
+    }
+  }
+
+  @Test
+  void aFullRotationRebuildsEverythingAndReleasesTheOldKeys() throws Exception {
+    EncryptionKey k1 = key("events-1", true);
+    for (int i = 0; i < 3; i++) {
+      write("k1-" + i, 1000 + i, ring(k1.getStatus().getKeyId()));
+    }
+    EncryptionKey k2 = key("events-2", true);
+    for (int i = 0; i < 3; i++) {
+      write("k2-" + i, 2000 + i, ring(k2.getStatus().getKeyId()));
+    }
+    write("plain-0", 300, null);
+    write("plain-1", 301, null);
+    EncryptionKey k3 = key("events-3", true);
+    ring(k3.getStatus().getKeyId());
+
+    rej("rotate", "events-3", 2, false);
+    ReencryptionJob done = awaitPhase("rotate", JobPhase.Succeeded);
+    assertEquals(8, done.getStatus().getPartitions().getTotal());
+    assertEquals(8, done.getStatus().getPartitions().getRebuilt());
+    assertEquals(2, done.getStatus().getPartitions().getUnencrypted());
+    assertEquals(
+        Map.of(k1.getStatus().getKeyId(), 3L, k2.getStatus().getKeyId(), 3L, "none", 2L),
+        done.getStatus().getByKey());
+    assertEquals(k3.getStatus().getKeyId(), done.getStatus().getTargetKeyId());
+    assertTrue(Conditions.isTrue(done.getStatus().getConditions(), Conditions.COMPLETE));
+    awaitInventory("rotate");
+    Keyring onlyNew = ring(k3.getStatus().getKeyId());
+    for (var e : originals.entrySet()) {
+      assertEquals(k3.getStatus().getKeyId(), PartitionCodec.inspect(e.getKey()).keyId().hex());
+      assertArrayEquals(e.getValue(), decrypt(e.getKey(), onlyNew));
+    }
+    EncryptionKey old =
+        h.awaitKey("events-1", k -> k.getStatus().getPartitions() != null, "partition count");
+    assertEquals(0L, old.getStatus().getPartitions().getCount());
+    assertEquals("rotate", old.getStatus().getPartitions().getCountedBy());
+    assertEquals(8L, h.key("events-3").getStatus().getPartitions().getCount());
+    assertEquals(1, h.client().batch().v1().jobs().inNamespace("default").list().getItems().size());
+    assertTrue(
+        h.operator()
+            .registry()
+            .scrape()
+            .contains("keyops_partitions_total{outcome=\"rebuilt\"} 8.0"));
+
+    // The loop is closed: the old keys can now be dropped.
+    h.client().resources(EncryptionKey.class).inNamespace("default").withName("events-1").delete();
+    h.client().resources(EncryptionKey.class).inNamespace("default").withName("events-2").delete();
+    h.awaitGone("events-1");
+    h.awaitGone("events-2");
+  }
+
+  @Test
+  void partitionsOnADroppedKeyAreReportedUnrecoverableAndLeftUntouched() throws Exception {
+    EncryptionKey k1 = key("events-1", true);
+    write("lost-0", 500, ring(k1.getStatus().getKeyId()));
+    byte[] lostBytes = Files.readAllBytes(data.resolve("lost-0"));
+    EncryptionKey k2 = key("events-2", true);
+    write("ok-0", 600, ring(k2.getStatus().getKeyId()));
+    h.client()
+        .resources(EncryptionKey.class)
+        .inNamespace("default")
+        .withName("events-1")
+        .edit(
+            k -> {
+              k.getMetadata()
+                  .setAnnotations(Map.of(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true"));
+              return k;
+            });
+    h.client().resources(EncryptionKey.class).inNamespace("default").withName("events-1").delete();
+    h.awaitGone("events-1");
+
+    rej("after-loss", null, 1, false);
+    ReencryptionJob failed = awaitPhase("after-loss", JobPhase.Failed);
+    assertEquals(1L, failed.getStatus().getPartitions().getUnrecoverable());
+    assertEquals(1L, failed.getStatus().getPartitions().getAlreadyOnTarget());
+    assertEquals("lost-0", failed.getStatus().getFailures().get(0).getPartition());
+    assertEquals(k1.getStatus().getKeyId(), failed.getStatus().getFailures().get(0).getKeyId());
+    String msg =
+        Conditions.find(failed.getStatus().getConditions(), Conditions.FAILED).get().getMessage();
+    assertTrue(msg.contains("unrecoverable"), msg);
+    assertArrayEquals(lostBytes, Files.readAllBytes(data.resolve("lost-0")));
+    assertTrue(h.events("after-loss").stream().anyMatch(e -> "JobFailed".equals(e.getReason())));
+  }
+
+  @Test
+  void jobsOfOneRingQueueAndAJobWaitsForItsTargetKey() throws Exception {
+    EncryptionKey k1 = key("events-1", true);
+    write("a", 100, ring(k1.getStatus().getKeyId()));
+    key("events-2", false);
+    kubelet.pause(true);
+    rej("first", "events-2", 1, false);
+    ReencryptionJob waiting = awaitPhase("first", JobPhase.Pending);
+    h.await(
+        () ->
+            h.client()
+                .resources(ReencryptionJob.class)
+                .inNamespace("default")
+                .withName("first")
+                .get(),
+        r ->
+            Conditions.find(r.getStatus().getConditions(), Conditions.WAITING)
+                .map(c -> "WaitingForTargetKey".equals(c.getReason()))
+                .orElse(false),
+        "WaitingForTargetKey");
+    rej("second", null, 1, true);
+    h.await(
+        () ->
+            h.client()
+                .resources(ReencryptionJob.class)
+                .inNamespace("default")
+                .withName("second")
+                .get(),
+        r ->
+            r.getStatus() != null
+                && Conditions.find(r.getStatus().getConditions(), Conditions.WAITING)
+                    .map(c -> "Queued".equals(c.getReason()))
+                    .orElse(false),
+        "second queued behind first");
+    assertNull(waiting.getStatus().getJobName());
+
+    h.client()
+        .resources(EncryptionKey.class)
+        .inNamespace("default")
+        .withName("events-2")
+        .edit(
+            k -> {
+              k.getSpec().setActivate(true);
+              return k;
+            });
+    awaitPhase("first", JobPhase.Running);
+    assertEquals(
+        JobPhase.Pending,
+        h.client()
+            .resources(ReencryptionJob.class)
+            .inNamespace("default")
+            .withName("second")
+            .get()
+            .getStatus()
+            .getPhase());
+    kubelet.pause(false);
+    awaitPhase("first", JobPhase.Succeeded);
+    ReencryptionJob dry = awaitPhase("second", JobPhase.Succeeded);
+    assertEquals(1L, dry.getStatus().getPartitions().getAlreadyOnTarget());
+  }
+
+  @Test
+  void anOperatorRestartMidRunNeitherDuplicatesTheJobNorLosesResults() throws Exception {
+    EncryptionKey k1 = key("events-1", true);
+    write("a", 100, ring(k1.getStatus().getKeyId()));
+    write("b", 200, ring(k1.getStatus().getKeyId()));
+    key("events-2", true);
+    kubelet.pause(true);
+    rej("restart", null, 2, false);
+    awaitPhase("restart", JobPhase.Running);
+    h.stop();
+    h.start();
+    kubelet.pause(false);
+    ReencryptionJob done = awaitPhase("restart", JobPhase.Succeeded);
+    assertEquals(2L, done.getStatus().getPartitions().getRebuilt());
+    assertEquals(1, h.client().batch().v1().jobs().inNamespace("default").list().getItems().size());
+  }
+
+  @Test
+  void deletingAReencryptionJobStopsItsJobAndPods() throws Exception {
+    EncryptionKey k1 = key("events-1", true);
+    write("a", 100, ring(k1.getStatus().getKeyId()));
+    kubelet.pause(true);
+    rej("cancel", null, 1, false);
+    ReencryptionJob running = awaitPhase("cancel", JobPhase.Running);
+    Job job =
+        h.client()
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace("default")
+            .withName(running.getStatus().getJobName())
+            .get();
+    assertEquals("Indexed", job.getSpec().getCompletionMode());
+    assertEquals(
+        "events-keyring",
+        job.getSpec().getTemplate().getSpec().getVolumes().stream()
+            .filter(v -> v.getSecret() != null)
+            .findFirst()
+            .get()
+            .getSecret()
+            .getSecretName());
+    var sc = job.getSpec().getTemplate().getSpec().getContainers().get(0).getSecurityContext();
+    assertEquals(false, sc.getAllowPrivilegeEscalation());
+    assertEquals(List.of("ALL"), sc.getCapabilities().getDrop());
+    assertEquals(
+        "FallbackToLogsOnError",
+        job.getSpec().getTemplate().getSpec().getContainers().get(0).getTerminationMessagePolicy());
+    h.client().resources(ReencryptionJob.class).inNamespace("default").withName("cancel").delete();
+    h.await(
+        () ->
+            h.client()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace("default")
+                .withName(job.getMetadata().getName())
+                .get(),
+        j -> j == null,
+        "Job deleted");
+    h.await(
+        () ->
+            h.client()
+                .resources(ReencryptionJob.class)
+                .inNamespace("default")
+                .withName("cancel")
+                .get(),
+        r -> r == null,
+        "ReencryptionJob gone");
+  }
+
+  @Test
+  void aDryRunRecordsTheInventoryAndChangesNoData() throws Exception {
+    EncryptionKey k1 = key("events-1", true);
+    write("a", 100, ring(k1.getStatus().getKeyId()));
+    write("b", 100, ring(k1.getStatus().getKeyId()));
+    EncryptionKey k2 = key("events-2", true);
+    ring(k2.getStatus().getKeyId());
+    Map<Path, byte[]> before = new LinkedHashMap<>();
+    for (Path p : originals.keySet()) {
+      before.put(p, Files.readAllBytes(p));
+    }
+    rej("count", null, 1, true);
+    awaitPhase("count", JobPhase.Succeeded);
+    awaitInventory("count");
+    assertEquals(2L, h.key("events-1").getStatus().getPartitions().getCount());
+    assertEquals(0L, h.key("events-2").getStatus().getPartitions().getCount());
+    for (var e : before.entrySet()) {
+      assertArrayEquals(e.getValue(), Files.readAllBytes(e.getKey()));
+    }
+    // The guard keeps the old key: the inventory still counts its partitions.
+    h.client().resources(EncryptionKey.class).inNamespace("default").withName("events-1").delete();
+    h.awaitKey(
+        "events-1",
+        k ->
+            "DropRefusedPartitions"
+                .equals(
+                    Conditions.find(k.getStatus().getConditions(), Conditions.DROP_BLOCKED)
+                        .map(c -> c.getReason())
+                        .orElse(null)),
+        "drop refused");
+  }
+}

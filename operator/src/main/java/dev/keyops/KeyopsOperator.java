@@ -10,6 +10,7 @@ import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.reencryption.ReencryptionJobReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
@@ -22,6 +23,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,16 +36,19 @@ public final class KeyopsOperator implements AutoCloseable {
   private final HttpEndpoints endpoints;
   private final PrometheusMeterRegistry registry;
   private final KmsGateways kms;
+  private final AtomicBoolean closing;
 
   private KeyopsOperator(
       Operator operator,
       HttpEndpoints endpoints,
       PrometheusMeterRegistry registry,
-      KmsGateways kms) {
+      KmsGateways kms,
+      AtomicBoolean closing) {
     this.operator = operator;
     this.endpoints = endpoints;
     this.registry = registry;
     this.kms = kms;
+    this.closing = closing;
   }
 
   /** Builds, registers and starts the operator; returns once it is started. */
@@ -59,6 +64,7 @@ public final class KeyopsOperator implements AutoCloseable {
   public static KeyopsOperator start(
       KubernetesClient client, OperatorConfig config, Clock clock, KmsGateways kms)
       throws IOException {
+    AtomicBoolean closing = new AtomicBoolean();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -74,8 +80,7 @@ public final class KeyopsOperator implements AutoCloseable {
                   .withUseSSAToPatchPrimaryResource(config.serverSideApply())
                   .withSSABasedCreateUpdateMatchForDependentResources(config.serverSideApply());
               if (config.leaderElection()) {
-                o.withLeaderElectionConfiguration(
-                    new LeaderElectionConfiguration(config.leaseName(), config.leaseNamespace()));
+                o.withLeaderElectionConfiguration(leaderElection(config, closing));
               }
             });
     EventRecorder events = new EventRecorder(client, clock);
@@ -108,7 +113,38 @@ public final class KeyopsOperator implements AutoCloseable {
         config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces(),
         config.leaderElection(),
         endpoints.port());
-    return new KeyopsOperator(operator, endpoints, registry, kms);
+    return new KeyopsOperator(operator, endpoints, registry, kms, closing);
+  }
+
+  /**
+   * Leader election on a Lease. Losing the lease while running ends the process (its pod restarts
+   * and waits for the lease again, so two replicas never reconcile at once); stopping on purpose
+   * does not.
+   */
+  private static LeaderElectionConfiguration leaderElection(
+      OperatorConfig config, AtomicBoolean closing) {
+    LeaderCallbacks callbacks =
+        new LeaderCallbacks(
+            () ->
+                LOG.info("leader election: this replica now leads on Lease {}", config.leaseName()),
+            () -> {
+              if (!closing.get()) {
+                LOG.error(
+                    "leader election: lost Lease {}; exiting so the pod restarts as a follower",
+                    config.leaseName());
+                System.exit(1);
+              }
+            },
+            leader -> LOG.info("leader election: the leader is {}", leader));
+    return new LeaderElectionConfiguration(
+        config.leaseName(),
+        config.leaseNamespace(),
+        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+        null,
+        callbacks,
+        false);
   }
 
   private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> void watch(
@@ -129,6 +165,7 @@ public final class KeyopsOperator implements AutoCloseable {
   @Override
   public void close() {
     LOG.info("keyops stopping");
+    closing.set(true);
     operator.stop();
     endpoints.close();
     kms.close();

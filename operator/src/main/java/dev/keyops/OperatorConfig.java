@@ -130,6 +130,20 @@ public record OperatorConfig(
         value);
   }
 
+  public OperatorConfig withLeaseNamespace(String value) {
+    return new OperatorConfig(
+        watchNamespaces,
+        httpPort,
+        logFormat,
+        leaderElection,
+        leaseName,
+        value,
+        kmsRevalidateInterval,
+        workerImage,
+        serverSideApply,
+        kmsEndpoint);
+  }
+
   public OperatorConfig withKmsRevalidateInterval(Duration value) {
     return new OperatorConfig(
         watchNamespaces,

@@ -186,12 +186,14 @@ public class ReencryptionJobReconciler
             .findFirst()
             .orElse(null);
     Job job = RekeyJobFactory.build(rej, workerImage, target.getStatus().getKeyId(), gcp);
+    boolean created = true;
     try {
       client.resource(job).create();
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e; // transient: the framework retries with backoff
       }
+      created = false; // launched by an earlier reconcile (or before a restart): never twice
     }
     s.setPhase(JobPhase.Running);
     s.setJobName(job.getMetadata().getName());
@@ -199,6 +201,9 @@ public class ReencryptionJobReconciler
     s.setTargetKeyId(target.getStatus().getKeyId());
     s.setStartedAt(now.toString());
     Conditions.remove(s.getConditions(), Conditions.WAITING);
+    if (!created) {
+      return null;
+    }
     events.normal(
         rej,
         Reason.JobCreated,

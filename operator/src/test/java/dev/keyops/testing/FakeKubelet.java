@@ -1,26 +1,17 @@
 package dev.keyops.testing;
 
 import dev.keyops.reencryption.RekeyJobFactory;
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Test stand-in for the Job controller and the kubelet on the mock API server (which has neither):
@@ -152,34 +143,6 @@ public final class FakeKubelet implements AutoCloseable {
   }
 
   private int run(Job job, int index) throws Exception {
-    Container c = job.getSpec().getTemplate().getSpec().getContainers().get(0);
-    Path dir =
-        Files.createDirectories(
-            work.resolve(job.getMetadata().getName() + "-" + index + "-" + System.nanoTime()));
-    Path keyring = dir.resolve("keyring.json");
-    Path result = dir.resolve("termination-log");
-    Files.createFile(result);
-    String claim = null;
-    String subPath = null;
-    for (Volume v : job.getSpec().getTemplate().getSpec().getVolumes()) {
-      if (v.getPersistentVolumeClaim() != null) {
-        claim = v.getPersistentVolumeClaim().getClaimName();
-      }
-      if (v.getSecret() != null && v.getName().equals("keyring")) {
-        Secret s =
-            client.secrets().inNamespace("default").withName(v.getSecret().getSecretName()).get();
-        Files.write(keyring, Base64.getDecoder().decode(s.getData().get("keyring.json")));
-      }
-    }
-    for (var m : c.getVolumeMounts()) {
-      if (m.getMountPath().equals(RekeyJobFactory.DATA_PATH)) {
-        subPath = m.getSubPath();
-      }
-    }
-    Path data = claims.get(claim);
-    if (subPath != null) {
-      data = data.resolve(subPath);
-    }
     Pod pod =
         client
             .resource(
@@ -208,55 +171,7 @@ public final class FakeKubelet implements AutoCloseable {
                     .withSpec(job.getSpec().getTemplate().getSpec())
                     .build())
             .create();
-
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.keyops.Main"));
-    for (String a : c.getArgs()) {
-      cmd.add(
-          switch (a) {
-            case RekeyJobFactory.DATA_PATH -> data.toString();
-            case RekeyJobFactory.KEYRING_FILE -> keyring.toString();
-            case "/dev/termination-log" -> result.toString();
-            default -> a;
-          });
-    }
-    ProcessBuilder pb =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("log").toFile());
-    for (EnvVar e : c.getEnv()) {
-      pb.environment().put(e.getName(), e.getValue());
-    }
-    pb.environment().put("JOB_COMPLETION_INDEX", Integer.toString(index));
-    Process p = pb.start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-    }
-    int exit = p.exitValue();
-    String message = Files.readString(result);
-    pod.setStatus(
-        new io.fabric8.kubernetes.api.model.PodStatusBuilder()
-            .withPhase(exit == 0 ? "Succeeded" : "Failed")
-            .withContainerStatuses(
-                new ContainerStatusBuilder()
-                    .withName(c.getName())
-                    .withNewState()
-                    .withNewTerminated()
-                    .withExitCode(exit)
-                    .withMessage(message)
-                    .withReason(exit == 0 ? "Completed" : "Error")
-                    .withFinishedAt(Instant.now().toString())
-                    .endTerminated()
-                    .endState()
-                    .build())
-            .build());
-    client.resource(pod).updateStatus();
-    return exit;
+    return PodProcess.run(client, pod, claims, work);
   }
 
   @Override

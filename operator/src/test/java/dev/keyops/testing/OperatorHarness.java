@@ -81,7 +81,11 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public static <T> T await(Supplier<T> get, Predicate<T> until, String what) {
-    Instant deadline = Instant.now().plusSeconds(30);
+    return await(get, until, what, Duration.ofSeconds(30));
+  }
+
+  public static <T> T await(Supplier<T> get, Predicate<T> until, String what, Duration timeout) {
+    Instant deadline = Instant.now().plus(timeout);
     T last = null;
     while (Instant.now().isBefore(deadline)) {
       last = get.get();

@@ -1,0 +1,102 @@
+package dev.keyops.realapi;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.keyops.testing.Crds;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Access to the real kube-apiserver that dev/control-plane runs (the test tier `realapi`). The
+ * tests run when -Dkeyops.realApiKubeconfig names its kubeconfig (dev/test does); without it they
+ * are skipped and say so.
+ */
+final class RealApi {
+
+  private RealApi() {}
+
+  static Path kubeconfig() {
+    String path = System.getProperty("keyops.realApiKubeconfig");
+    assumeTrue(
+        path != null && !path.isBlank(),
+        "no real API server: run dev/test (it starts dev/control-plane)");
+    return Path.of(path);
+  }
+
+  static Config config() throws IOException {
+    Config c = Config.fromKubeconfig(Files.readString(kubeconfig()));
+    c.setNamespace("default");
+    return c;
+  }
+
+  static KubernetesClient admin() throws IOException {
+    return new KubernetesClientBuilder().withConfig(config()).build();
+  }
+
+  /** A client that acts as a ServiceAccount (impersonation), to test with exactly its RBAC. */
+  static KubernetesClient as(String namespace, String serviceAccount) throws IOException {
+    Config c = config();
+    c.setImpersonateUsername("system:serviceaccount:" + namespace + ":" + serviceAccount);
+    c.setImpersonateGroups(
+        "system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated");
+    return new KubernetesClientBuilder().withConfig(c).build();
+  }
+
+  /** Installs (or updates) the committed CRDs and waits until they are established. */
+  static void installCrds(KubernetesClient client) {
+    for (CustomResourceDefinition crd : Crds.parsed()) {
+      client
+          .apiextensions()
+          .v1()
+          .customResourceDefinitions()
+          .resource(crd)
+          .forceConflicts()
+          .serverSideApply();
+    }
+    for (CustomResourceDefinition crd : Crds.parsed()) {
+      client
+          .apiextensions()
+          .v1()
+          .customResourceDefinitions()
+          .withName(crd.getMetadata().getName())
+          .waitUntilCondition(
+              c ->
+                  c != null
+                      && c.getStatus() != null
+                      && c.getStatus().getConditions().stream()
+                          .anyMatch(
+                              x ->
+                                  "Established".equals(x.getType())
+                                      && "True".equals(x.getStatus())),
+              60,
+              TimeUnit.SECONDS);
+    }
+  }
+
+  static String namespace(KubernetesClient client, String prefix) {
+    String name = prefix + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .create();
+    // Pods need the namespace's default ServiceAccount, which a controller creates.
+    client
+        .serviceAccounts()
+        .inNamespace(name)
+        .withName("default")
+        .waitUntilCondition(sa -> sa != null, 60, TimeUnit.SECONDS);
+    return name;
+  }
+
+  static List<String> lines(String s) {
+    return s.lines().toList();
+  }
+}

@@ -1,0 +1,237 @@
+package dev.keyops.realapi;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.keyops.KeyopsOperator;
+import dev.keyops.OperatorConfig;
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.JobPhase;
+import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.api.v1alpha1.PvcStorage;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
+import dev.keyops.api.v1alpha1.Storage;
+import dev.keyops.observability.Conditions;
+import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.partition.Keyring;
+import dev.keyops.partition.PartitionCodec;
+import dev.keyops.testing.Fixtures;
+import dev.keyops.testing.LocalPodRunner;
+import dev.keyops.testing.OperatorHarness;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A whole rotation on a real kube-apiserver and kube-controller-manager, with the operator running
+ * under exactly the Helm chart's RBAC (impersonating its ServiceAccount) and the real Job and
+ * garbage-collector controllers; pods run through {@link LocalPodRunner}.
+ */
+@Tag("realapi")
+class RotationOnRealApiTest {
+
+  static final String SYSTEM_NS = "keyops-system";
+
+  @TempDir Path tmp;
+
+  @Test
+  void aWholeRotationUnderTheChartsRbac() throws Exception {
+    RealApi.kubeconfig();
+    String rbac = System.getProperty("keyops.chartRbac");
+    assumeTrue(rbac != null && !rbac.isBlank(), "no rendered chart RBAC: run dev/test");
+    try (KubernetesClient admin = RealApi.admin()) {
+      RealApi.installCrds(admin);
+      admin
+          .namespaces()
+          .resource(
+              new NamespaceBuilder().withNewMetadata().withName(SYSTEM_NS).endMetadata().build())
+          .createOr(n -> n.update());
+      for (HasMetadata o : admin.load(Files.newInputStream(Path.of(rbac))).items()) {
+        admin.resource(o).inNamespace(SYSTEM_NS).forceConflicts().serverSideApply();
+      }
+      String ns = RealApi.namespace(admin, "rotation");
+      Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withHttpPort(0)
+              .withLeaderElection(true)
+              .withLeaseNamespace(SYSTEM_NS);
+      try (KubernetesClient asOperator = RealApi.as(SYSTEM_NS, "keyops");
+          KeyopsOperator operator = KeyopsOperator.start(asOperator, config, Clock.systemUTC());
+          LocalPodRunner runner =
+              new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")))) {
+        runner.claim(ns, "events-data", tmp.resolve("pvc"));
+        var keys = admin.resources(EncryptionKey.class).inNamespace(ns);
+
+        EncryptionKey k1 = create(admin, ns, "events-1");
+        k1 = await(keys, "events-1", k -> k.getStatus().getState() == KeyState.Primary);
+        Map<Path, byte[]> originals = new LinkedHashMap<>();
+        Keyring ring1 = keyring(admin, ns, k1.getStatus().getKeyId());
+        for (int i = 0; i < 4; i++) {
+          originals.put(write(pvc.resolve("p" + i), 3000 + i, ring1), null);
+        }
+        Files.write(pvc.resolve("plain"), new byte[] {1, 2, 3});
+        originals.replaceAll((p, v) -> decrypt(p, ring1));
+        originals.put(pvc.resolve("plain"), new byte[] {1, 2, 3});
+
+        EncryptionKey k2 = create(admin, ns, "events-2");
+        k2 = await(keys, "events-2", k -> k.getStatus().getState() == KeyState.Primary);
+        await(keys, "events-1", k -> k.getStatus().getState() == KeyState.Retired);
+        Keyring ring2 = keyring(admin, ns, k2.getStatus().getKeyId());
+
+        ReencryptionJob rej = new ReencryptionJob();
+        rej.setMetadata(new ObjectMetaBuilder().withName("rotate").withNamespace(ns).build());
+        ReencryptionJobSpec spec = new ReencryptionJobSpec();
+        spec.setKeyRing("events");
+        PvcStorage claim = new PvcStorage();
+        claim.setClaimName("events-data");
+        claim.setSubPath("partitions");
+        Storage storage = new Storage();
+        storage.setPersistentVolumeClaim(claim);
+        spec.setStorage(storage);
+        spec.setShards(2);
+        spec.setParallelism(2);
+        rej.setSpec(spec);
+        admin.resource(rej).create();
+        var rejs = admin.resources(ReencryptionJob.class).inNamespace(ns);
+        ReencryptionJob done =
+            OperatorHarness.await(
+                () -> {
+                  if (runner.failure() != null) {
+                    throw new AssertionError("the local pod runner failed", runner.failure());
+                  }
+                  return rejs.withName("rotate").get();
+                },
+                r ->
+                    r.getStatus() != null
+                        && (r.getStatus().getPhase() == JobPhase.Succeeded
+                            || r.getStatus().getPhase() == JobPhase.Failed),
+                "the ReencryptionJob to finish",
+                java.time.Duration.ofSeconds(90));
+        assertNull(runner.failure());
+        assertEquals(
+            JobPhase.Succeeded,
+            done.getStatus().getPhase(),
+            () -> String.valueOf(done.getStatus().getConditions()));
+        assertEquals(5L, done.getStatus().getPartitions().getRebuilt());
+        for (var e : originals.entrySet()) {
+          assertArrayEquals(e.getValue(), decrypt(e.getKey(), ring2));
+        }
+        await(
+            keys,
+            "events-1",
+            k ->
+                k.getStatus().getPartitions() != null
+                    && k.getStatus().getPartitions().getCount() == 0);
+
+        // Drop the old key: the guard releases it; its material Secret goes with it.
+        keys.withName("events-1").delete();
+        OperatorHarness.await(
+            () -> keys.withName("events-1").get(), k -> k == null, "events-1 dropped");
+        OperatorHarness.await(
+            () -> admin.secrets().inNamespace(ns).withName("keyops-key-events-1").get(),
+            s -> s == null,
+            "material shredded");
+
+        // Deleting the ReencryptionJob deletes its Job, and the garbage collector its pods.
+        String job = done.getStatus().getJobName();
+        rejs.withName("rotate").delete();
+        OperatorHarness.await(
+            () -> admin.batch().v1().jobs().inNamespace(ns).withName(job).get(),
+            j -> j == null,
+            "Job deleted");
+        OperatorHarness.await(
+            () ->
+                admin
+                    .pods()
+                    .inNamespace(ns)
+                    .withLabel("keyops.dev/reencryption-job", "rotate")
+                    .list()
+                    .getItems(),
+            l -> l.isEmpty(),
+            "pods garbage-collected");
+        // Dropping the last key lets the garbage collector remove the keyring Secret's last owner.
+        keys.withName("events-2").delete();
+        OperatorHarness.await(
+            () -> keys.withName("events-2").get(),
+            k ->
+                k != null
+                    && Conditions.find(k.getStatus().getConditions(), Conditions.DROP_BLOCKED)
+                        .isPresent(),
+            "Primary drop refused");
+      } finally {
+        admin.namespaces().withName(ns).delete();
+      }
+    }
+  }
+
+  static EncryptionKey create(KubernetesClient admin, String ns, String name) {
+    EncryptionKey k = Fixtures.managedKey(name, "events");
+    k.getMetadata().setNamespace(ns);
+    k.getSpec().setActivate(true);
+    return admin.resource(k).create();
+  }
+
+  static EncryptionKey await(
+      io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<
+              EncryptionKey, ?, io.fabric8.kubernetes.client.dsl.Resource<EncryptionKey>>
+          keys,
+      String name,
+      java.util.function.Predicate<EncryptionKey> until) {
+    return OperatorHarness.await(
+        () -> keys.withName(name).get(),
+        k -> k != null && k.getStatus() != null && until.test(k),
+        name);
+  }
+
+  static Keyring keyring(KubernetesClient admin, String ns, String primary) {
+    return OperatorHarness.await(
+        () -> {
+          Secret s = admin.secrets().inNamespace(ns).withName("events-keyring").get();
+          return s == null
+              ? null
+              : Keyring.parse(
+                  Base64.getDecoder().decode(s.getData().get("keyring.json")),
+                  DataKeyUnwrapper.NONE);
+        },
+        r -> r != null && primary.equals(r.document().primaryKeyId()),
+        "keyring with primary " + primary);
+  }
+
+  static Path write(Path p, int size, Keyring ring) throws Exception {
+    byte[] plain = new byte[size];
+    new Random(size).nextBytes(plain);
+    try (FileChannel ch =
+        FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      PartitionCodec.encrypt(new ByteArrayInputStream(plain), ch, ring);
+    }
+    return p;
+  }
+
+  static byte[] decrypt(Path p, Keyring ring) {
+    try (InputStream in = PartitionCodec.decrypt(p, ring)) {
+      return in.readAllBytes();
+    } catch (Exception e) {
+      throw new AssertionError(p + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,179 @@
+package dev.keyops.realapi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.keyops.testing.Crds;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** On a real kube-apiserver: the CRDs install, every example applies, and every rule bites. */
+@Tag("realapi")
+class SchemaAndCelTest {
+
+  static KubernetesClient admin;
+  static String ns;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    RealApi.kubeconfig();
+    admin = RealApi.admin();
+    RealApi.installCrds(admin);
+    ns = RealApi.namespace(admin, "schema");
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (admin != null) {
+      admin.namespaces().withName(ns).delete();
+      admin.close();
+    }
+  }
+
+  List<HasMetadata> load(String yaml) {
+    return admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+  }
+
+  void create(String yaml) {
+    for (HasMetadata o : load(yaml)) {
+      admin.resource(o).inNamespace(ns).create();
+    }
+  }
+
+  String rejected(String yaml) {
+    KubernetesClientException e = assertThrows(KubernetesClientException.class, () -> create(yaml));
+    assertEquals(422, e.getCode(), e.getMessage());
+    return e.getMessage();
+  }
+
+  static final String KEY =
+      """
+      apiVersion: keyops.dev/v1alpha1
+      kind: EncryptionKey
+      metadata: {name: %s}
+      spec:
+        keyRing: %s
+        provider: %s
+      """;
+
+  @Test
+  void everyExampleApplies() throws Exception {
+    try (Stream<Path> s = Files.walk(Crds.repoRoot().resolve("examples"))) {
+      for (Path f : s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+        for (HasMetadata o : admin.load(Files.newInputStream(f)).items()) {
+          admin.resource(o).inNamespace(ns).dryRun().create();
+        }
+      }
+    }
+  }
+
+  @Test
+  void exactlyOneProvider() {
+    String m = rejected(KEY.formatted("two", "r", "{managed: {}, secretRef: {name: s, key: k}}"));
+    assertTrue(m.contains("exactly one provider must be set"), m);
+    m = rejected(KEY.formatted("none", "r", "{}"));
+    assertTrue(m.contains("exactly one provider must be set"), m);
+  }
+
+  @Test
+  void keyRingIsADnsLabelAndTheKeyNameHasTheCloudKmsShape() {
+    String m = rejected(KEY.formatted("bad-ring", "Bad_Ring", "{managed: {}}"));
+    assertTrue(m.contains("spec.keyRing"), m);
+    m = rejected(KEY.formatted("bad-kms", "r", "{gcpKms: {keyName: projects/p/keyRings/r}}"));
+    assertTrue(m.contains("spec.provider.gcpKms.keyName"), m);
+    m =
+        rejected(
+            """
+        apiVersion: keyops.dev/v1alpha1
+        kind: EncryptionKey
+        metadata: {name: no-ring}
+        spec:
+          provider: {managed: {}}
+        """);
+    assertTrue(m.contains("spec.keyRing: Required value"), m);
+  }
+
+  @Test
+  void keyRingProviderAndActivationAreOneWay() {
+    create(KEY.formatted("k1", "r", "{managed: {}}") + "  activate: true\n");
+    var keys =
+        admin.genericKubernetesResources("keyops.dev/v1alpha1", "EncryptionKey").inNamespace(ns);
+    KubernetesClientException e =
+        assertThrows(
+            KubernetesClientException.class,
+            () -> keys.withName("k1").edit(k -> set(k, "keyRing", "other")));
+    assertTrue(e.getMessage().contains("keyRing is immutable"), e.getMessage());
+    e =
+        assertThrows(
+            KubernetesClientException.class,
+            () ->
+                keys.withName("k1")
+                    .edit(
+                        k ->
+                            set(
+                                k,
+                                "provider",
+                                java.util.Map.of(
+                                    "secretRef", java.util.Map.of("name", "s", "key", "k")))));
+    assertTrue(e.getMessage().contains("provider is immutable"), e.getMessage());
+    e =
+        assertThrows(
+            KubernetesClientException.class,
+            () -> keys.withName("k1").edit(k -> set(k, "activate", false)));
+    assertTrue(e.getMessage().contains("activate cannot be set back to false"), e.getMessage());
+  }
+
+  @Test
+  void reencryptionJobsAreValidatedAndImmutable() {
+    String job =
+        """
+        apiVersion: keyops.dev/v1alpha1
+        kind: ReencryptionJob
+        metadata: {name: %s}
+        spec:
+          keyRing: r
+          storage: {persistentVolumeClaim: {claimName: data}}
+          shards: %d
+          parallelism: %d
+        """;
+    String m = rejected(job.formatted("zero", 0, 1));
+    assertTrue(m.contains("spec.shards"), m);
+    m = rejected(job.formatted("zero-p", 1, 0));
+    assertTrue(m.contains("spec.parallelism"), m);
+    m =
+        rejected(
+            job.formatted("both", 1, 1)
+                + "  worker: {image: x}\n  template: {spec: {containers: []}}\n");
+    assertTrue(m.contains("set either worker"), m);
+    create(job.formatted("ok", 2, 1));
+    KubernetesClientException e =
+        assertThrows(
+            KubernetesClientException.class,
+            () ->
+                admin
+                    .genericKubernetesResources("keyops.dev/v1alpha1", "ReencryptionJob")
+                    .inNamespace(ns)
+                    .withName("ok")
+                    .edit(r -> set(r, "shards", 3)));
+    assertTrue(e.getMessage().contains("spec is immutable once created"), e.getMessage());
+  }
+
+  @SuppressWarnings("unchecked")
+  static GenericKubernetesResource set(GenericKubernetesResource r, String field, Object value) {
+    ((java.util.Map<String, Object>) r.getAdditionalProperties().get("spec")).put(field, value);
+    return r;
+  }
+}

@@ -75,87 +75,75 @@ public record OperatorConfig(
   }
 
   public OperatorConfig withServerSideApply(boolean value) {
-    return new OperatorConfig(
-        watchNamespaces,
-        httpPort,
-        logFormat,
-        leaderElection,
-        leaseName,
-        leaseNamespace,
-        kmsRevalidateInterval,
-        workerImage,
-        value,
-        kmsEndpoint);
+    return copy(b -> b.serverSideApply = value);
   }
 
   public OperatorConfig withLeaderElection(boolean value) {
-    return new OperatorConfig(
-        watchNamespaces,
-        httpPort,
-        logFormat,
-        value,
-        leaseName,
-        leaseNamespace,
-        kmsRevalidateInterval,
-        workerImage,
-        serverSideApply,
-        kmsEndpoint);
+    return copy(b -> b.leaderElection = value);
   }
 
   public OperatorConfig withHttpPort(int value) {
-    return new OperatorConfig(
-        watchNamespaces,
-        value,
-        logFormat,
-        leaderElection,
-        leaseName,
-        leaseNamespace,
-        kmsRevalidateInterval,
-        workerImage,
-        serverSideApply,
-        kmsEndpoint);
+    return copy(b -> b.httpPort = value);
   }
 
   public OperatorConfig withKmsEndpoint(String value) {
-    return new OperatorConfig(
-        watchNamespaces,
-        httpPort,
-        logFormat,
-        leaderElection,
-        leaseName,
-        leaseNamespace,
-        kmsRevalidateInterval,
-        workerImage,
-        serverSideApply,
-        value);
+    return copy(b -> b.kmsEndpoint = value);
   }
 
   public OperatorConfig withLeaseNamespace(String value) {
-    return new OperatorConfig(
-        watchNamespaces,
-        httpPort,
-        logFormat,
-        leaderElection,
-        leaseName,
-        value,
-        kmsRevalidateInterval,
-        workerImage,
-        serverSideApply,
-        kmsEndpoint);
+    return copy(b -> b.leaseNamespace = value);
   }
 
   public OperatorConfig withKmsRevalidateInterval(Duration value) {
-    return new OperatorConfig(
-        watchNamespaces,
-        httpPort,
-        logFormat,
-        leaderElection,
-        leaseName,
-        leaseNamespace,
-        value,
-        workerImage,
-        serverSideApply,
-        kmsEndpoint);
+    return copy(b -> b.kmsRevalidateInterval = value);
+  }
+
+  /** A copy with some fields changed. */
+  private OperatorConfig copy(java.util.function.Consumer<Fields> change) {
+    Fields f = new Fields(this);
+    change.accept(f);
+    return f.build();
+  }
+
+  /** The fields of a configuration, mutable, for {@link #copy}. */
+  private static final class Fields {
+    Set<String> watchNamespaces;
+    int httpPort;
+    String logFormat;
+    boolean leaderElection;
+    String leaseName;
+    String leaseNamespace;
+    Duration kmsRevalidateInterval;
+    String workerImage;
+    boolean serverSideApply;
+    String kmsEndpoint;
+
+    Fields(OperatorConfig c) {
+      watchNamespaces = c.watchNamespaces;
+      httpPort = c.httpPort;
+      logFormat = c.logFormat;
+      leaderElection = c.leaderElection;
+      leaseName = c.leaseName;
+      leaseNamespace = c.leaseNamespace;
+      kmsRevalidateInterval = c.kmsRevalidateInterval;
+      workerImage = c.workerImage;
+      serverSideApply = c.serverSideApply;
+      kmsEndpoint = c.kmsEndpoint;
+    }
+
+    OperatorConfig build() {
+      return new OperatorConfig(
+          watchNamespaces,
+          httpPort,
+          logFormat,
+          leaderElection,
+          leaseName,
+          leaseNamespace,
+          kmsRevalidateInterval,
+          workerImage,
+          serverSideApply,
+          kmsEndpoint);
+    }
   }
 
   static int parsePort(String value) {

@@ -1,0 +1,70 @@
+package dev.keyops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class OperatorConfigTest {
+
+  @Test
+  void defaultsAreSafeForProduction() {
+    OperatorConfig c = OperatorConfig.fromEnv(Map.of());
+    assertEquals(Set.of(), c.watchNamespaces());
+    assertEquals(8080, c.httpPort());
+    assertTrue(c.leaderElection());
+    assertTrue(c.serverSideApply());
+    assertEquals(Duration.ofMinutes(10), c.kmsRevalidateInterval());
+  }
+
+  @Test
+  void readsEveryVariable() {
+    OperatorConfig c =
+        OperatorConfig.fromEnv(
+            Map.of(
+                "KEYOPS_WATCH_NAMESPACES", " team-a, team-b ,",
+                "KEYOPS_HTTP_PORT", "9090",
+                "KEYOPS_LOG_FORMAT", "JSON",
+                "KEYOPS_LEADER_ELECTION", "false",
+                "KEYOPS_LEASE_NAME", "l",
+                "POD_NAMESPACE", "ops",
+                "KEYOPS_KMS_REVALIDATE_INTERVAL", "1h30m",
+                "KEYOPS_KMS_ENDPOINT", "localhost:1"));
+    assertEquals(Set.of("team-a", "team-b"), c.watchNamespaces());
+    assertEquals(9090, c.httpPort());
+    assertEquals("json", c.logFormat());
+    assertFalse(c.leaderElection());
+    assertEquals("ops", c.leaseNamespace());
+    assertEquals(Duration.ofMinutes(90), c.kmsRevalidateInterval());
+    assertEquals("localhost:1", c.kmsEndpoint());
+    assertEquals(7, c.withHttpPort(7).httpPort());
+    assertEquals("ops", c.withHttpPort(7).leaseNamespace(), "copies keep the other fields");
+  }
+
+  @Test
+  void badValuesNameTheVariable() {
+    for (var bad :
+        Map.of(
+                "KEYOPS_HTTP_PORT",
+                "http",
+                "KEYOPS_LOG_FORMAT",
+                "xml",
+                "KEYOPS_LEADER_ELECTION",
+                "yes",
+                "KEYOPS_KMS_REVALIDATE_INTERVAL",
+                "10 minutes")
+            .entrySet()) {
+      String m =
+          assertThrows(
+                  IllegalArgumentException.class,
+                  () -> OperatorConfig.fromEnv(Map.of(bad.getKey(), bad.getValue())))
+              .getMessage();
+      assertTrue(m.startsWith(bad.getKey()), m);
+    }
+  }
+}

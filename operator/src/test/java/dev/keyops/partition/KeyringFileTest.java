@@ -1,0 +1,59 @@
+package dev.keyops.partition;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.keyops.testing.TestKeyrings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** keyring.json mounted from a Secret: reloaded when Kubernetes swaps the volume's symlink. */
+class KeyringFileTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void reloadsWhenTheMountedSecretChanges() throws Exception {
+    KeyringDocument.Entry k1 = TestKeyrings.key("k1", "Primary");
+    KeyringDocument.Entry k2 = TestKeyrings.key("k2", "Primary");
+    // The layout kubelet uses: keyring.json -> ..data/keyring.json, ..data -> ..<timestamp>
+    Path v1 = Files.createDirectories(dir.resolve("..2026_01"));
+    TestKeyrings.write(v1.resolve("keyring.json"), TestKeyrings.doc(k1));
+    Files.createSymbolicLink(dir.resolve("..data"), v1.getFileName());
+    Files.createSymbolicLink(dir.resolve("keyring.json"), Path.of("..data/keyring.json"));
+    KeyringFile file = new KeyringFile(dir.resolve("keyring.json"), DataKeyUnwrapper.NONE);
+    assertEquals(k1.keyId(), file.current().primary().orElseThrow().hex());
+
+    Path v2 = Files.createDirectories(dir.resolve("..2026_02"));
+    TestKeyrings.write(
+        v2.resolve("keyring.json"), TestKeyrings.doc(k2, TestKeyrings.withState(k1, "Retired")));
+    Files.createSymbolicLink(dir.resolve("..data_tmp"), v2.getFileName());
+    Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!k2.keyId().equals(file.current().primary().orElseThrow().hex())
+        && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(k2.keyId(), file.current().primary().orElseThrow().hex());
+    assertTrue(file.current().contains(KeyId.parse(k1.keyId())));
+  }
+
+  @Test
+  void aMissingOrBrokenFileSaysWhich() throws Exception {
+    var e =
+        assertThrows(
+            RuntimeException.class,
+            () -> new KeyringFile(dir.resolve("nope.json"), DataKeyUnwrapper.NONE));
+    assertTrue(e.getMessage().contains("nope.json"), e.getMessage());
+    Files.writeString(dir.resolve("bad.json"), "{\"format\": 2}");
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new KeyringFile(dir.resolve("bad.json"), DataKeyUnwrapper.NONE));
+    assertTrue(e.getMessage().contains("format 2"), e.getMessage());
+  }
+}

@@ -77,15 +77,7 @@ class EncryptionKeyControllerTest {
   }
 
   void activate(String name) {
-    h.client()
-        .resources(EncryptionKey.class)
-        .inNamespace("default")
-        .withName(name)
-        .edit(
-            k -> {
-              k.getSpec().setActivate(true);
-              return k;
-            });
+    dev.keyops.testing.Patches.activate(h.client(), "default", name);
   }
 
   @Test
@@ -202,16 +194,8 @@ class EncryptionKeyControllerTest {
     b.getSpec().setActivate(true);
     h.client().resource(b).create();
     h.awaitKey("logs-1", k -> state(k) == KeyState.Retired, "Retired");
-    h.client()
-        .resources(EncryptionKey.class)
-        .inNamespace("default")
-        .withName("logs-1")
-        .edit(
-            k -> {
-              k.getMetadata()
-                  .setAnnotations(Map.of(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true"));
-              return k;
-            });
+    dev.keyops.testing.Patches.annotate(
+        h.client(), "default", "logs-1", EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true");
     h.client().resources(EncryptionKey.class).inNamespace("default").withName("logs-1").delete();
     h.awaitGone("logs-1");
     assertTrue(

@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -94,16 +93,8 @@ class NoKeyMaterialLeaksTest {
               "PermissionDenied"
                   .equals(EncryptionKeyControllerTest.reason(k, Conditions.KMS_ACCESS_VERIFIED)),
           "revoked");
-      h.client()
-          .resources(EncryptionKey.class)
-          .inNamespace("default")
-          .withName("s1")
-          .edit(
-              k -> {
-                k.getMetadata()
-                    .setAnnotations(Map.of(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true"));
-                return k;
-              });
+      dev.keyops.testing.Patches.annotate(
+          h.client(), "default", "s1", EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true");
       h.client().resources(EncryptionKey.class).inNamespace("default").withName("s1").delete();
       h.awaitGone("s1");
 

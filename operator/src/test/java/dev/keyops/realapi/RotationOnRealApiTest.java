@@ -184,6 +184,98 @@ class RotationOnRealApiTest {
     }
   }
 
+  /**
+   * The real Job controller applies the pod failure policy keyops sets: a shard with an
+   * unrecoverable partition (exit code 1) fails its index only; the ReencryptionJob ends Failed
+   * with the partition named, and the inventory is still recorded.
+   */
+  @Test
+  void anUnrecoverablePartitionFailsItsIndexAndIsReported() throws Exception {
+    RealApi.kubeconfig();
+    String rbac = System.getProperty("keyops.chartRbac");
+    assumeTrue(rbac != null && !rbac.isBlank(), "no rendered chart RBAC: run dev/test");
+    try (KubernetesClient admin = RealApi.admin()) {
+      RealApi.installCrds(admin);
+      String ns = RealApi.namespace(admin, "loss");
+      Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
+      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
+          LocalPodRunner runner =
+              new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")))) {
+        runner.claim(ns, "events-data", tmp.resolve("pvc"));
+        var keys = admin.resources(EncryptionKey.class).inNamespace(ns);
+        EncryptionKey k1 = create(admin, ns, "events-1");
+        k1 = await(keys, "events-1", k -> k.getStatus().getState() == KeyState.Primary);
+        write(pvc.resolve("lost"), 100, keyring(admin, ns, k1.getStatus().getKeyId()));
+        byte[] lost = Files.readAllBytes(pvc.resolve("lost"));
+        EncryptionKey k2 = create(admin, ns, "events-2");
+        k2 = await(keys, "events-2", k -> k.getStatus().getState() == KeyState.Primary);
+        write(pvc.resolve("fine"), 100, keyring(admin, ns, k2.getStatus().getKeyId()));
+        // A merge patch, as `kubectl annotate` does: no conflict with the operator's writes.
+        keys.withName("events-1")
+            .patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                    io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"metadata\":{\"annotations\":{\""
+                    + EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION
+                    + "\":\"true\"}}}");
+        keys.withName("events-1").delete();
+        OperatorHarness.await(
+            () -> keys.withName("events-1").get(),
+            k -> k == null,
+            "events-1 dropped with data loss");
+
+        ReencryptionJob rej = new ReencryptionJob();
+        rej.setMetadata(new ObjectMetaBuilder().withName("after-loss").withNamespace(ns).build());
+        ReencryptionJobSpec spec = new ReencryptionJobSpec();
+        spec.setKeyRing("events");
+        PvcStorage claim = new PvcStorage();
+        claim.setClaimName("events-data");
+        claim.setSubPath("partitions");
+        Storage storage = new Storage();
+        storage.setPersistentVolumeClaim(claim);
+        spec.setStorage(storage);
+        rej.setSpec(spec);
+        admin.resource(rej).create();
+        ReencryptionJob failed =
+            OperatorHarness.await(
+                () ->
+                    admin
+                        .resources(ReencryptionJob.class)
+                        .inNamespace(ns)
+                        .withName("after-loss")
+                        .get(),
+                r -> r.getStatus() != null && r.getStatus().getPhase() == JobPhase.Failed,
+                "the ReencryptionJob to fail",
+                java.time.Duration.ofSeconds(90));
+        assertEquals(1L, failed.getStatus().getPartitions().getUnrecoverable());
+        assertEquals("lost", failed.getStatus().getFailures().get(0).getPartition());
+        assertArrayEquals(
+            lost,
+            Files.readAllBytes(pvc.resolve("lost")),
+            "an unrecoverable partition was modified");
+        var job =
+            admin
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(ns)
+                .withName(failed.getStatus().getJobName())
+                .get();
+        assertEquals(
+            "0", job.getStatus().getFailedIndexes(), "the real Job controller failed the index");
+        OperatorHarness.await(
+            () -> keys.withName("events-2").get(),
+            k ->
+                k.getStatus().getPartitions() != null
+                    && k.getStatus().getPartitions().getCount() == 1,
+            "inventory recorded");
+      } finally {
+        admin.namespaces().withName(ns).delete();
+      }
+    }
+  }
+
   static EncryptionKey create(KubernetesClient admin, String ns, String name) {
     EncryptionKey k = Fixtures.managedKey(name, "events");
     k.getMetadata().setNamespace(ns);

@@ -208,16 +208,8 @@ class ReencryptionJobControllerTest {
     byte[] lostBytes = Files.readAllBytes(data.resolve("lost-0"));
     EncryptionKey k2 = key("events-2", true);
     write("ok-0", 600, ring(k2.getStatus().getKeyId()));
-    h.client()
-        .resources(EncryptionKey.class)
-        .inNamespace("default")
-        .withName("events-1")
-        .edit(
-            k -> {
-              k.getMetadata()
-                  .setAnnotations(Map.of(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true"));
-              return k;
-            });
+    dev.keyops.testing.Patches.annotate(
+        h.client(), "default", "events-1", EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true");
     h.client().resources(EncryptionKey.class).inNamespace("default").withName("events-1").delete();
     h.awaitGone("events-1");
 
@@ -270,15 +262,7 @@ class ReencryptionJobControllerTest {
         "second queued behind first");
     assertNull(waiting.getStatus().getJobName());
 
-    h.client()
-        .resources(EncryptionKey.class)
-        .inNamespace("default")
-        .withName("events-2")
-        .edit(
-            k -> {
-              k.getSpec().setActivate(true);
-              return k;
-            });
+    dev.keyops.testing.Patches.activate(h.client(), "default", "events-2");
     awaitPhase("first", JobPhase.Running);
     assertEquals(
         JobPhase.Pending,

@@ -1,0 +1,33 @@
+package dev.keyops.testing;
+
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+
+/**
+ * Changes to a key as users make them (`kubectl annotate`, `kubectl patch`): JSON merge patches,
+ * which do not conflict with the operator's concurrent status writes.
+ */
+public final class Patches {
+  private Patches() {}
+
+  public static void annotate(
+      KubernetesClient client, String ns, String key, String annotation, String value) {
+    client
+        .resources(EncryptionKey.class)
+        .inNamespace(ns)
+        .withName(key)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"annotations\":{\"" + annotation + "\":\"" + value + "\"}}}");
+  }
+
+  public static void activate(KubernetesClient client, String ns, String key) {
+    client
+        .resources(EncryptionKey.class)
+        .inNamespace(ns)
+        .withName(key)
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"activate\":true}}");
+  }
+}

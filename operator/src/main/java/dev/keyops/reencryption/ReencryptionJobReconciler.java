@@ -5,10 +5,12 @@ import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
+import dev.keyops.key.KeyringWriter;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
+import dev.keyops.partition.Keyring;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -171,6 +173,18 @@ public class ReencryptionJobReconciler
             now);
       }
     }
+    String keyringPrimary = keyringPrimary(ns, ring);
+    if (!target.getStatus().getKeyId().equals(keyringPrimary)) {
+      return pending(
+          rej,
+          Reason.WaitingForTargetKey,
+          "waiting for the keyring Secret "
+              + KeyringWriter.secretName(ring)
+              + " to name "
+              + target.getMetadata().getName()
+              + " as its Primary, so the workers rebuild onto it",
+          now);
+    }
     String[] gcp =
         keys.stream()
             .filter(
@@ -238,6 +252,25 @@ public class ReencryptionJobReconciler
       events.normal(rej, reason, message);
     }
     return message;
+  }
+
+  /** The primary key id the workers will read from the keyring Secret, or null. */
+  private String keyringPrimary(String ns, String ring) {
+    var secret = client.secrets().inNamespace(ns).withName(KeyringWriter.secretName(ring)).get();
+    if (secret == null
+        || secret.getData() == null
+        || secret.getData().get(KeyringWriter.FILE) == null) {
+      return null;
+    }
+    try {
+      return Keyring.parse(
+              java.util.Base64.getDecoder().decode(secret.getData().get(KeyringWriter.FILE)),
+              dev.keyops.partition.DataKeyUnwrapper.NONE)
+          .document()
+          .primaryKeyId();
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /** The ring's job that runs next: a running one, else the oldest pending. */

@@ -154,7 +154,7 @@ public final class RekeyJobFactory {
 
     List<Container> containers = new ArrayList<>();
     if (spec.getTemplate() == null) {
-      containers.add(workerContainer(spec, workerImage, shards));
+      containers.add(workerContainer(spec, workerImage, shards, targetKeyId));
     } else {
       containers.addAll(pod.getContainers());
     }
@@ -243,7 +243,7 @@ public final class RekeyJobFactory {
   }
 
   private static Container workerContainer(
-      ReencryptionJobSpec spec, String workerImage, int shards) {
+      ReencryptionJobSpec spec, String workerImage, int shards, String targetKeyId) {
     WorkerOverrides w = spec.getWorker();
     List<String> args =
         new ArrayList<>(
@@ -259,6 +259,10 @@ public final class RekeyJobFactory {
                 Integer.toString(shards),
                 "--result",
                 "/dev/termination-log"));
+    if (targetKeyId != null) {
+      args.add("--expect-primary");
+      args.add(targetKeyId);
+    }
     if (Boolean.TRUE.equals(spec.getDryRun())) {
       args.add("--dry-run");
     }

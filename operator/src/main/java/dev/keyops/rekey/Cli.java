@@ -127,6 +127,14 @@ public final class Cli {
     boolean dryRun;
 
     @Option(
+        names = "--expect-primary",
+        paramLabel = "KEYID",
+        description =
+            "refuse to run unless the keyring's Primary is this key id (a rebuild Job passes its"
+                + " target, so a keyring that lags or moved on is never rebuilt onto)")
+    String expectPrimary;
+
+    @Option(
         names = "--result",
         description = "write the JSON result here (in a pod: /dev/termination-log)")
     Path result;
@@ -163,6 +171,14 @@ public final class Cli {
       }
       if (ring.primary().isEmpty()) {
         return fail("the keyring has no Primary key: activate an EncryptionKey of this key ring");
+      }
+      if (expectPrimary != null && !expectPrimary.equals(ring.primary().get().hex())) {
+        return fail(
+            "the keyring's Primary is "
+                + ring.primary().get().hex()
+                + ", not the target "
+                + expectPrimary
+                + ": the key ring changed since the rebuild started; create a new ReencryptionJob");
       }
       WorkerResult r = new RekeyRun(ring, data, m, s, dryRun).run();
       String json = r.toJson();

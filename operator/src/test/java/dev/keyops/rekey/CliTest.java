@@ -204,5 +204,26 @@ class CliTest {
               "rekey", "--keyring", keyring.toString(), "--data", data.toString(), "--shard", "3/2"
             }));
     assertEquals(2, Cli.run(new String[] {"rekey", "--keyring", keyring.toString()}));
+    // A rebuild Job's target that is not (or no longer) the keyring's Primary: nothing is touched.
+    byte[] before = Files.readAllBytes(data.resolve("orphan"));
+    assertEquals(
+        2,
+        Cli.run(
+            new String[] {
+              "rekey",
+              "--keyring",
+              keyring.toString(),
+              "--data",
+              data.toString(),
+              "--expect-primary",
+              gone.keyId(),
+              "--result",
+              result.toString()
+            }));
+    assertTrue(
+        WorkerResult.parse(Files.readString(result))
+            .error
+            .contains("create a new ReencryptionJob"));
+    assertArrayEquals(before, Files.readAllBytes(data.resolve("orphan")));
   }
 }

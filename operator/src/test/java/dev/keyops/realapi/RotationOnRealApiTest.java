@@ -276,6 +276,99 @@ class RotationOnRealApiTest {
     }
   }
 
+  /**
+   * On the real API server: a dry run counts without changing a byte, a job waits for its named
+   * target key, and an operator restart in between neither loses nor duplicates anything.
+   */
+  @Test
+  void aDryRunAQueuedTargetAndARestart() throws Exception {
+    RealApi.kubeconfig();
+    try (KubernetesClient admin = RealApi.admin()) {
+      RealApi.installCrds(admin);
+      String ns = RealApi.namespace(admin, "queue");
+      Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
+      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
+      try (LocalPodRunner runner =
+          new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")))) {
+        runner.claim(ns, "events-data", tmp.resolve("pvc"));
+        var keys = admin.resources(EncryptionKey.class).inNamespace(ns);
+        var rejs = admin.resources(ReencryptionJob.class).inNamespace(ns);
+        EncryptionKey k1 = create(admin, ns, "events-1");
+        k1 = await(keys, "events-1", k -> k.getStatus().getState() == KeyState.Primary);
+        write(pvc.resolve("a"), 100, keyring(admin, ns, k1.getStatus().getKeyId()));
+        byte[] before = Files.readAllBytes(pvc.resolve("a"));
+        EncryptionKey staged = Fixtures.managedKey("events-2", "events");
+        staged.getMetadata().setNamespace(ns);
+        admin.resource(staged).create();
+
+        admin.resource(job(ns, "count", null, true)).create();
+        admin.resource(job(ns, "later", "events-2", false)).create();
+        OperatorHarness.await(
+            () -> rejs.withName("count").get(),
+            r -> r.getStatus() != null && r.getStatus().getPhase() == JobPhase.Succeeded,
+            "dry run",
+            java.time.Duration.ofSeconds(60));
+        assertArrayEquals(before, Files.readAllBytes(pvc.resolve("a")), "a dry run changed data");
+        await(
+            keys,
+            "events-1",
+            k ->
+                k.getStatus().getPartitions() != null
+                    && k.getStatus().getPartitions().getCount() == 1);
+        ReencryptionJob waiting =
+            OperatorHarness.await(
+                () -> rejs.withName("later").get(),
+                r ->
+                    r.getStatus() != null
+                        && Conditions.find(r.getStatus().getConditions(), Conditions.WAITING)
+                            .map(c -> "WaitingForTargetKey".equals(c.getReason()))
+                            .orElse(false),
+                "waiting for events-2");
+        assertNull(waiting.getStatus().getJobName());
+
+        operator.close();
+        operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
+        keys.withName("events-2")
+            .patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                    io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\":{\"activate\":true}}");
+        ReencryptionJob done =
+            OperatorHarness.await(
+                () -> rejs.withName("later").get(),
+                r -> r.getStatus() != null && r.getStatus().getPhase() == JobPhase.Succeeded,
+                "rebuild onto events-2",
+                java.time.Duration.ofSeconds(60));
+        assertEquals(1L, done.getStatus().getPartitions().getRebuilt());
+        assertEquals(
+            2,
+            admin.batch().v1().jobs().inNamespace(ns).list().getItems().size(),
+            "one Job per ReencryptionJob");
+      } finally {
+        operator.close();
+        admin.namespaces().withName(ns).delete();
+      }
+    }
+  }
+
+  static ReencryptionJob job(String ns, String name, String target, boolean dryRun) {
+    ReencryptionJob rej = new ReencryptionJob();
+    rej.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    ReencryptionJobSpec spec = new ReencryptionJobSpec();
+    spec.setKeyRing("events");
+    spec.setTargetKey(target);
+    spec.setDryRun(dryRun);
+    PvcStorage claim = new PvcStorage();
+    claim.setClaimName("events-data");
+    claim.setSubPath("partitions");
+    Storage storage = new Storage();
+    storage.setPersistentVolumeClaim(claim);
+    spec.setStorage(storage);
+    rej.setSpec(spec);
+    return rej;
+  }
+
   static EncryptionKey create(KubernetesClient admin, String ns, String name) {
     EncryptionKey k = Fixtures.managedKey(name, "events");
     k.getMetadata().setNamespace(ns);

@@ -1,0 +1,142 @@
+package dev.keyops.reencryption;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.keyops.api.v1alpha1.PvcStorage;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
+import dev.keyops.api.v1alpha1.RekeyMode;
+import dev.keyops.api.v1alpha1.Storage;
+import dev.keyops.api.v1alpha1.WorkerOverrides;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class RekeyJobFactoryTest {
+
+  static ReencryptionJob rej() {
+    ReencryptionJob r = new ReencryptionJob();
+    r.setMetadata(
+        new ObjectMetaBuilder().withName("rotate").withNamespace("data").withUid("u1").build());
+    ReencryptionJobSpec spec = new ReencryptionJobSpec();
+    spec.setKeyRing("events");
+    PvcStorage pvc = new PvcStorage();
+    pvc.setClaimName("events-data");
+    pvc.setSubPath("parts");
+    Storage st = new Storage();
+    st.setPersistentVolumeClaim(pvc);
+    spec.setStorage(st);
+    spec.setShards(4);
+    spec.setParallelism(2);
+    spec.setMode(RekeyMode.Rewrap);
+    r.setSpec(spec);
+    return r;
+  }
+
+  static Map<String, String> env(Container c) {
+    return c.getEnv().stream()
+        .collect(Collectors.toMap(EnvVar::getName, e -> e.getValue() == null ? "" : e.getValue()));
+  }
+
+  @Test
+  void theWorkerJobIsIndexedRestrictedAndOwned() {
+    ReencryptionJob r = rej();
+    WorkerOverrides w = new WorkerOverrides();
+    w.setImage("registry/keyops:1");
+    w.setServiceAccountName("rekey-sa");
+    w.setNodeSelector(Map.of("disk", "ssd"));
+    r.getSpec().setWorker(w);
+    Job job =
+        RekeyJobFactory.build(
+            r, "registry/keyops:0", "ab".repeat(16), new String[] {"gcp-sa", "key.json"});
+    assertEquals("rotate-rekey", job.getMetadata().getName());
+    assertEquals("u1", job.getMetadata().getOwnerReferences().get(0).getUid());
+    assertEquals("Indexed", job.getSpec().getCompletionMode());
+    assertEquals(4, job.getSpec().getCompletions());
+    assertEquals(2, job.getSpec().getParallelism());
+    var pod = job.getSpec().getTemplate().getSpec();
+    assertEquals("Never", pod.getRestartPolicy());
+    assertEquals("rekey-sa", pod.getServiceAccountName());
+    assertEquals(Map.of("disk", "ssd"), pod.getNodeSelector());
+    assertTrue(pod.getSecurityContext().getRunAsNonRoot());
+    Container c = pod.getContainers().get(0);
+    assertEquals("registry/keyops:1", c.getImage());
+    assertEquals(
+        List.of(
+            "rekey",
+            "--keyring",
+            RekeyJobFactory.KEYRING_FILE,
+            "--data",
+            "/data",
+            "--mode",
+            "rewrap",
+            "--shards",
+            "4",
+            "--result",
+            "/dev/termination-log",
+            "--expect-primary",
+            "ab".repeat(16)),
+        c.getArgs());
+    assertTrue(c.getSecurityContext().getReadOnlyRootFilesystem());
+    assertEquals("/etc/keyops/gcp/key.json", env(c).get("GOOGLE_APPLICATION_CREDENTIALS"));
+    assertTrue(
+        c.getVolumeMounts().stream()
+            .anyMatch(m -> m.getMountPath().equals("/data") && "parts".equals(m.getSubPath())));
+    assertTrue(
+        c.getVolumeMounts().stream()
+            .anyMatch(
+                m -> m.getMountPath().equals(RekeyJobFactory.KEYRING_DIR) && m.getReadOnly()));
+    assertEquals(
+        "rekey",
+        job.getSpec().getPodFailurePolicy().getRules().get(0).getOnExitCodes().getContainerName());
+    assertEquals(
+        job,
+        RekeyJobFactory.build(
+            r, "registry/keyops:0", "ab".repeat(16), new String[] {"gcp-sa", "key.json"}),
+        "deterministic: a restart builds the same Job");
+  }
+
+  @Test
+  void aCustomTemplateGetsTheWorkerContract() {
+    ReencryptionJob r = rej();
+    r.getSpec()
+        .setTemplate(
+            new PodTemplateSpecBuilder()
+                .withNewMetadata()
+                .addToLabels("app", "columnstore")
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("rebuild")
+                .withImage("columnstore:9")
+                .withArgs("rebuild-partitions")
+                .endContainer()
+                .endSpec()
+                .build());
+    Job job = RekeyJobFactory.build(r, "registry/keyops:0", "cd".repeat(16), null);
+    var pod = job.getSpec().getTemplate();
+    assertEquals("columnstore", pod.getMetadata().getLabels().get("app"));
+    assertEquals("rotate", pod.getMetadata().getLabels().get(RekeyJobFactory.LABEL_JOB));
+    Container c = pod.getSpec().getContainers().get(0);
+    assertEquals(List.of("rebuild-partitions"), c.getArgs());
+    Map<String, String> env = env(c);
+    assertEquals(RekeyJobFactory.KEYRING_FILE, env.get("KEYOPS_KEYRING"));
+    assertEquals("/data", env.get("KEYOPS_DATA"));
+    assertEquals("rewrap", env.get("KEYOPS_MODE"));
+    assertEquals("4", env.get("KEYOPS_SHARDS"));
+    assertEquals("cd".repeat(16), env.get("KEYOPS_TARGET_KEY_ID"));
+    assertEquals("/dev/termination-log", env.get("KEYOPS_RESULT"));
+    assertEquals("FallbackToLogsOnError", c.getTerminationMessagePolicy());
+    assertNull(
+        job.getSpec().getPodFailurePolicy().getRules().get(0).getOnExitCodes().getContainerName(),
+        "the policy must not name a container the template does not have");
+  }
+}

@@ -25,17 +25,10 @@ import java.util.concurrent.Future;
 public final class PartitionCodec {
 
   static final int BUFFER_SIZE = 1 << 20;
-  private static final ThreadLocal<byte[]> ENCRYPT_BUFFER =
-      ThreadLocal.withInitial(() -> new byte[BUFFER_SIZE]);
   private static final ThreadLocal<byte[]> VERIFY_BUFFER =
       ThreadLocal.withInitial(() -> new byte[BUFFER_SIZE]);
 
-  /** A per-thread copy buffer: partitions are processed one at a time per thread. */
-  static byte[] buffer() {
-    return ENCRYPT_BUFFER.get();
-  }
-
-  /** A second per-thread buffer, for reading back what {@link #buffer()} wrote. */
+  /** A per-thread buffer for reading a partition back (verification); reused across files. */
   static byte[] verifyBuffer() {
     return VERIFY_BUFFER.get();
   }

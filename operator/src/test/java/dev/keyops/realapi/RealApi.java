@@ -83,9 +83,16 @@ final class RealApi {
 
   static String namespace(KubernetesClient client, String prefix) {
     String name = prefix + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
+    // Pod Security 'restricted' is enforced: every pod keyops makes must pass it.
     client
         .namespaces()
-        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                .endMetadata()
+                .build())
         .create();
     // Pods need the namespace's default ServiceAccount, which a controller creates.
     client

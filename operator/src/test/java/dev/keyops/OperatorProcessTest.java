@@ -69,7 +69,7 @@ class OperatorProcessTest {
         assertTrue(metrics.contains("jvm_memory_used_bytes"), "JVM metrics missing");
         assertTrue(metrics.contains("keyops_keys"), "keyops metrics missing");
         assertTrue(
-            metrics.contains("operator_sdk") || metrics.contains("reconciliations"),
+            metrics.contains("operator_sdk_reconciliations_started"),
             "framework metrics missing:\n" + metrics);
       } finally {
         process.destroy(); // SIGTERM: the shutdown hook stops the operator

@@ -2,7 +2,6 @@ package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
-import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.Material;
 import dev.keyops.kms.ProviderException;
@@ -163,15 +162,25 @@ public class KeyRingCoordinator {
       EncryptionKey current,
       Material material,
       String dropping) {
+    List<EncryptionKey> owners =
+        keys.stream().filter(k -> !k.getMetadata().getName().equals(dropping)).toList();
+    if (owners.isEmpty()) {
+      keyrings.delete(ns, ring);
+      return;
+    }
+    // A key belongs in the keyring once its material was established (fingerprint recorded),
+    // and stays while that material exists: a Primary whose Cloud KMS access the operator lost
+    // is still the Primary workloads must use.
+    List<EncryptionKey> candidates =
+        owners.stream().filter(k -> k.getStatus().getFingerprint() != null).toList();
+    // Material never changes under a key, so when the Secret already lists exactly these keys in
+    // these states, one read of it replaces reading every key's material.
+    if (keyrings.lists(ns, ring, candidates, owners)) {
+      return;
+    }
     List<KeyringWriter.Member> members = new ArrayList<>();
-    for (EncryptionKey k : keys) {
+    for (EncryptionKey k : candidates) {
       String name = k.getMetadata().getName();
-      // A key belongs in the keyring once its material was established (fingerprint recorded),
-      // and stays while that material exists: a Primary whose Cloud KMS access the operator
-      // lost is still the Primary workloads must use.
-      if (name.equals(dropping) || k.getStatus().getFingerprint() == null) {
-        continue;
-      }
       Material m = k == current ? material : null;
       if (m == null) {
         try {
@@ -185,12 +194,6 @@ public class KeyRingCoordinator {
           new KeyringWriter.Member(k, k.getStatus().getState(), k.getStatus().getKeyId(), m));
     }
     KeyringDocument doc = KeyringWriter.document(ns, ring, members);
-    List<EncryptionKey> owners =
-        keys.stream().filter(k -> !k.getMetadata().getName().equals(dropping)).toList();
-    if (owners.isEmpty()) {
-      keyrings.delete(ns, ring);
-      return;
-    }
     if (keyrings.write(ns, ring, doc, owners)) {
       events.normal(
           current,
@@ -263,12 +266,5 @@ public class KeyRingCoordinator {
 
   private static String statusJson(EncryptionKey k) {
     return Objects.toString(k.getStatus() == null ? null : Serialization.asJson(k.getStatus()));
-  }
-
-  /** True if the key has ever been Primary. */
-  static boolean everActive(EncryptionKey k) {
-    return k.getStatus() != null
-        && k.getStatus().getState() != null
-        && k.getStatus().getState() != KeyState.Staged;
   }
 }

@@ -4,6 +4,7 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.Material;
+import dev.keyops.partition.DataKeyUnwrapper;
 import dev.keyops.partition.Keyring;
 import dev.keyops.partition.KeyringDocument;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -14,8 +15,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * Maintains the keyring Secret {@code <keyRing>-keyring} (type {@code keyops.dev/keyring}) that
@@ -81,6 +85,54 @@ public class KeyringWriter {
   /** Deletes the keyring Secret when its last key is gone. */
   public void delete(String namespace, String keyRing) {
     client.secrets().inNamespace(namespace).withName(secretName(keyRing)).delete();
+  }
+
+  /**
+   * Whether the keyring Secret already lists exactly these keys, in their current states, with the
+   * right Primary and owners (so it need not be rebuilt).
+   */
+  public boolean lists(
+      String namespace, String keyRing, List<EncryptionKey> members, List<EncryptionKey> owners) {
+    Secret existing = client.secrets().inNamespace(namespace).withName(secretName(keyRing)).get();
+    if (existing == null || existing.getData() == null || existing.getData().get(FILE) == null) {
+      return false;
+    }
+    KeyringDocument doc;
+    try {
+      doc =
+          Keyring.parse(
+                  Base64.getDecoder().decode(existing.getData().get(FILE)), DataKeyUnwrapper.NONE)
+              .document();
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    Set<String> listed = new HashSet<>();
+    for (KeyringDocument.Entry e :
+        doc.keys() == null ? List.<KeyringDocument.Entry>of() : doc.keys()) {
+      listed.add(e.keyId() + "/" + e.name() + "/" + e.state());
+    }
+    Set<String> wanted = new HashSet<>();
+    String primary = null;
+    for (EncryptionKey k : members) {
+      wanted.add(
+          k.getStatus().getKeyId()
+              + "/"
+              + k.getMetadata().getName()
+              + "/"
+              + k.getStatus().getState());
+      if (k.getStatus().getState() == KeyState.Primary) {
+        primary = k.getStatus().getKeyId();
+      }
+    }
+    Set<String> ownerUids = new HashSet<>();
+    owners.forEach(o -> ownerUids.add(o.getMetadata().getUid()));
+    Set<String> currentOwners = new HashSet<>();
+    if (existing.getMetadata().getOwnerReferences() != null) {
+      existing.getMetadata().getOwnerReferences().forEach(r -> currentOwners.add(r.getUid()));
+    }
+    return listed.equals(wanted)
+        && Objects.equals(primary, doc.primaryKeyId())
+        && ownerUids.equals(currentOwners);
   }
 
   /**

@@ -103,19 +103,12 @@ public class KeyProviders {
       return resolve(key, recordedFingerprint);
     }
     Secret s = existingMaterial(key);
-    byte[] wrappedKey = s == null ? null : decode(s, WRAPPED);
-    if (wrappedKey == null || recordedFingerprint == null) {
+    if (s == null || decode(s, WRAPPED) == null || recordedFingerprint == null) {
       throw new ProviderException(
           Reason.KeyMaterialMissing,
           "the wrapped data key in Secret " + materialSecretName(key) + " is missing");
     }
-    byte[] version = decode(s, VERSION);
-    return new Material.Wrapped(
-        p.getGcpKms().getKeyName(),
-        wrappedKey,
-        version == null ? null : new String(version, StandardCharsets.UTF_8),
-        associatedData(key),
-        recordedFingerprint);
+    return wrappedMaterial(key, s, recordedFingerprint);
   }
 
   /** Deletes the Secret that holds a managed or gcpKms key's material (crypto-shredding). */
@@ -131,13 +124,8 @@ public class KeyProviders {
     Secret s = existingMaterial(key);
     if (s == null) {
       if (recorded != null) {
-        throw new ProviderException(
-            Reason.KeyMaterialMissing,
-            "the Secret "
-                + materialSecretName(key)
-                + " that held this managed key's material is gone;"
-                + " keyops never regenerates material (data encrypted with it would be lost)."
-                + " Restore the Secret from a backup, or activate a new key and drop this one");
+        throw materialGone(
+            key, "this managed key's material", " (data encrypted with it would be lost)");
       }
       byte[] raw = new byte[32];
       random.nextBytes(raw);
@@ -211,14 +199,10 @@ public class KeyProviders {
     byte[] aad = associatedData(key).getBytes(StandardCharsets.UTF_8);
     checkKeyCached(gateway, name);
     Secret s = existingMaterial(key);
+    String fingerprint = null;
     if (s == null) {
       if (recorded != null) {
-        throw new ProviderException(
-            Reason.KeyMaterialMissing,
-            "the Secret "
-                + materialSecretName(key)
-                + " that held this key's wrapped data key is gone;"
-                + " restore it from a backup, or activate a new key and drop this one");
+        throw materialGone(key, "this key's wrapped data key", "");
       }
       KmsAccessValidator.checkPermissions(gateway, name);
       byte[] dek = new byte[32];
@@ -237,29 +221,47 @@ public class KeyProviders {
                               nz(wrapped.keyVersion()).getBytes(StandardCharsets.UTF_8)),
                   AAD, Base64.getEncoder().encodeToString(aad)),
               fp);
+      if (fp.equals(s.getMetadata().getAnnotations().get(FINGERPRINT_ANNOTATION))) {
+        fingerprint = fp; // our own data key: the round trip just proved decrypt works
+      }
     }
-    byte[] wrappedKey = decode(s, WRAPPED);
-    if (wrappedKey == null) {
+    if (decode(s, WRAPPED) == null) {
       throw new ProviderException(
           Reason.KeyMaterialMissing,
           "the Secret "
               + materialSecretName(key)
               + " has no wrapped data key; restore it from a backup");
     }
-    // Every (re)validation proves that decrypt still works with the operator's identity.
-    byte[] dek = KmsAccessValidator.unwrap(gateway, name, wrappedKey, aad);
-    String fp = Fingerprint.of(dek);
-    Arrays.fill(dek, (byte) 0);
+    if (fingerprint == null) {
+      // Every revalidation proves that decrypt still works with the operator's identity.
+      byte[] dek = KmsAccessValidator.unwrap(gateway, name, decode(s, WRAPPED), aad);
+      fingerprint = Fingerprint.of(dek);
+      Arrays.fill(dek, (byte) 0);
+    }
+    return checked(wrappedMaterial(key, s, fingerprint), recorded, key);
+  }
+
+  private static Material.Wrapped wrappedMaterial(EncryptionKey key, Secret s, String fingerprint) {
     byte[] version = decode(s, VERSION);
-    return checked(
-        new Material.Wrapped(
-            name,
-            wrappedKey,
-            version == null ? null : new String(version, StandardCharsets.UTF_8),
-            associatedData(key),
-            fp),
-        recorded,
-        key);
+    return new Material.Wrapped(
+        key.getSpec().getProvider().getGcpKms().getKeyName(),
+        decode(s, WRAPPED),
+        version == null ? null : new String(version, StandardCharsets.UTF_8),
+        associatedData(key),
+        fingerprint);
+  }
+
+  private static ProviderException materialGone(
+      EncryptionKey key, String what, String consequence) {
+    return new ProviderException(
+        Reason.KeyMaterialMissing,
+        "the Secret "
+            + materialSecretName(key)
+            + " that held "
+            + what
+            + " is gone; keyops never regenerates material"
+            + consequence
+            + ". Restore the Secret from a backup, or activate a new key and drop this one");
   }
 
   /**
@@ -275,12 +277,6 @@ public class KeyProviders {
     }
     KmsAccessValidator.checkKey(gateway, name);
     keyChecks.put(id, new CachedKey(now.plus(readCacheTtl)));
-  }
-
-  /** Cloud KMS access without touching material: TestIamPermissions (names missing roles). */
-  public void checkPermissions(EncryptionKey key) {
-    GcpKmsProvider spec = key.getSpec().getProvider().getGcpKms();
-    KmsAccessValidator.checkPermissions(gateway(key, spec), spec.getKeyName());
   }
 
   private KmsGateway gateway(EncryptionKey key, GcpKmsProvider spec) {

@@ -34,10 +34,6 @@ public class KeyopsMetrics {
         .register(registry);
   }
 
-  public MeterRegistry registry() {
-    return registry;
-  }
-
   /** Records the state of a key, and when it became Primary (null unless Primary). */
   public void keyState(String uid, KeyState state, Instant primarySince) {
     stateByUid.put(uid, state);

@@ -4,7 +4,7 @@ package dev.keyops.observability;
 public enum Reason {
   // EncryptionKey material and readiness
   KeyMaterialValid,
-  KeyMaterialGenerated,
+
   KeyMaterialMissing,
   SecretNotFound,
   SecretKeyNotFound,
@@ -18,10 +18,10 @@ public enum Reason {
   WrongKeyPurpose,
   KmsUnavailable,
   CredentialsInvalid,
-  NotApplicable,
+
   // Lifecycle
   Staged,
-  ActivationPending,
+
   ActivationRefused,
   Promoted,
   Retired,
@@ -37,10 +37,9 @@ public enum Reason {
   WaitingForTargetKey,
   TargetKeyNotFound,
   JobCreated,
-  JobRunning,
+
   JobSucceeded,
   JobFailed,
   SpecChanged,
-  InventoryRecorded,
-  Reconciling
+  InventoryRecorded
 }

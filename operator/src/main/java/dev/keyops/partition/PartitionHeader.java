@@ -1,7 +1,6 @@
 package dev.keyops.partition;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
@@ -22,10 +21,6 @@ public record PartitionHeader(byte[] prefix, KeySlot slot0, KeySlot slot1) {
       pos += n;
     }
     return parse(Arrays.copyOf(buf.array(), buf.position()));
-  }
-
-  static PartitionHeader read(InputStream in) throws IOException {
-    return parse(in.readNBytes(PartitionFormat.HEADER_SIZE));
   }
 
   /** True if the bytes start with the partition magic. */

@@ -137,7 +137,7 @@ public final class RekeyJobFactory {
             List.of(
                 env("KEYOPS_KEYRING", KEYRING_FILE),
                 env("KEYOPS_DATA", DATA_PATH),
-                env("KEYOPS_MODE", spec.getMode() == RekeyMode.Rewrap ? "rewrap" : "reencrypt"),
+                env("KEYOPS_MODE", mode(spec.getMode())),
                 env("KEYOPS_DRY_RUN", Boolean.toString(Boolean.TRUE.equals(spec.getDryRun()))),
                 env("KEYOPS_SHARDS", Integer.toString(shards)),
                 env("KEYOPS_TARGET_KEY_ID", targetKeyId),
@@ -254,7 +254,7 @@ public final class RekeyJobFactory {
                 "--data",
                 DATA_PATH,
                 "--mode",
-                spec.getMode() == RekeyMode.Rewrap ? "rewrap" : "reencrypt",
+                mode(spec.getMode()),
                 "--shards",
                 Integer.toString(shards),
                 "--result",

@@ -56,10 +56,6 @@ public final class Cli {
           new dev.keyops.kms.KmsDataKeyUnwrapper(
               endpoint != null ? endpoint : System.getenv("KEYOPS_KMS_ENDPOINT"));
 
-  public static void setUnwrapperFactory(Function<String, DataKeyUnwrapper> factory) {
-    unwrapperFactory = factory;
-  }
-
   public static int run(String[] args) {
     CommandLine cl = new CommandLine(new Cli());
     cl.setExecutionExceptionHandler(
@@ -72,6 +68,24 @@ public final class Cli {
 
   private static String messageOf(Throwable ex) {
     return ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+  }
+
+  /** Writes through a temporary file beside {@code out} that replaces it only when complete. */
+  static void writeAtomically(Path out, TempWriter write) throws IOException {
+    Path temp = out.resolveSibling(PartitionRebuilder.TEMP_PREFIX + out.getFileName());
+    try {
+      write.to(temp);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Writes a temporary file. */
+  @FunctionalInterface
+  interface TempWriter {
+    void to(Path temp) throws IOException;
   }
 
   abstract static class KeyringOption {
@@ -219,20 +233,19 @@ public final class Cli {
     @Override
     public Integer call() throws IOException {
       Keyring ring = loadKeyring();
-      Path temp = out.resolveSibling(PartitionRebuilder.TEMP_PREFIX + out.getFileName());
-      try (InputStream plain = Files.newInputStream(in);
-          FileChannel ch =
-              FileChannel.open(
-                  temp,
-                  StandardOpenOption.CREATE,
-                  StandardOpenOption.TRUNCATE_EXISTING,
-                  StandardOpenOption.WRITE)) {
-        PartitionCodec.encrypt(plain, ch, ring);
-      } catch (IOException | RuntimeException e) {
-        Files.deleteIfExists(temp);
-        throw e;
-      }
-      Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      writeAtomically(
+          out,
+          temp -> {
+            try (InputStream plain = Files.newInputStream(in);
+                FileChannel ch =
+                    FileChannel.open(
+                        temp,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE)) {
+              PartitionCodec.encrypt(plain, ch, ring);
+            }
+          });
       return OK;
     }
   }
@@ -254,23 +267,22 @@ public final class Cli {
     @Override
     public Integer call() throws IOException {
       Keyring ring = loadKeyring();
-      Path temp = out.resolveSibling(PartitionRebuilder.TEMP_PREFIX + out.getFileName());
-      try (InputStream plain = PartitionCodec.decrypt(in, ring);
-          OutputStream o = Files.newOutputStream(temp)) {
-        byte[] buf = new byte[1 << 20];
-        int n;
-        while ((n = plain.readNBytes(buf, 0, buf.length)) > 0) {
-          o.write(buf, 0, n);
-        }
-      } catch (PartitionException e) {
-        Files.deleteIfExists(temp);
-        throw new IllegalArgumentException(e.getMessage(), e);
-      } catch (IOException e) {
-        Files.deleteIfExists(temp);
-        throw new IOException(
-            in + " fails authentication (tampered or truncated); nothing was written to " + out, e);
-      }
-      Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      writeAtomically(
+          out,
+          temp -> {
+            try (InputStream plain = PartitionCodec.decrypt(in, ring);
+                OutputStream o = Files.newOutputStream(temp)) {
+              plain.transferTo(o);
+            } catch (PartitionException e) {
+              throw new IllegalArgumentException(e.getMessage(), e);
+            } catch (IOException e) {
+              throw new IOException(
+                  in
+                      + " fails authentication (tampered or truncated); nothing was written to "
+                      + out,
+                  e);
+            }
+          });
       return OK;
     }
   }

@@ -10,10 +10,8 @@ import dev.keyops.OperatorConfig;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.api.v1alpha1.PvcStorage;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
-import dev.keyops.api.v1alpha1.Storage;
 import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
 import dev.keyops.partition.Keyring;
@@ -23,7 +21,6 @@ import dev.keyops.testing.LocalPodRunner;
 import dev.keyops.testing.OperatorHarness;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.ByteArrayInputStream;
@@ -98,19 +95,10 @@ class RotationOnRealApiTest {
         await(keys, "events-1", k -> k.getStatus().getState() == KeyState.Retired);
         Keyring ring2 = keyring(admin, ns, k2.getStatus().getKeyId());
 
-        ReencryptionJob rej = new ReencryptionJob();
-        rej.setMetadata(new ObjectMetaBuilder().withName("rotate").withNamespace(ns).build());
-        ReencryptionJobSpec spec = new ReencryptionJobSpec();
-        spec.setKeyRing("events");
-        PvcStorage claim = new PvcStorage();
-        claim.setClaimName("events-data");
-        claim.setSubPath("partitions");
-        Storage storage = new Storage();
-        storage.setPersistentVolumeClaim(claim);
-        spec.setStorage(storage);
+        ReencryptionJob rej = job(ns, "rotate", null, false);
+        ReencryptionJobSpec spec = rej.getSpec();
         spec.setShards(2);
         spec.setParallelism(2);
-        rej.setSpec(spec);
         admin.resource(rej).create();
         var rejs = admin.resources(ReencryptionJob.class).inNamespace(ns);
         ReencryptionJob done =
@@ -225,17 +213,8 @@ class RotationOnRealApiTest {
             k -> k == null,
             "events-1 dropped with data loss");
 
-        ReencryptionJob rej = new ReencryptionJob();
-        rej.setMetadata(new ObjectMetaBuilder().withName("after-loss").withNamespace(ns).build());
-        ReencryptionJobSpec spec = new ReencryptionJobSpec();
-        spec.setKeyRing("events");
-        PvcStorage claim = new PvcStorage();
-        claim.setClaimName("events-data");
-        claim.setSubPath("partitions");
-        Storage storage = new Storage();
-        storage.setPersistentVolumeClaim(claim);
-        spec.setStorage(storage);
-        rej.setSpec(spec);
+        ReencryptionJob rej = job(ns, "after-loss", null, false);
+        ReencryptionJobSpec spec = rej.getSpec();
         admin.resource(rej).create();
         ReencryptionJob failed =
             OperatorHarness.await(
@@ -353,19 +332,9 @@ class RotationOnRealApiTest {
   }
 
   static ReencryptionJob job(String ns, String name, String target, boolean dryRun) {
-    ReencryptionJob rej = new ReencryptionJob();
-    rej.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
-    ReencryptionJobSpec spec = new ReencryptionJobSpec();
-    spec.setKeyRing("events");
-    spec.setTargetKey(target);
-    spec.setDryRun(dryRun);
-    PvcStorage claim = new PvcStorage();
-    claim.setClaimName("events-data");
-    claim.setSubPath("partitions");
-    Storage storage = new Storage();
-    storage.setPersistentVolumeClaim(claim);
-    spec.setStorage(storage);
-    rej.setSpec(spec);
+    ReencryptionJob rej = Fixtures.reencryptionJob(ns, name, "events", "events-data", "partitions");
+    rej.getSpec().setTargetKey(target);
+    rej.getSpec().setDryRun(dryRun);
     return rej;
   }
 

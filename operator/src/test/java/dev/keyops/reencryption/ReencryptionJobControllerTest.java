@@ -8,10 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.api.v1alpha1.PvcStorage;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
-import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
-import dev.keyops.api.v1alpha1.Storage;
 import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
 import dev.keyops.partition.Keyring;
@@ -19,7 +16,6 @@ import dev.keyops.partition.PartitionCodec;
 import dev.keyops.testing.FakeKubelet;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.OperatorHarness;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.io.ByteArrayInputStream;
@@ -109,21 +105,12 @@ class ReencryptionJobControllerTest {
   }
 
   ReencryptionJob rej(String name, String target, int shards, boolean dryRun) {
-    ReencryptionJob r = new ReencryptionJob();
-    r.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
-    ReencryptionJobSpec spec = new ReencryptionJobSpec();
-    spec.setKeyRing("events");
-    spec.setTargetKey(target);
-    PvcStorage pvc = new PvcStorage();
-    pvc.setClaimName("events-data");
-    pvc.setSubPath("partitions");
-    Storage st = new Storage();
-    st.setPersistentVolumeClaim(pvc);
-    spec.setStorage(st);
-    spec.setShards(shards);
-    spec.setParallelism(shards);
-    spec.setDryRun(dryRun);
-    r.setSpec(spec);
+    ReencryptionJob r =
+        Fixtures.reencryptionJob("default", name, "events", "events-data", "partitions");
+    r.getSpec().setTargetKey(target);
+    r.getSpec().setShards(shards);
+    r.getSpec().setParallelism(shards);
+    r.getSpec().setDryRun(dryRun);
     return h.client().resource(r).create();
   }
 

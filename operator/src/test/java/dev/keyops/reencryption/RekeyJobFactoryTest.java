@@ -4,15 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.api.v1alpha1.PvcStorage;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
-import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.RekeyMode;
-import dev.keyops.api.v1alpha1.Storage;
 import dev.keyops.api.v1alpha1.WorkerOverrides;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.List;
@@ -23,21 +19,13 @@ import org.junit.jupiter.api.Test;
 class RekeyJobFactoryTest {
 
   static ReencryptionJob rej() {
-    ReencryptionJob r = new ReencryptionJob();
-    r.setMetadata(
-        new ObjectMetaBuilder().withName("rotate").withNamespace("data").withUid("u1").build());
-    ReencryptionJobSpec spec = new ReencryptionJobSpec();
-    spec.setKeyRing("events");
-    PvcStorage pvc = new PvcStorage();
-    pvc.setClaimName("events-data");
-    pvc.setSubPath("parts");
-    Storage st = new Storage();
-    st.setPersistentVolumeClaim(pvc);
-    spec.setStorage(st);
-    spec.setShards(4);
-    spec.setParallelism(2);
-    spec.setMode(RekeyMode.Rewrap);
-    r.setSpec(spec);
+    ReencryptionJob r =
+        dev.keyops.testing.Fixtures.reencryptionJob(
+            "data", "rotate", "events", "events-data", "parts");
+    r.getMetadata().setUid("u1");
+    r.getSpec().setShards(4);
+    r.getSpec().setParallelism(2);
+    r.getSpec().setMode(RekeyMode.Rewrap);
     return r;
   }
 

@@ -5,7 +5,11 @@ import dev.keyops.api.v1alpha1.EncryptionKeySpec;
 import dev.keyops.api.v1alpha1.GcpKmsProvider;
 import dev.keyops.api.v1alpha1.ManagedProvider;
 import dev.keyops.api.v1alpha1.Provider;
+import dev.keyops.api.v1alpha1.PvcStorage;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.SecretKeySelector;
+import dev.keyops.api.v1alpha1.Storage;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 
 /** Builders for test resources. */
@@ -28,6 +32,23 @@ public final class Fixtures {
     Provider p = new Provider();
     p.setGcpKms(new GcpKmsProvider(keyName));
     return key(name, keyRing, p);
+  }
+
+  /** A ReencryptionJob of a key ring whose partitions are in {@code claim}/{@code subPath}. */
+  public static ReencryptionJob reencryptionJob(
+      String ns, String name, String keyRing, String claim, String subPath) {
+    ReencryptionJob r = new ReencryptionJob();
+    r.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    ReencryptionJobSpec spec = new ReencryptionJobSpec();
+    spec.setKeyRing(keyRing);
+    PvcStorage pvc = new PvcStorage();
+    pvc.setClaimName(claim);
+    pvc.setSubPath(subPath);
+    Storage storage = new Storage();
+    storage.setPersistentVolumeClaim(pvc);
+    spec.setStorage(storage);
+    r.setSpec(spec);
+    return r;
   }
 
   public static EncryptionKey key(String name, String keyRing, Provider provider) {

@@ -84,7 +84,9 @@ public final class LocalPodRunner implements AutoCloseable {
       } catch (InterruptedException e) {
         return;
       } catch (Throwable t) {
-        failure = t;
+        if (!stopped) {
+          failure = t; // an interrupted call while closing is not a failure
+        }
       }
     }
   }

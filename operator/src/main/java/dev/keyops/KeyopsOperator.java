@@ -1,8 +1,10 @@
 package dev.keyops;
 
 import dev.keyops.key.EncryptionKeyReconciler;
+import dev.keyops.key.KeyCaches;
 import dev.keyops.key.KeyRingCoordinator;
 import dev.keyops.key.KeyringWriter;
+import dev.keyops.key.KmsSchedule;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.KmsGateways;
 import dev.keyops.observability.EventRecorder;
@@ -23,6 +25,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,15 +88,24 @@ public final class KeyopsOperator implements AutoCloseable {
             });
     EventRecorder events = new EventRecorder(client, clock);
     // GetCryptoKey results are reused for a little less than the revalidation interval.
+    // Reads come from the EncryptionKey controller's informers (bound when it prepares them).
+    KeyCaches caches = new KeyCaches(client.getKubernetesSerialization());
     KeyProviders providers =
         new KeyProviders(
-            client, kms, clock, config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
+            client,
+            caches,
+            kms,
+            clock,
+            config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
     KeyRingCoordinator rings =
         new KeyRingCoordinator(
-            client, providers, new KeyringWriter(client), events, metrics, clock);
+            client, caches, providers, new KeyringWriter(client, caches), events, metrics, clock);
+    KmsSchedule kmsSchedule =
+        new KmsSchedule(
+            config.kmsRevalidateInterval(), () -> ThreadLocalRandom.current().nextDouble());
     operator.register(
         new EncryptionKeyReconciler(
-            rings, providers, events, metrics, clock, config.kmsRevalidateInterval()),
+            client, caches, rings, providers, events, metrics, clock, kmsSchedule),
         o -> watch(o, config));
     operator.register(
         new ReencryptionJobReconciler(client, events, metrics, clock, config.workerImage()),

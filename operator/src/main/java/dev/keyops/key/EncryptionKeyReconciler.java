@@ -13,20 +13,40 @@ import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
+import dev.keyops.observability.ReconcileError;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles EncryptionKeys: observe the key's material (and Cloud KMS access), settle its key ring
- * (states, keyring Secret), record status; on deletion, the drop guard.
+ * Reconciles EncryptionKeys: observe the key's material (and Cloud KMS access, when it is due),
+ * settle its key ring (states, keyring Secret), record status; on deletion, the drop guard.
+ *
+ * <p>Everything is read from informer caches: the ring's keys from the primary cache (indexed by
+ * namespace and key ring), keyops' own Secrets from an informer restricted by label, customers'
+ * Secrets from watches on the names keys reference. A reconcile that finds nothing changed (for
+ * example the one caused by our own status write) makes no API call. The only periodic work is the
+ * per-key Cloud KMS revalidation, scheduled with {@code rescheduleAfter}.
  */
 // Not generation-aware: status changes made for a key by another key's reconcile (Retired) or by
 // a ReencryptionJob (partition counts) must wake the drop guard and the key ring.
@@ -36,38 +56,83 @@ import java.util.concurrent.ThreadLocalRandom;
     generationAwareEventProcessing = false)
 public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Cleaner<EncryptionKey> {
 
+  private static final Logger LOG = LoggerFactory.getLogger(EncryptionKeyReconciler.class);
+
   /** Transient Cloud KMS failures in a row before a verified key is reported not verified. */
   public static final int FAILURES_BEFORE_UNVERIFIED = 3;
 
-  private static final Duration NOT_READY_RETRY = Duration.ofSeconds(30);
+  /** Label every Secret keyops owns carries; its informer watches only those. */
+  static final String OWN_SECRETS_SELECTOR = KeyProviders.LABEL_COMPONENT;
 
+  private final KubernetesClient client;
+  private final KeyCaches caches;
   private final KeyRingCoordinator rings;
   private final KeyProviders providers;
   private final EventRecorder events;
   private final KeyopsMetrics metrics;
   private final Clock clock;
-  private final Duration revalidateInterval;
+  private final KmsSchedule kmsSchedule;
   private final DropGuardHandler dropGuard;
 
   public EncryptionKeyReconciler(
+      KubernetesClient client,
+      KeyCaches caches,
       KeyRingCoordinator rings,
       KeyProviders providers,
       EventRecorder events,
       KeyopsMetrics metrics,
       Clock clock,
-      Duration revalidateInterval) {
+      KmsSchedule kmsSchedule) {
+    this.client = client;
+    this.caches = caches;
     this.rings = rings;
     this.providers = providers;
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
-    this.revalidateInterval = revalidateInterval;
+    this.kmsSchedule = kmsSchedule;
     this.dropGuard = new DropGuardHandler(rings, providers, events, metrics, clock);
   }
 
   @Override
+  public List<EventSource<?, EncryptionKey>> prepareEventSources(
+      EventSourceContext<EncryptionKey> context) {
+    var primary = context.getPrimaryCache();
+    primary.addIndexer(
+        KeyCaches.RING_INDEX,
+        k -> List.of(KeyCaches.ringKey(k.getMetadata().getNamespace(), k.getSpec().getKeyRing())));
+    // Material Secrets wake their key (owner); a keyring Secret wakes one key of its ring (any key
+    // settles the whole ring), so a hand-edited or deleted keyring is rewritten at once.
+    var ownSecrets =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Secret.class, EncryptionKey.class)
+                .withName("keyops-secrets")
+                .withLabelSelector(OWN_SECRETS_SELECTOR)
+                .withSecondaryToPrimaryMapper(
+                    secret -> {
+                      Set<ResourceID> owners =
+                          Mappers.<Secret>fromOwnerReferences(EncryptionKey.class)
+                              .toPrimaryResourceIDs(secret);
+                      if (!"keyring"
+                          .equals(
+                              secret.getMetadata().getLabels().get(KeyProviders.LABEL_COMPONENT))) {
+                        return owners;
+                      }
+                      return owners.stream()
+                          .min(Comparator.comparing(ResourceID::getName))
+                          .map(Set::of)
+                          .orElse(Set.of());
+                    })
+                .build(),
+            context);
+    var referenced = new ReferencedSecrets(context.getClient());
+    caches.bind(primary, ownSecrets, referenced);
+    return List.of(ownSecrets, referenced);
+  }
+
+  @Override
   public UpdateControl<EncryptionKey> reconcile(EncryptionKey key, Context<EncryptionKey> context) {
-    Duration[] next = {revalidateInterval};
+    Duration[] next = {null};
     EncryptionKey written =
         rings.settle(
             key.getMetadata().getNamespace(),
@@ -77,24 +142,90 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
             k -> observe(k, new Duration[1]),
             null,
             this::recordActivation);
-    if (written == null) {
-      return UpdateControl.noUpdate();
-    }
-    return UpdateControl.<EncryptionKey>noUpdate().rescheduleAfter(next[0]);
+    caches.referencedSecrets().retain(ResourceID.fromResource(key), referencedSecrets(key));
+    UpdateControl<EncryptionKey> done = UpdateControl.noUpdate();
+    return written == null || next[0] == null ? done : done.rescheduleAfter(next[0]);
   }
 
   @Override
   public DeleteControl cleanup(EncryptionKey key, Context<EncryptionKey> context) {
-    return dropGuard.cleanup(key);
+    DeleteControl d = dropGuard.cleanup(key);
+    if (d.isRemoveFinalizer()) {
+      caches.referencedSecrets().retain(ResourceID.fromResource(key), Set.of());
+      kmsSchedule.forget(key.getMetadata().getUid());
+      caches.forget(key);
+    }
+    return d;
   }
 
-  /** Observes the material of a key on its fresh copy; returns it, or null when not Ready. */
+  /**
+   * Any exception that escapes a reconcile: a condition saying what went wrong and what to do, one
+   * Warning event (aggregated: repeats raise its count), no retry for requests the API server
+   * refused for good, backoff for the rest. Conflicts are ordinary optimistic concurrency: retried
+   * without a word.
+   */
+  @Override
+  public ErrorStatusUpdateControl<EncryptionKey> updateErrorStatus(
+      EncryptionKey key, Context<EncryptionKey> context, Exception e) {
+    ReconcileError err = ReconcileError.of(e);
+    if (err.conflict()) {
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
+    LOG.warn(
+        "reconcile of EncryptionKey {}/{} failed ({}): {}",
+        key.getMetadata().getNamespace(),
+        key.getMetadata().getName(),
+        err.reason(),
+        err.message());
+    EncryptionKey copy = client.getKubernetesSerialization().clone(key);
+    if (copy.getStatus() == null) {
+      copy.setStatus(new EncryptionKeyStatus());
+    }
+    if (Conditions.set(
+            copy.getStatus().getConditions(),
+            Conditions.RECONCILED,
+            Conditions.FALSE,
+            err.reason().name(),
+            err.message(),
+            key.getMetadata().getGeneration(),
+            clock.instant())
+        || !KeyRingCoordinator.statusJson(copy).equals(KeyRingCoordinator.statusJson(key))) {
+      events.warning(key, err.reason(), err.message());
+      try {
+        caches.wrote(client.resource(copy).updateStatus());
+      } catch (RuntimeException writeFailed) {
+        LOG.debug("could not record the error on {}: {}", key.getMetadata().getName(), writeFailed);
+      }
+    }
+    ErrorStatusUpdateControl<EncryptionKey> c = ErrorStatusUpdateControl.noStatusUpdate();
+    return err.permanent() ? c.withNoRetry() : c;
+  }
+
+  /** The customer Secrets a key reads: its secretRef and its Cloud KMS credentials. */
+  static Set<String> referencedSecrets(EncryptionKey k) {
+    var p = k.getSpec().getProvider();
+    Set<String> names = new java.util.HashSet<>();
+    if (p.getSecretRef() != null) {
+      names.add(p.getSecretRef().getName());
+    }
+    if (p.getGcpKms() != null && p.getGcpKms().getCredentialsSecretRef() != null) {
+      names.add(p.getGcpKms().getCredentialsSecretRef().getName());
+    }
+    return names;
+  }
+
+  /**
+   * Observes the material of a key on its copy (conditions, fingerprint); returns it, or null when
+   * it is not Ready. Calls Cloud KMS only when the key's check is due; everything else is a cache
+   * read.
+   */
   Material observe(EncryptionKey k, Duration[] next) {
     EncryptionKeyStatus s = k.getStatus();
     Instant now = clock.instant();
     Long gen = k.getMetadata().getGeneration();
     ProviderKind kind = k.getSpec().getProvider().kind();
     boolean gcp = kind == ProviderKind.gcpKms;
+    String uid = k.getMetadata().getUid();
     s.setObservedGeneration(gen);
     s.setProvider(kind);
     if (s.getState() == null) {
@@ -104,19 +235,25 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     if (gcp && s.getKms() == null) {
       s.setKms(new KmsStatus());
     }
+    boolean verified = wasReady && s.getFingerprint() != null;
     try {
       Material m;
-      if (gcp && wasReady && s.getFingerprint() != null && !dueForKmsCheck(s.getKms(), now)) {
+      if (gcp && !kmsSchedule.due(uid, verified, now)) {
+        if (!verified) {
+          next[0] = kmsSchedule.untilNext(uid, now);
+          return null; // not Ready and backing off: nothing to look at before the next step
+        }
         m = providers.stored(k, s.getFingerprint());
-        next[0] = untilNextKmsCheck(s.getKms(), now);
+        next[0] = kmsSchedule.untilNext(uid, now);
       } else {
         m = providers.resolve(k, s.getFingerprint());
         if (gcp) {
           verified(k, (Material.Wrapped) m, now);
-          next[0] = jittered(revalidateInterval);
+          next[0] = kmsSchedule.succeeded(uid, now);
         }
       }
       s.setFingerprint(m.fingerprint());
+      Conditions.remove(s.getConditions(), Conditions.RECONCILED);
       if (Conditions.set(
           s.getConditions(),
           Conditions.READY,
@@ -138,36 +275,32 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     EncryptionKeyStatus s = k.getStatus();
     Long gen = k.getMetadata().getGeneration();
     boolean gcp = s.getKms() != null;
+    Conditions.remove(s.getConditions(), Conditions.RECONCILED);
     if (gcp) {
       metrics.kmsValidation(e.reason().name());
-      if (e.transientFailure()) {
-        int failures =
-            (s.getKms().getConsecutiveFailures() == null ? 0 : s.getKms().getConsecutiveFailures())
-                + 1;
-        s.getKms().setConsecutiveFailures(failures);
-        next[0] = min(Duration.ofSeconds(15L << Math.min(failures - 1, 6)), revalidateInterval);
-        if (wasReady && failures < FAILURES_BEFORE_UNVERIFIED) {
-          return null; // keep the verified state until the failure persists
-        }
-      } else {
-        s.getKms().setConsecutiveFailures(0);
-        next[0] = notReadyRetry();
+      String uid = k.getMetadata().getUid();
+      int failures = kmsSchedule.failed(uid, e.transientFailure(), now);
+      next[0] = kmsSchedule.untilNext(uid, now);
+      if (e.transientFailure() && wasReady && failures < FAILURES_BEFORE_UNVERIFIED) {
+        return null; // keep the verified state until the failure persists; nothing is written
       }
-      s.getKms().setLastValidated(now.toString());
-      s.getKms()
-          .setMissingPermissions(
-              e instanceof KmsAccessValidator.MissingPermissions mp ? mp.missing() : null);
-      Conditions.set(
-          s.getConditions(),
-          Conditions.KMS_ACCESS_VERIFIED,
-          Conditions.FALSE,
-          e.reason().name(),
-          e.getMessage(),
-          gen,
-          now);
-    } else {
-      next[0] = notReadyRetry();
+      var missing = e instanceof KmsAccessValidator.MissingPermissions mp ? mp.missing() : null;
+      if (Conditions.set(
+              s.getConditions(),
+              Conditions.KMS_ACCESS_VERIFIED,
+              Conditions.FALSE,
+              e.reason().name(),
+              e.getMessage(),
+              gen,
+              now)
+          || !java.util.Objects.equals(missing, s.getKms().getMissingPermissions())) {
+        // Recorded when the outcome changes, not per failure: an outage writes once.
+        s.getKms().setLastValidated(now.toString());
+        s.getKms().setConsecutiveFailures(failures);
+        s.getKms().setMissingPermissions(missing);
+      }
     }
+    // Other providers need no recheck: a change of the Secret they read wakes the key.
     if (Conditions.set(
         s.getConditions(),
         Conditions.READY,
@@ -192,21 +325,29 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
 
   private void verified(EncryptionKey k, Material.Wrapped m, Instant now) {
     KmsStatus kms = k.getStatus().getKms();
-    kms.setLastValidated(now.toString());
-    kms.setConsecutiveFailures(0);
-    kms.setMissingPermissions(null);
-    kms.setKeyVersion(m.keyVersion());
     metrics.kmsValidation(Reason.KmsAccessVerified.name());
     String msg =
         "operator can encrypt and decrypt with " + m.kmsKeyName() + " (round trip verified)";
-    if (Conditions.set(
-        k.getStatus().getConditions(),
-        Conditions.KMS_ACCESS_VERIFIED,
-        Conditions.TRUE,
-        Reason.KmsAccessVerified.name(),
-        msg,
-        k.getMetadata().getGeneration(),
-        now)) {
+    boolean changed =
+        Conditions.set(
+            k.getStatus().getConditions(),
+            Conditions.KMS_ACCESS_VERIFIED,
+            Conditions.TRUE,
+            Reason.KmsAccessVerified.name(),
+            msg,
+            k.getMetadata().getGeneration(),
+            now);
+    // Written when something changed, not on every successful check (an idle operator writes
+    // nothing); keyops_kms_validations_total counts every check.
+    if (changed
+        || kms.getLastValidated() == null
+        || !java.util.Objects.equals(kms.getKeyVersion(), m.keyVersion())) {
+      kms.setLastValidated(now.toString());
+      kms.setConsecutiveFailures(0);
+      kms.setMissingPermissions(null);
+      kms.setKeyVersion(m.keyVersion());
+    }
+    if (changed) {
       events.normal(k, Reason.KmsAccessVerified, msg);
     }
   }
@@ -283,31 +424,5 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
               + " is a valid 256-bit key";
       case gcpKms -> "data key wrapped by Cloud KMS key " + ((Material.Wrapped) m).kmsKeyName();
     };
-  }
-
-  private boolean dueForKmsCheck(KmsStatus kms, Instant now) {
-    return kms.getLastValidated() == null
-        || !now.isBefore(Instant.parse(kms.getLastValidated()).plus(revalidateInterval));
-  }
-
-  private Duration untilNextKmsCheck(KmsStatus kms, Instant now) {
-    Instant last = Instant.parse(kms.getLastValidated());
-    Duration left = Duration.between(now, last.plus(revalidateInterval));
-    return left.isNegative() || left.isZero() ? Duration.ofSeconds(1) : left;
-  }
-
-  /** The interval +-10%, so keys created together do not revalidate together. */
-  private Duration jittered(Duration d) {
-    double f = 0.9 + ThreadLocalRandom.current().nextDouble() * 0.2;
-    return Duration.ofMillis((long) (d.toMillis() * f));
-  }
-
-  /** How soon a key that is not Ready is looked at again (a Secret may have been fixed). */
-  private Duration notReadyRetry() {
-    return min(NOT_READY_RETRY, revalidateInterval);
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) < 0 ? a : b;
   }
 }

@@ -28,15 +28,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Settles one key ring: applies {@link KeyLifecycle} to all of its keys (read fresh from the API
- * server, under a per-ring lock so concurrent reconciles of two keys never race), writes the
- * statuses that changed — the new Primary first — and then the keyring Secret.
+ * Settles one key ring: applies {@link KeyLifecycle} to all of its keys (read from the informer
+ * cache, newer than every status this process wrote, under a per-ring lock so concurrent reconciles
+ * of two keys never race), writes the statuses that changed — the new Primary first, each with the
+ * resourceVersion it was computed from, so a stale read fails with a conflict instead of writing —
+ * and then the keyring Secret if what it lists changed.
  */
 public class KeyRingCoordinator {
 
   private static final Logger LOG = LoggerFactory.getLogger(KeyRingCoordinator.class);
 
   private final KubernetesClient client;
+  private final KeyCaches caches;
   private final KeyProviders providers;
   private final KeyringWriter keyrings;
   private final EventRecorder events;
@@ -46,12 +49,14 @@ public class KeyRingCoordinator {
 
   public KeyRingCoordinator(
       KubernetesClient client,
+      KeyCaches caches,
       KeyProviders providers,
       KeyringWriter keyrings,
       EventRecorder events,
       KeyopsMetrics metrics,
       Clock clock) {
     this.client = client;
+    this.caches = caches;
     this.providers = providers;
     this.keyrings = keyrings;
     this.events = events;
@@ -99,17 +104,15 @@ public class KeyRingCoordinator {
     List<EncryptionKey> keys = new ArrayList<>();
     Map<String, String> written = new HashMap<>();
     EncryptionKey current = null;
-    for (EncryptionKey k :
-        client.resources(EncryptionKey.class).inNamespace(ns).list().getItems()) {
-      if (ring.equals(k.getSpec().getKeyRing())) {
-        if (k.getStatus() == null) {
-          k.setStatus(new EncryptionKeyStatus());
-        }
-        written.put(k.getMetadata().getName(), statusJson(k));
-        keys.add(k);
-        if (k.getMetadata().getName().equals(currentName)) {
-          current = k;
-        }
+    for (EncryptionKey k : caches.keys(ns, ring)) {
+      String before = statusJson(k);
+      if (k.getStatus() == null) {
+        k.setStatus(new EncryptionKeyStatus());
+      }
+      written.put(k.getMetadata().getName(), before);
+      keys.add(k);
+      if (k.getMetadata().getName().equals(currentName)) {
+        current = k;
       }
     }
     if (current == null) {
@@ -141,7 +144,7 @@ public class KeyRingCoordinator {
         decorate.accept(k, p);
       }
       if (!statusJson(k).equals(written.get(k.getMetadata().getName()))) {
-        client.resource(k).updateStatus();
+        caches.wrote(client.resource(k).updateStatus());
       }
       announce(k, p, ring);
       metrics.keyState(
@@ -173,9 +176,10 @@ public class KeyRingCoordinator {
     // is still the Primary workloads must use.
     List<EncryptionKey> candidates =
         owners.stream().filter(k -> k.getStatus().getFingerprint() != null).toList();
-    // Material never changes under a key, so when the Secret already lists exactly these keys in
-    // these states, one read of it replaces reading every key's material.
-    if (keyrings.lists(ns, ring, candidates, owners)) {
+    // Material never changes under a key, so when the Secret's digest says it lists exactly these
+    // keys in these states, nothing is read or written.
+    String digest = KeyringWriter.digest(candidates, owners);
+    if (keyrings.upToDate(ns, ring, digest)) {
       return;
     }
     List<KeyringWriter.Member> members = new ArrayList<>();
@@ -194,17 +198,16 @@ public class KeyRingCoordinator {
           new KeyringWriter.Member(k, k.getStatus().getState(), k.getStatus().getKeyId(), m));
     }
     KeyringDocument doc = KeyringWriter.document(ns, ring, members);
-    if (keyrings.write(ns, ring, doc, owners)) {
-      events.normal(
-          current,
-          Reason.KeyringUpdated,
-          "keyring Secret "
-              + KeyringWriter.secretName(ring)
-              + " updated: "
-              + members.size()
-              + " key(s), Primary "
-              + (doc.primaryKeyId() == null ? "none" : doc.primaryKeyId()));
-    }
+    keyrings.write(ns, ring, doc, owners, digest);
+    events.normal(
+        current,
+        Reason.KeyringUpdated,
+        "keyring Secret "
+            + KeyringWriter.secretName(ring)
+            + " updated: "
+            + members.size()
+            + " key(s), Primary "
+            + (doc.primaryKeyId() == null ? "none" : doc.primaryKeyId()));
   }
 
   private void announce(EncryptionKey k, KeyLifecycle.Planned p, String ring) {
@@ -264,7 +267,7 @@ public class KeyRingCoordinator {
     return i == null ? null : i.toString();
   }
 
-  private static String statusJson(EncryptionKey k) {
+  static String statusJson(EncryptionKey k) {
     return Objects.toString(k.getStatus() == null ? null : Serialization.asJson(k.getStatus()));
   }
 }

@@ -4,7 +4,7 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.Material;
-import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.names.Names;
 import dev.keyops.partition.Keyring;
 import dev.keyops.partition.KeyringDocument;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -12,29 +12,36 @@ import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
 
 /**
  * Maintains the keyring Secret {@code <keyRing>-keyring} (type {@code keyops.dev/keyring}) that
  * workloads mount: {@code keyring.json} with the primary key id and every Ready Staged
- * (decrypt-only), Primary and Retired key. Each change replaces the Secret in one update.
+ * (decrypt-only), Primary and Retired key. Written only when what it lists changed.
  */
 public class KeyringWriter {
 
   public static final String SECRET_TYPE = "keyops.dev/keyring";
   public static final String FILE = "keyring.json";
 
-  private final KubernetesClient client;
+  /** Annotation on the keyring Secret: {@link #digest} of what it lists. */
+  public static final String DIGEST_ANNOTATION = "keyops.dev/keyring-digest";
 
-  public KeyringWriter(KubernetesClient client) {
+  private final KubernetesClient client;
+  private final KeyCaches caches;
+
+  public KeyringWriter(KubernetesClient client, KeyCaches caches) {
     this.client = client;
+    this.caches = caches;
   }
 
   public static String secretName(String keyRing) {
@@ -84,68 +91,69 @@ public class KeyringWriter {
 
   /** Deletes the keyring Secret when its last key is gone. */
   public void delete(String namespace, String keyRing) {
-    client.secrets().inNamespace(namespace).withName(secretName(keyRing)).delete();
+    if (caches.keyringSecret(namespace, keyRing).isPresent()) {
+      client.secrets().inNamespace(namespace).withName(secretName(keyRing)).delete();
+    }
   }
 
   /**
-   * Whether the keyring Secret already lists exactly these keys, in their current states, with the
-   * right Primary and owners (so it need not be rebuilt).
+   * A digest of everything the keyring Secret says: each member's id, name, state, fingerprint and
+   * Cloud KMS key version, the Primary, and the owners. Kept in an annotation, so deciding that the
+   * Secret is current is a string comparison on the cached Secret, with no parsing and no read.
    */
-  public boolean lists(
-      String namespace, String keyRing, List<EncryptionKey> members, List<EncryptionKey> owners) {
-    Secret existing = client.secrets().inNamespace(namespace).withName(secretName(keyRing)).get();
-    if (existing == null || existing.getData() == null || existing.getData().get(FILE) == null) {
-      return false;
-    }
-    KeyringDocument doc;
-    try {
-      doc =
-          Keyring.parse(
-                  Base64.getDecoder().decode(existing.getData().get(FILE)), DataKeyUnwrapper.NONE)
-              .document();
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-    Set<String> listed = new HashSet<>();
-    for (KeyringDocument.Entry e :
-        doc.keys() == null ? List.<KeyringDocument.Entry>of() : doc.keys()) {
-      listed.add(e.keyId() + "/" + e.name() + "/" + e.state());
-    }
-    Set<String> wanted = new HashSet<>();
-    String primary = null;
+  public static String digest(List<EncryptionKey> members, List<EncryptionKey> owners) {
+    List<String> lines = new ArrayList<>();
     for (EncryptionKey k : members) {
-      wanted.add(
-          k.getStatus().getKeyId()
-              + "/"
+      var s = k.getStatus();
+      lines.add(
+          "m "
+              + s.getKeyId()
+              + " "
               + k.getMetadata().getName()
-              + "/"
-              + k.getStatus().getState());
-      if (k.getStatus().getState() == KeyState.Primary) {
-        primary = k.getStatus().getKeyId();
-      }
+              + " "
+              + s.getState()
+              + " "
+              + s.getFingerprint()
+              + " "
+              + (s.getKms() == null ? "" : s.getKms().getKeyVersion()));
     }
-    Set<String> ownerUids = new HashSet<>();
-    owners.forEach(o -> ownerUids.add(o.getMetadata().getUid()));
-    Set<String> currentOwners = new HashSet<>();
-    if (existing.getMetadata().getOwnerReferences() != null) {
-      existing.getMetadata().getOwnerReferences().forEach(r -> currentOwners.add(r.getUid()));
+    owners.forEach(o -> lines.add("o " + o.getMetadata().getUid()));
+    Collections.sort(lines);
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(String.join("\n", lines).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
-    return listed.equals(wanted)
-        && Objects.equals(primary, doc.primaryKeyId())
-        && ownerUids.equals(currentOwners);
+  }
+
+  /** Whether the cached keyring Secret already carries this digest. */
+  public boolean upToDate(String namespace, String keyRing, String digest) {
+    return caches
+        .keyringSecret(namespace, keyRing)
+        .filter(s -> s.getData() != null && s.getData().get(FILE) != null)
+        .map(s -> s.getMetadata().getAnnotations())
+        .map(a -> digest.equals(a.get(DIGEST_ANNOTATION)))
+        .orElse(false);
   }
 
   /**
-   * Writes the keyring Secret if its content changed.
+   * Creates the keyring Secret, or merge-patches the fields keyops owns (its labels, the digest
+   * annotation, owner references and keyring.json), keeping labels and annotations others added
+   * (Argo CD tracking, replication tools). The patch carries the cached resourceVersion, so a stale
+   * cache fails with a conflict and is retried instead of overwriting.
    *
    * @param owners every key of the ring: the Secret is garbage-collected with the last of them
-   * @return true if the Secret was created or replaced
    */
-  public boolean write(
-      String namespace, String keyRing, KeyringDocument doc, List<EncryptionKey> owners) {
+  public void write(
+      String namespace,
+      String keyRing,
+      KeyringDocument doc,
+      List<EncryptionKey> owners,
+      String digest) {
     String data = Base64.getEncoder().encodeToString(Keyring.toJson(doc));
-    var resource = client.secrets().inNamespace(namespace).withName(secretName(keyRing));
-    Secret existing = resource.get();
     List<OwnerReference> refs =
         owners.stream()
             .map(
@@ -157,32 +165,45 @@ public class KeyringWriter {
                         .withUid(k.getMetadata().getUid())
                         .build())
             .toList();
-    if (existing != null
-        && existing.getData() != null
-        && data.equals(existing.getData().get(FILE))
-        && existing.getMetadata().getOwnerReferences() != null
-        && existing.getMetadata().getOwnerReferences().size() == refs.size()) {
-      return false;
-    }
-    Secret desired =
-        new SecretBuilder()
-            .withNewMetadata()
-            .withName(secretName(keyRing))
-            .withNamespace(namespace)
-            .addToLabels(KeyProviders.LABEL_KEY_RING, keyRing)
-            .addToLabels(KeyProviders.LABEL_PART_OF, "keyops")
-            .addToLabels(KeyProviders.LABEL_COMPONENT, "keyring")
-            .withOwnerReferences(refs)
-            .endMetadata()
-            .withType(SECRET_TYPE)
-            .withData(Map.of(FILE, data))
-            .build();
+    Map<String, String> labels =
+        Map.of(
+            KeyProviders.LABEL_KEY_RING,
+            Names.labelValue(keyRing),
+            KeyProviders.LABEL_PART_OF,
+            "keyops",
+            KeyProviders.LABEL_COMPONENT,
+            "keyring");
+    Secret existing = caches.keyringSecret(namespace, keyRing).orElse(null);
     if (existing == null) {
-      client.secrets().inNamespace(namespace).resource(desired).create();
-    } else {
-      desired.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
-      client.secrets().inNamespace(namespace).resource(desired).update();
+      Secret desired =
+          new SecretBuilder()
+              .withNewMetadata()
+              .withName(secretName(keyRing))
+              .withNamespace(namespace)
+              .withLabels(labels)
+              .addToAnnotations(DIGEST_ANNOTATION, digest)
+              .withOwnerReferences(refs)
+              .endMetadata()
+              .withType(SECRET_TYPE)
+              .withData(Map.of(FILE, data))
+              .build();
+      caches.written(client.secrets().inNamespace(namespace).resource(desired).create());
+      return;
     }
-    return true;
+    Map<String, Object> metadata = new LinkedHashMap<>();
+    metadata.put("resourceVersion", existing.getMetadata().getResourceVersion());
+    metadata.put("labels", labels);
+    metadata.put("annotations", Map.of(DIGEST_ANNOTATION, digest));
+    metadata.put("ownerReferences", refs);
+    Map<String, Object> patch = new LinkedHashMap<>();
+    patch.put("metadata", metadata);
+    patch.put("data", Map.of(FILE, data));
+    Secret updated =
+        client
+            .secrets()
+            .inNamespace(namespace)
+            .withName(secretName(keyRing))
+            .patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(patch));
+    caches.updated(updated, existing);
   }
 }

@@ -78,7 +78,7 @@ public final class GcpKmsGateway implements KmsGateway {
               .setInitialRpcTimeout(total)
               .setRpcTimeoutMultiplier(1)
               .setMaxRpcTimeout(total)
-              .setMaxAttempts(3)
+              .setMaxAttempts(1) // one call per attempt: keyops backs off between attempts itself
               .build();
       b.applyToAllUnaryMethods(
           m -> {

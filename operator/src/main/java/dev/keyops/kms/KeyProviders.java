@@ -43,6 +43,7 @@ public class KeyProviders {
   private static final String FINGERPRINT_ANNOTATION = "keyops.dev/fingerprint";
 
   private final KubernetesClient client;
+  private final SecretSource secrets;
   private final KmsGateways kms;
   private final java.time.Clock clock;
   private final java.time.Duration readCacheTtl;
@@ -57,10 +58,12 @@ public class KeyProviders {
    */
   public KeyProviders(
       KubernetesClient client,
+      SecretSource secrets,
       KmsGateways kms,
       java.time.Clock clock,
       java.time.Duration readCacheTtl) {
     this.client = client;
+    this.secrets = secrets;
     this.kms = kms;
     this.clock = clock;
     this.readCacheTtl = readCacheTtl;
@@ -145,12 +148,7 @@ public class KeyProviders {
   }
 
   private Material secretRef(EncryptionKey key, SecretKeySelector ref, String recorded) {
-    Secret s =
-        client
-            .secrets()
-            .inNamespace(key.getMetadata().getNamespace())
-            .withName(ref.getName())
-            .get();
+    Secret s = secrets.referenced(key, ref.getName());
     if (s == null) {
       throw new ProviderException(
           Reason.SecretNotFound,
@@ -283,12 +281,7 @@ public class KeyProviders {
     byte[] credentials = null;
     SecretKeySelector ref = spec.getCredentialsSecretRef();
     if (ref != null) {
-      Secret s =
-          client
-              .secrets()
-              .inNamespace(key.getMetadata().getNamespace())
-              .withName(ref.getName())
-              .get();
+      Secret s = secrets.referenced(key, ref.getName());
       if (s == null || s.getData() == null || s.getData().get(ref.getKey()) == null) {
         throw new ProviderException(
             s == null ? Reason.SecretNotFound : Reason.SecretKeyNotFound,
@@ -331,11 +324,7 @@ public class KeyProviders {
   }
 
   private Secret existingMaterial(EncryptionKey key) {
-    return client
-        .secrets()
-        .inNamespace(key.getMetadata().getNamespace())
-        .withName(materialSecretName(key))
-        .get();
+    return secrets.owned(key.getMetadata().getNamespace(), materialSecretName(key));
   }
 
   private Secret createMaterial(EncryptionKey key, Map<String, String> data, String fingerprint) {
@@ -364,10 +353,23 @@ public class KeyProviders {
             .withData(data)
             .build();
     try {
-      return client.secrets().inNamespace(key.getMetadata().getNamespace()).resource(s).create();
+      Secret created =
+          client.secrets().inNamespace(key.getMetadata().getNamespace()).resource(s).create();
+      secrets.written(created);
+      return created;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
-        return existingMaterial(key); // created by an earlier reconcile that did not record it
+        // Created by an earlier reconcile that did not record it; the cache may not have it yet.
+        Secret existing =
+            client
+                .secrets()
+                .inNamespace(key.getMetadata().getNamespace())
+                .withName(materialSecretName(key))
+                .get();
+        if (existing != null) {
+          secrets.written(existing);
+        }
+        return existing;
       }
       throw e;
     }

@@ -19,6 +19,9 @@ public final class Conditions {
   public static final String FAILED = "Failed";
   public static final String WAITING = "Waiting";
 
+  /** False while reconciling the object fails; removed once it succeeds again. */
+  public static final String RECONCILED = "Reconciled";
+
   public static final String TRUE = "True";
   public static final String FALSE = "False";
   public static final String UNKNOWN = "Unknown";

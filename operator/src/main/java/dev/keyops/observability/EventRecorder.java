@@ -1,27 +1,45 @@
 package dev.keyops.observability;
 
+import dev.keyops.names.Names;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records core/v1 Events on keyops resources, so transitions show in `kubectl describe`. Failing to
- * record an event never fails a reconcile.
+ * Records core/v1 Events on keyops resources, so transitions show in `kubectl describe`. Events are
+ * aggregated as client-go's recorder does: the same reason of the same type on the same object
+ * updates one Event (count, lastTimestamp, latest message) instead of creating another. Its name is
+ * derived from the object's name and a hash of (uid, type, reason), valid for every object name, so
+ * an operator restart finds the Event again. Failing to record never fails a reconcile.
  */
 public class EventRecorder {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
   private static final String COMPONENT = "keyops";
+  private static final int REMEMBERED = 10_000;
 
   private final KubernetesClient client;
   private final Clock clock;
-  private final AtomicLong sequence = new AtomicLong();
+
+  /** Counts of the Events recorded by this process, by Event name (least recently used evicted). */
+  private final Map<String, Integer> counts =
+      new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+          return size() > REMEMBERED;
+        }
+      };
 
   public EventRecorder(KubernetesClient client, Clock clock) {
     this.client = client;
@@ -36,27 +54,98 @@ public class EventRecorder {
     record(about, "Warning", reason, message);
   }
 
+  /** The name of the Event that aggregates this reason and type on this object. */
+  public static String eventName(HasMetadata about, String type, Reason reason) {
+    String key = about.getMetadata().getUid() + "/" + type + "/" + reason.name();
+    return Names.subdomain(about.getMetadata().getName(), 9) + "." + Names.hash(key);
+  }
+
   private void record(HasMetadata about, String type, Reason reason, String message) {
+    LOG.info(
+        "event {} {} on {} {}/{}: {}",
+        type,
+        reason,
+        about.getKind(),
+        about.getMetadata().getNamespace(),
+        about.getMetadata().getName(),
+        message);
+    String ns = about.getMetadata().getNamespace();
+    String name = eventName(about, type, reason);
     String now = clock.instant().toString();
-    String name =
-        about.getMetadata().getName()
-            + "."
-            + Long.toHexString(clock.millis())
-            + Long.toHexString(sequence.incrementAndGet());
+    try {
+      Integer seen;
+      synchronized (counts) {
+        seen = counts.get(name);
+      }
+      if (seen != null && bump(ns, name, seen + 1, message, now)) {
+        return;
+      }
+      try {
+        create(about, ns, name, type, reason, message, now);
+        remember(name, 1);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        // Recorded before this process started: continue its count.
+        Event existing = client.v1().events().inNamespace(ns).withName(name).get();
+        int count = existing == null || existing.getCount() == null ? 1 : existing.getCount();
+        bump(ns, name, count + 1, message, now);
+      }
+    } catch (KubernetesClientException e) {
+      LOG.warn(
+          "could not record event {} on {}: {}",
+          reason,
+          about.getMetadata().getName(),
+          e.getMessage());
+    }
+  }
+
+  /** Raises the count of an existing Event; false when it is gone (expired by the API server). */
+  private boolean bump(String ns, String name, int count, String message, String now) {
+    Map<String, Object> patch = new LinkedHashMap<>();
+    patch.put("count", count);
+    patch.put("lastTimestamp", now);
+    patch.put("message", message);
+    try {
+      client
+          .v1()
+          .events()
+          .inNamespace(ns)
+          .withName(name)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(patch));
+      remember(name, count);
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 404) {
+        forget(name);
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private void create(
+      HasMetadata about,
+      String ns,
+      String name,
+      String type,
+      Reason reason,
+      String message,
+      String now) {
     var event =
         new EventBuilder()
             .withNewMetadata()
             .withName(name)
-            .withNamespace(about.getMetadata().getNamespace())
+            .withNamespace(ns)
             .endMetadata()
             .withInvolvedObject(
                 new ObjectReferenceBuilder()
                     .withApiVersion(about.getApiVersion())
                     .withKind(about.getKind())
                     .withName(about.getMetadata().getName())
-                    .withNamespace(about.getMetadata().getNamespace())
+                    .withNamespace(ns)
                     .withUid(about.getMetadata().getUid())
-                    .withResourceVersion(about.getMetadata().getResourceVersion())
                     .build())
             .withType(type)
             .withReason(reason.name())
@@ -69,18 +158,18 @@ public class EventRecorder {
             .withLastTimestamp(now)
             .withCount(1)
             .build();
-    LOG.info(
-        "event {} {} on {} {}/{}: {}",
-        type,
-        reason,
-        about.getKind(),
-        about.getMetadata().getNamespace(),
-        about.getMetadata().getName(),
-        message);
-    try {
-      client.v1().events().inNamespace(about.getMetadata().getNamespace()).resource(event).create();
-    } catch (KubernetesClientException e) {
-      LOG.warn("could not record event {}: {}", reason, e.getMessage());
+    client.v1().events().inNamespace(ns).resource(event).create();
+  }
+
+  private void remember(String name, int count) {
+    synchronized (counts) {
+      counts.put(name, count);
+    }
+  }
+
+  private void forget(String name) {
+    synchronized (counts) {
+      counts.remove(name);
     }
   }
 }

@@ -41,5 +41,10 @@ public enum Reason {
   JobSucceeded,
   JobFailed,
   SpecChanged,
-  InventoryRecorded
+  InventoryRecorded,
+  // Errors of a reconcile itself (see ReconcileError)
+  ApiRequestRejected,
+  ApiForbidden,
+  ApiUnavailable,
+  InternalError
 }

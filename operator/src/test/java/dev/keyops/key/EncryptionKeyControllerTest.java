@@ -339,40 +339,6 @@ class EncryptionKeyControllerTest {
         h.kms.calls("GetCryptoKey") <= 2, "GetCryptoKey calls: " + h.kms.calls("GetCryptoKey"));
   }
 
-  @Test
-  void aTransientOutageFlipsAVerifiedKeyOnlyAfterRepeatedFailures() {
-    h.kms.create(KMS_KEY);
-    h.client().resource(Fixtures.gcpKey("flaky-1", "flaky", KMS_KEY)).create();
-    h.awaitKey(
-        "flaky-1",
-        x -> Conditions.isTrue(x.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED),
-        "verified");
-    h.kms.setUnavailable(true);
-    EncryptionKey failing =
-        h.awaitKey(
-            "flaky-1",
-            x ->
-                x.getStatus().getKms().getConsecutiveFailures() != null
-                    && x.getStatus().getKms().getConsecutiveFailures() >= 1,
-            "a first failure to be counted");
-    assertTrue(
-        Conditions.isTrue(failing.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED),
-        "one transient failure must not flip a verified key");
-    EncryptionKey flipped =
-        h.awaitKey(
-            "flaky-1",
-            x -> "KmsUnavailable".equals(reason(x, Conditions.KMS_ACCESS_VERIFIED)),
-            "KmsUnavailable");
-    assertTrue(
-        flipped.getStatus().getKms().getConsecutiveFailures()
-            >= EncryptionKeyReconciler.FAILURES_BEFORE_UNVERIFIED);
-    h.kms.setUnavailable(false);
-    h.awaitKey(
-        "flaky-1",
-        x -> Conditions.isTrue(x.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED),
-        "verified again");
-  }
-
   void setPartitions(String name, long count, Instant countedAt) {
     EncryptionKey k = h.key(name);
     k.getStatus().setPartitions(new PartitionCount(count, countedAt.toString(), "rotate-test"));

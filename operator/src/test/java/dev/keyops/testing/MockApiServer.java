@@ -44,6 +44,26 @@ public final class MockApiServer implements AutoCloseable {
     return client;
   }
 
+  /**
+   * The requests the server received since the last call, as "METHOD path" (path without the
+   * query), oldest first.
+   */
+  public java.util.List<String> drainRequests() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    try {
+      for (var r = server.takeRequest(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+          r != null;
+          r = server.takeRequest(1, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        String path = r.getPath();
+        int q = path.indexOf('?');
+        out.add(r.getMethod() + " " + (q < 0 ? path : path.substring(0, q)));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return out;
+  }
+
   public String url() {
     return "http://" + server.getHostName() + ":" + server.getPort();
   }

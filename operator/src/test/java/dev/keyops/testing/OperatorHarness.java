@@ -23,10 +23,17 @@ public final class OperatorHarness implements AutoCloseable {
   public final MockApiServer api = new MockApiServer();
   public final FakeKms kms;
   private final OperatorConfig config;
+  private final Clock clock;
   private KeyopsOperator operator;
   private KmsGateways gateways;
 
   public OperatorHarness(Duration revalidate) throws IOException {
+    this(revalidate, Clock.systemUTC());
+  }
+
+  /** The operator with the given clock (a {@link MutableClock} to test schedules and backoff). */
+  public OperatorHarness(Duration revalidate, Clock clock) throws IOException {
+    this.clock = clock;
     kms = new FakeKms();
     config =
         OperatorConfig.defaults()
@@ -44,7 +51,7 @@ public final class OperatorHarness implements AutoCloseable {
 
   public void start() throws IOException {
     gateways = new KmsGateways(config.kmsEndpoint(), Duration.ofSeconds(2));
-    operator = KeyopsOperator.start(api.client(), config, Clock.systemUTC(), gateways);
+    operator = KeyopsOperator.start(api.client(), config, clock, gateways);
   }
 
   public void stop() {
@@ -78,6 +85,15 @@ public final class OperatorHarness implements AutoCloseable {
     return client().v1().events().inNamespace("default").list().getItems().stream()
         .filter(e -> involvedName.equals(e.getInvolvedObject().getName()))
         .toList();
+  }
+
+  /** Reconciles the EncryptionKey controller has finished so far (from the operator's metrics). */
+  public double keyReconciles() {
+    return operator.registry().getMeters().stream()
+        .filter(m -> m.getId().getName().equals("operator.sdk.controllers.execution.reconcile"))
+        .filter(m -> "encryptionkey".equals(m.getId().getTag("controller")))
+        .mapToDouble(m -> m.measure().iterator().next().getValue())
+        .sum();
   }
 
   public static <T> T await(Supplier<T> get, Predicate<T> until, String what) {

@@ -1,0 +1,44 @@
+package dev.keyops.kms;
+
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/**
+ * Where {@link KeyProviders} reads Secrets. In the operator, keyops' own Secrets come from an
+ * informer restricted by label and customers' Secrets from watches restricted to the names keys
+ * reference, so no Secret is read from the API server in a reconcile and no Secret outside those is
+ * ever cached.
+ */
+public interface SecretSource {
+
+  /** A Secret keyops owns (a key's material), or null if there is none. */
+  Secret owned(String namespace, String name);
+
+  /** Records a Secret keyops just created or changed, so the next read sees it. */
+  void written(Secret secret);
+
+  /**
+   * A customer's Secret in the key's namespace (secretRef, Cloud KMS credentials), or null. From
+   * now on a change of it wakes the key.
+   */
+  Secret referenced(EncryptionKey by, String name);
+
+  /** Reads straight from the API server (tools and tests that run no informers). */
+  static SecretSource api(KubernetesClient client) {
+    return new SecretSource() {
+      @Override
+      public Secret owned(String namespace, String name) {
+        return client.secrets().inNamespace(namespace).withName(name).get();
+      }
+
+      @Override
+      public void written(Secret secret) {}
+
+      @Override
+      public Secret referenced(EncryptionKey by, String name) {
+        return owned(by.getMetadata().getNamespace(), name);
+      }
+    };
+  }
+}

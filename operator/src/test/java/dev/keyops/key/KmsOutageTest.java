@@ -1,0 +1,106 @@
+package dev.keyops.key;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.observability.Conditions;
+import dev.keyops.testing.Fixtures;
+import dev.keyops.testing.MutableClock;
+import dev.keyops.testing.OperatorHarness;
+import dev.keyops.testing.Patches;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A Cloud KMS outage with an injected clock: the key is woken far more often than its backoff
+ * allows (an annotation change every 5 simulated seconds, each a reconcile), and the bounds hold:
+ * at most one Cloud KMS call per backoff step, at most three status writes over five minutes, and a
+ * verified key flips only after repeated failures.
+ */
+class KmsOutageTest {
+
+  static final String KMS_KEY =
+      "projects/demo-project/locations/europe-west1/keyRings/keyops/cryptoKeys/payments";
+
+  @Test
+  void aFiveMinuteOutageIsBoundedInKmsCallsAndStatusWrites() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    try (OperatorHarness h = new OperatorHarness(Duration.ofMinutes(10), clock)) {
+      h.kms.create(KMS_KEY);
+      h.client().resource(Fixtures.gcpKey("flaky-1", "flaky", KMS_KEY)).create();
+      h.awaitKey("flaky-1", KmsOutageTest::verified, "verified");
+      h.await(
+          () -> h.client().secrets().inNamespace("default").withName("flaky-keyring").get(),
+          s -> s != null,
+          "keyring Secret");
+      quiesce(h);
+
+      clock.advance(Duration.ofMinutes(12)); // the key's revalidation is due
+      h.kms.setUnavailable(true);
+      int kmsBefore = h.kms.totalCalls();
+      h.api.drainRequests();
+      int failuresSeenVerified = 0;
+      for (int t = 0; t <= 300; t += 5) {
+        if (t > 0) {
+          clock.advance(Duration.ofSeconds(5));
+        }
+        poke(h, "outage-" + t);
+        if (verified(h.key("flaky-1")) && h.kms.totalCalls() > kmsBefore) {
+          failuresSeenVerified++;
+        }
+      }
+      List<String> requests = h.api.drainRequests();
+      int kmsCalls = h.kms.totalCalls() - kmsBefore;
+      long statusWrites =
+          requests.stream().filter(r -> r.endsWith("/encryptionkeys/flaky-1/status")).count();
+      System.out.printf(
+          "KMS outage, 300 simulated s, %d reconciles: %d Cloud KMS calls, %d status writes%n",
+          61, kmsCalls, statusWrites);
+      // Backoff steps in 300 s: 0, 15, 45, 105, 225 (15 s doubling, cap 10 min).
+      assertTrue(kmsCalls <= 5, "at most one Cloud KMS call per backoff step, got " + kmsCalls);
+      assertTrue(kmsCalls >= 4, "but it keeps checking, one call per step: " + kmsCalls);
+      assertTrue(statusWrites <= 3, "at most 3 status writes in 5 minutes, got " + statusWrites);
+      assertTrue(failuresSeenVerified > 0, "the first transient failures keep the key verified");
+      EncryptionKey during = h.key("flaky-1");
+      assertEquals(
+          "KmsUnavailable",
+          Conditions.find(during.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED)
+              .orElseThrow()
+              .getReason(),
+          "a persisting outage is reported");
+      assertEquals(
+          EncryptionKeyReconciler.FAILURES_BEFORE_UNVERIFIED,
+          during.getStatus().getKms().getConsecutiveFailures(),
+          "the count is recorded once, when the condition changes");
+
+      h.kms.setUnavailable(false);
+      clock.advance(Duration.ofMinutes(11));
+      poke(h, "recovered");
+      h.awaitKey("flaky-1", KmsOutageTest::verified, "verified again");
+    }
+  }
+
+  static boolean verified(EncryptionKey k) {
+    return k.getStatus() != null
+        && Conditions.isTrue(k.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED);
+  }
+
+  /** Changes an annotation (a reconcile) and waits until the controller has finished it. */
+  static void poke(OperatorHarness h, String value) {
+    double before = h.keyReconciles();
+    Patches.annotate(h.client(), "default", "flaky-1", "test.keyops.dev/poke", value);
+    OperatorHarness.await(h::keyReconciles, r -> r > before, "a reconcile after " + value);
+  }
+
+  /** Waits until reconciles stop (the key's creation causes several). */
+  static void quiesce(OperatorHarness h) throws InterruptedException {
+    double last = -1;
+    while (h.keyReconciles() != last) {
+      last = h.keyReconciles();
+      Thread.sleep(300);
+    }
+  }
+}

@@ -94,6 +94,10 @@ public record OperatorConfig(
     return copy(b -> b.leaseNamespace = value);
   }
 
+  public OperatorConfig withWatchNamespaces(java.util.Collection<String> value) {
+    return copy(b -> b.watchNamespaces = Set.copyOf(value));
+  }
+
   public OperatorConfig withKmsRevalidateInterval(Duration value) {
     return copy(b -> b.kmsRevalidateInterval = value);
   }

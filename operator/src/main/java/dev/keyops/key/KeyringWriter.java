@@ -202,7 +202,7 @@ public class KeyringWriter {
         client
             .secrets()
             .inNamespace(namespace)
-            .withName(secretName(keyRing))
+            .resource(existing) // names the object: no GET before the PATCH
             .patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(patch));
     caches.updated(updated, existing);
   }

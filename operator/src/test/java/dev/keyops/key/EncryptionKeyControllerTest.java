@@ -239,6 +239,35 @@ class EncryptionKeyControllerTest {
     assertEquals(good, ring.keys().get(0).material());
   }
 
+  /**
+   * No periodic recheck exists any more: the key recovers because the watch on the Secret it names
+   * wakes it. Repeated failures with one reason aggregate into one Event.
+   */
+  @Test
+  void aKeyWakesWhenTheSecretItNamesAppearsOrChanges() {
+    EncryptionKey k = Fixtures.secretKey("late-1", "late", "late-key", "key");
+    h.client().resource(k).create();
+    h.awaitKey("late-1", x -> "SecretNotFound".equals(reason(x, Conditions.READY)), "not found");
+    byte[] raw = new byte[32];
+    raw[0] = 7;
+    h.client().resource(secret("late-key", Base64.getEncoder().encodeToString(raw))).create();
+    h.awaitKey("late-1", EncryptionKeyControllerTest::ready, "Ready once the Secret exists");
+
+    for (int round = 0; round < 2; round++) {
+      h.client().resource(secret("late-key", "not base64 at all")).update();
+      h.awaitKey(
+          "late-1", x -> "InvalidKeyMaterial".equals(reason(x, Conditions.READY)), "invalid");
+      h.client().resource(secret("late-key", Base64.getEncoder().encodeToString(raw))).update();
+      h.awaitKey("late-1", EncryptionKeyControllerTest::ready, "Ready again");
+    }
+    var invalid =
+        h.events("late-1").stream()
+            .filter(e -> "InvalidKeyMaterial".equals(e.getReason()))
+            .toList();
+    assertEquals(1, invalid.size(), "one aggregated Event per reason: " + invalid);
+    assertEquals(2, invalid.get(0).getCount(), "its count says how often");
+  }
+
   @Test
   void gcpKmsKeysVerifyAccessAndReportRevocationWithoutChangingState() {
     h.kms.create(KMS_KEY);

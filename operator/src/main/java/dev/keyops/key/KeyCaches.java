@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,9 +49,31 @@ public class KeyCaches implements RingView, SecretSource {
     this.referenced = referenced;
   }
 
-  /** Whether the informers are bound (the EncryptionKey controller has prepared them). */
+  /** Whether the informers are started and synced (the EncryptionKey controller has started). */
   public boolean ready() {
-    return keys != null && ownSecrets != null && ownSecrets.isRunning();
+    return keys instanceof EventSource<?, ?> primary
+        && primary.isRunning()
+        && ownSecrets != null
+        && ownSecrets.isRunning();
+  }
+
+  /**
+   * Waits until the EncryptionKey controller's informers have synced. Other controllers start in
+   * parallel with it and may reconcile first; this happens once, at start.
+   */
+  private void awaitReady() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (!ready()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the EncryptionKey informers did not start in 120 s");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the EncryptionKey informers");
+      }
+    }
   }
 
   static String ringKey(String namespace, String keyRing) {
@@ -58,6 +82,7 @@ public class KeyCaches implements RingView, SecretSource {
 
   @Override
   public List<EncryptionKey> keys(String namespace, String keyRing) {
+    awaitReady();
     List<EncryptionKey> out = new ArrayList<>();
     for (EncryptionKey cached : keys.byIndex(RING_INDEX, ringKey(namespace, keyRing))) {
       out.add(serialization.clone(latest(cached)));
@@ -105,6 +130,7 @@ public class KeyCaches implements RingView, SecretSource {
 
   @Override
   public Optional<Secret> keyringSecret(String namespace, String keyRing) {
+    awaitReady();
     return Optional.ofNullable(owned(namespace, KeyringWriter.secretName(keyRing)));
   }
 

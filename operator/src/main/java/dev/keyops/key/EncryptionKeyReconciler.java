@@ -7,6 +7,7 @@ import dev.keyops.api.v1alpha1.KmsStatus;
 import dev.keyops.api.v1alpha1.ProviderKind;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.KmsAccessValidator;
+import dev.keyops.kms.KmsVersionFollower;
 import dev.keyops.kms.Material;
 import dev.keyops.kms.ProviderException;
 import dev.keyops.observability.Conditions;
@@ -48,6 +49,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   private final Clock clock;
   private final Duration revalidateInterval;
   private final DropGuardHandler dropGuard;
+  private final KmsVersionFollower versions;
 
   public EncryptionKeyReconciler(
       KeyRingCoordinator rings,
@@ -63,6 +65,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     this.clock = clock;
     this.revalidateInterval = revalidateInterval;
     this.dropGuard = new DropGuardHandler(rings, providers, events, metrics, clock);
+    this.versions = new KmsVersionFollower(providers, events, metrics, clock);
   }
 
   @Override
@@ -106,11 +109,19 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     }
     try {
       Material m;
-      if (gcp && wasReady && s.getFingerprint() != null && !dueForKmsCheck(s.getKms(), now)) {
+      if (gcp
+          && wasReady
+          && s.getFingerprint() != null
+          && !dueForKmsCheck(s.getKms(), now)
+          && !KmsVersionFollower.revalidationRequested(k)) {
         m = providers.stored(k, s.getFingerprint());
         next[0] = untilNextKmsCheck(s.getKms(), now);
       } else {
-        m = providers.resolve(k, s.getFingerprint());
+        // A gcpKms key with a data key follows Cloud KMS key-version rotation (issue 16).
+        m =
+            gcp && s.getFingerprint() != null
+                ? versions.revalidate(k)
+                : providers.resolve(k, s.getFingerprint());
         if (gcp) {
           verified(k, (Material.Wrapped) m, now);
           next[0] = jittered(revalidateInterval);

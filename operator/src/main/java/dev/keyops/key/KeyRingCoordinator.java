@@ -173,9 +173,10 @@ public class KeyRingCoordinator {
     // is still the Primary workloads must use.
     List<EncryptionKey> candidates =
         owners.stream().filter(k -> k.getStatus().getFingerprint() != null).toList();
-    // Material never changes under a key, so when the Secret already lists exactly these keys in
-    // these states, one read of it replaces reading every key's material.
-    if (keyrings.lists(ns, ring, candidates, owners)) {
+    // Material never changes under a key (a gcpKms key's wrapping does, on a Cloud KMS rotation,
+    // and is compared for the current key), so when the Secret already lists exactly these keys
+    // in these states, one read of it replaces reading every key's material.
+    if (keyrings.lists(ns, ring, candidates, owners, current, material)) {
       return;
     }
     List<KeyringWriter.Member> members = new ArrayList<>();

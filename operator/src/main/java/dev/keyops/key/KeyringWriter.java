@@ -89,10 +89,16 @@ public class KeyringWriter {
 
   /**
    * Whether the keyring Secret already lists exactly these keys, in their current states, with the
-   * right Primary and owners (so it need not be rebuilt).
+   * right Primary and owners (so it need not be rebuilt), and lists {@code current}'s wrapped data
+   * key as {@code material} (a gcpKms key's wrapping changes when Cloud KMS rotates).
    */
   public boolean lists(
-      String namespace, String keyRing, List<EncryptionKey> members, List<EncryptionKey> owners) {
+      String namespace,
+      String keyRing,
+      List<EncryptionKey> members,
+      List<EncryptionKey> owners,
+      EncryptionKey current,
+      Material material) {
     Secret existing = client.secrets().inNamespace(namespace).withName(secretName(keyRing)).get();
     if (existing == null || existing.getData() == null || existing.getData().get(FILE) == null) {
       return false;
@@ -110,6 +116,12 @@ public class KeyringWriter {
     for (KeyringDocument.Entry e :
         doc.keys() == null ? List.<KeyringDocument.Entry>of() : doc.keys()) {
       listed.add(e.keyId() + "/" + e.name() + "/" + e.state());
+      if (material instanceof Material.Wrapped w
+          && current != null
+          && e.keyId().equals(current.getStatus().getKeyId())
+          && !Base64.getEncoder().encodeToString(w.wrappedKey()).equals(e.wrappedKey())) {
+        return false;
+      }
     }
     Set<String> wanted = new HashSet<>();
     String primary = null;

@@ -120,7 +120,7 @@ public class KmsVersionFollower {
     KmsAccessValidator.requireEnabledPrimary(info, name);
     byte[] aad = KeyProviders.associatedData(k).getBytes(StandardCharsets.UTF_8);
     if (plan.action() == Action.REWRAP) {
-      Material.Wrapped m = rewrap(k, gateway, name, secret, aad, info.primaryVersion(), asked);
+      Material.Wrapped m = rewrap(k, gateway, name, secret, aad, info.primaryVersion());
       record(
           k,
           KeyVersionRules.plan(
@@ -176,13 +176,7 @@ public class KmsVersionFollower {
   }
 
   private Material.Wrapped rewrap(
-      EncryptionKey k,
-      KmsGateway gateway,
-      String name,
-      Secret secret,
-      byte[] aad,
-      String primary,
-      boolean asked) {
+      EncryptionKey k, KmsGateway gateway, String name, Secret secret, byte[] aad, String primary) {
     String uid = k.getMetadata().getUid();
     String fingerprint = k.getStatus().getFingerprint();
     String from = KeyProviders.keyVersionOf(secret);
@@ -191,8 +185,9 @@ public class KmsVersionFollower {
     if (p != null && p.primaryVersion().equals(primary) && p.fingerprint().equals(fingerprint)) {
       next = p.wrapped(); // Cloud KMS already wrapped it for this primary: verify and store only
     } else {
-      if (!asked && primary.equals(encryptDeniedFor.get(uid))) {
-        // Encrypt was denied for this primary: no new Encrypt until the permission is back.
+      if (primary.equals(encryptDeniedFor.get(uid))) {
+        // Encrypt was denied for this primary: no new Encrypt until TestIamPermissions (not a
+        // cryptographic request) shows the permission is back.
         KmsAccessValidator.checkPermissions(gateway, name);
       }
       byte[] dek = KmsAccessValidator.unwrap(gateway, name, KeyProviders.wrappedKeyOf(secret), aad);

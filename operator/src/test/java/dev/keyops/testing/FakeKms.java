@@ -97,6 +97,7 @@ public final class FakeKms implements AutoCloseable {
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private volatile boolean unavailable;
   private final Set<String> unavailableMethods = ConcurrentHashMap.newKeySet();
+  private volatile String outageAfterEncrypt;
   private final Server server;
 
   public FakeKms() throws IOException {
@@ -192,6 +193,11 @@ public final class FakeKms implements AutoCloseable {
     } else {
       unavailableMethods.remove(method);
     }
+  }
+
+  /** After the next successful Encrypt, {@code method} answers UNAVAILABLE (until set back). */
+  public void setUnavailableAfterNextEncrypt(String method) {
+    outageAfterEncrypt = method;
   }
 
   /**
@@ -333,6 +339,11 @@ public final class FakeKms implements AutoCloseable {
                 .setCiphertext(ByteString.copyFrom(framed))
                 .build());
         out.onCompleted();
+        String then = outageAfterEncrypt;
+        if (then != null) {
+          unavailableMethods.add(then);
+          outageAfterEncrypt = null;
+        }
       } catch (GeneralSecurityException e) {
         out.onError(Status.INTERNAL.asRuntimeException());
       }

@@ -76,11 +76,11 @@ public class KeyProviders {
 
   /**
    * Name of the Secret that takes over a gcpKms key's wrapped data key when its material Secret is
-   * immutable (created before keyops re-wrapped data keys). See {@link #storeRewrapped}.
+   * immutable (created before keyops re-wrapped data keys). See {@link #storeRewrapped}. Its prefix
+   * differs from {@link #materialSecretName}'s, so it can never be another key's material Secret.
    */
   public static String rewrappedSecretName(EncryptionKey key) {
-    return dev.keyops.names.Names.subdomain(
-        "keyops-key-" + key.getMetadata().getName() + "-rewrapped", 0);
+    return dev.keyops.names.Names.subdomain("keyops-rewrapped-" + key.getMetadata().getName(), 0);
   }
 
   /**
@@ -316,7 +316,11 @@ public class KeyProviders {
             .inNamespace(key.getMetadata().getNamespace())
             .withName(rewrappedSecretName(key))
             .get();
-    if (successor != null && decode(successor, WRAPPED) != null) {
+    if (successor != null
+        && decode(successor, WRAPPED) != null
+        && successor.getMetadata().getOwnerReferences() != null
+        && successor.getMetadata().getOwnerReferences().stream()
+            .anyMatch(o -> key.getMetadata().getUid().equals(o.getUid()))) {
       return successor;
     }
     return existingMaterial(key);

@@ -89,7 +89,7 @@ class KmsVersionFollowerTest {
     assertNull(material.getImmutable(), "gcpKms material Secrets are mutable now");
     assertEquals(2, FakeKms.versionOf(KeyProviders.wrappedKeyOf(material)));
     assertNull(
-        h.client().secrets().inNamespace("default").withName("keyops-key-orders-1-rewrapped").get(),
+        h.client().secrets().inNamespace("default").withName("keyops-rewrapped-orders-1").get(),
         "a mutable material Secret is updated in place");
     assertEquals(
         Conditions.FALSE, condition(h.key("orders-1"), Conditions.DATA_AT_RISK).getStatus());
@@ -294,7 +294,7 @@ class KmsVersionFollowerTest {
         legacy.getData().get("wrappedKey"),
         original.getData().get("wrappedKey"),
         "the immutable original is never touched");
-    Secret successor = materialSecret("orders-1-rewrapped");
+    Secret successor = successorSecret();
     assertNull(successor.getImmutable());
     assertEquals(2, FakeKms.versionOf(KeyProviders.wrappedKeyOf(successor)));
 
@@ -304,11 +304,10 @@ class KmsVersionFollowerTest {
         "orders-1",
         k -> FakeKms.versionName(KMS_KEY, 3).equals(k.getStatus().getKms().getKeyVersion()),
         "on v3");
-    assertEquals(
-        3, FakeKms.versionOf(KeyProviders.wrappedKeyOf(materialSecret("orders-1-rewrapped"))));
+    assertEquals(3, FakeKms.versionOf(KeyProviders.wrappedKeyOf(successorSecret())));
     assertEquals(
         successor.getMetadata().getUid(),
-        materialSecret("orders-1-rewrapped").getMetadata().getUid(),
+        successorSecret().getMetadata().getUid(),
         "later re-wraps update the successor in place");
 
     // A crash after the material was stored but before the keyring was: the next reconcile heals.
@@ -367,6 +366,10 @@ class KmsVersionFollowerTest {
   void request(String value) {
     Patches.annotate(
         h.client(), "default", "orders-1", KmsVersionFollower.REVALIDATE_ANNOTATION, value);
+  }
+
+  Secret successorSecret() {
+    return h.client().secrets().inNamespace("default").withName("keyops-rewrapped-orders-1").get();
   }
 
   Secret materialSecret(String name) {

@@ -7,6 +7,7 @@ import dev.keyops.api.v1alpha1.KmsStatus;
 import dev.keyops.api.v1alpha1.ProviderKind;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.KmsAccessValidator;
+import dev.keyops.kms.KmsVersionFollower;
 import dev.keyops.kms.Material;
 import dev.keyops.kms.ProviderException;
 import dev.keyops.observability.Conditions;
@@ -73,6 +74,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   private final Clock clock;
   private final KmsSchedule kmsSchedule;
   private final DropGuardHandler dropGuard;
+  private final KmsVersionFollower versions;
 
   public EncryptionKeyReconciler(
       KubernetesClient client,
@@ -92,6 +94,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     this.clock = clock;
     this.kmsSchedule = kmsSchedule;
     this.dropGuard = new DropGuardHandler(rings, providers, events, metrics, clock);
+    this.versions = new KmsVersionFollower(providers, events, metrics, clock);
   }
 
   @Override
@@ -238,7 +241,9 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     boolean verified = wasReady && s.getFingerprint() != null;
     try {
       Material m;
-      if (gcp && !kmsSchedule.due(uid, verified, now)) {
+      if (gcp
+          && !KmsVersionFollower.revalidationRequested(k)
+          && !kmsSchedule.due(uid, verified, now)) {
         if (!verified) {
           next[0] = kmsSchedule.untilNext(uid, now);
           return null; // not Ready and backing off: nothing to look at before the next step
@@ -246,7 +251,11 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
         m = providers.stored(k, s.getFingerprint());
         next[0] = kmsSchedule.untilNext(uid, now);
       } else {
-        m = providers.resolve(k, s.getFingerprint());
+        // A gcpKms key with a data key follows Cloud KMS key-version rotation (issue 16).
+        m =
+            gcp && s.getFingerprint() != null
+                ? versions.revalidate(k)
+                : providers.resolve(k, s.getFingerprint());
         if (gcp) {
           verified(k, (Material.Wrapped) m, now);
           next[0] = kmsSchedule.succeeded(uid, now);

@@ -5,9 +5,9 @@ import dev.keyops.kms.SecretSource;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,7 +51,7 @@ public class KeyCaches implements RingView, SecretSource {
 
   /** Whether the informers are started and synced (the EncryptionKey controller has started). */
   public boolean ready() {
-    return keys instanceof EventSource<?, ?> primary
+    return keys instanceof AbstractEventSource<?, ?> primary
         && primary.isRunning()
         && ownSecrets != null
         && ownSecrets.isRunning();
@@ -71,7 +71,8 @@ public class KeyCaches implements RingView, SecretSource {
         Thread.sleep(50);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for the EncryptionKey informers");
+        throw new IllegalStateException(
+            "interrupted while waiting for the EncryptionKey informers");
       }
     }
   }
@@ -140,13 +141,12 @@ public class KeyCaches implements RingView, SecretSource {
   }
 
   @Override
-  public void written(Secret secret) {
-    ownSecrets.handleRecentResourceCreate(ResourceID.fromResource(secret), secret);
-  }
-
-  /** Records an update of one of keyops' own Secrets (the previous version as cached). */
-  void updated(Secret secret, Secret previous) {
-    ownSecrets.handleRecentResourceUpdate(ResourceID.fromResource(secret), secret, previous);
+  public void written(Secret secret, Secret previous) {
+    if (previous == null) {
+      ownSecrets.handleRecentResourceCreate(ResourceID.fromResource(secret), secret);
+    } else {
+      ownSecrets.handleRecentResourceUpdate(ResourceID.fromResource(secret), secret, previous);
+    }
   }
 
   @Override

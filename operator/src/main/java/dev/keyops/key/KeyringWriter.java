@@ -119,11 +119,15 @@ public class KeyringWriter {
     }
     owners.forEach(o -> lines.add("o " + o.getMetadata().getUid()));
     Collections.sort(lines);
+    return sha256(String.join("\n", lines));
+  }
+
+  private static String sha256(String s) {
     try {
       byte[] d =
           java.security.MessageDigest.getInstance("SHA-256")
-              .digest(String.join("\n", lines).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(d);
+              .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 16);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -134,9 +138,20 @@ public class KeyringWriter {
     return caches
         .keyringSecret(namespace, keyRing)
         .filter(s -> s.getData() != null && s.getData().get(FILE) != null)
-        .map(s -> s.getMetadata().getAnnotations())
-        .map(a -> digest.equals(a.get(DIGEST_ANNOTATION)))
+        .filter(s -> s.getMetadata().getAnnotations() != null)
+        .map(
+            s ->
+                annotation(digest, s.getData().get(FILE))
+                    .equals(s.getMetadata().getAnnotations().get(DIGEST_ANNOTATION)))
         .orElse(false);
+  }
+
+  /**
+   * The annotation's value: the digest of what the keyring should list, and a hash of the
+   * keyring.json written for it, so a hand-edited keyring.json is noticed and rewritten too.
+   */
+  private static String annotation(String digest, String data) {
+    return digest + "." + sha256(data);
   }
 
   /**
@@ -181,19 +196,19 @@ public class KeyringWriter {
               .withName(secretName(keyRing))
               .withNamespace(namespace)
               .withLabels(labels)
-              .addToAnnotations(DIGEST_ANNOTATION, digest)
+              .addToAnnotations(DIGEST_ANNOTATION, annotation(digest, data))
               .withOwnerReferences(refs)
               .endMetadata()
               .withType(SECRET_TYPE)
               .withData(Map.of(FILE, data))
               .build();
-      caches.written(client.secrets().inNamespace(namespace).resource(desired).create());
+      caches.written(client.secrets().inNamespace(namespace).resource(desired).create(), null);
       return;
     }
     Map<String, Object> metadata = new LinkedHashMap<>();
     metadata.put("resourceVersion", existing.getMetadata().getResourceVersion());
     metadata.put("labels", labels);
-    metadata.put("annotations", Map.of(DIGEST_ANNOTATION, digest));
+    metadata.put("annotations", Map.of(DIGEST_ANNOTATION, annotation(digest, data)));
     metadata.put("ownerReferences", refs);
     Map<String, Object> patch = new LinkedHashMap<>();
     patch.put("metadata", metadata);
@@ -204,6 +219,6 @@ public class KeyringWriter {
             .inNamespace(namespace)
             .resource(existing) // names the object: no GET before the PATCH
             .patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(patch));
-    caches.updated(updated, existing);
+    caches.written(updated, existing);
   }
 }

@@ -21,6 +21,7 @@ import io.grpc.ManagedChannelBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -106,6 +107,22 @@ public final class GcpKmsGateway implements KmsGateway {
           primary == null ? null : state(primary.getState()));
     } catch (ApiException e) {
       throw classify("GetCryptoKey", keyName, e);
+    }
+  }
+
+  @Override
+  public VersionInfo getCryptoKeyVersion(String versionName) {
+    try {
+      CryptoKeyVersion v = client.getCryptoKeyVersion(versionName);
+      return new VersionInfo(
+          v.getName(),
+          state(v.getState()),
+          v.hasDestroyTime()
+              ? Instant.ofEpochSecond(
+                  v.getDestroyTime().getSeconds(), v.getDestroyTime().getNanos())
+              : null);
+    } catch (ApiException e) {
+      throw classify("GetCryptoKeyVersion", versionName, e);
     }
   }
 

@@ -50,7 +50,7 @@ public class KeyProviders {
   private final SecureRandom random = new SecureRandom();
   private final Map<String, CachedKey> keyChecks = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private record CachedKey(java.time.Instant expires) {}
+  private record CachedKey(KmsGateway.CryptoKeyInfo info, java.time.Instant expires) {}
 
   /**
    * @param readCacheTtl how long a successful GetCryptoKey of a Cloud KMS key is reused by every
@@ -75,6 +75,15 @@ public class KeyProviders {
     return name.length() <= 253
         ? name
         : name.substring(0, 240) + "-" + Integer.toHexString(name.hashCode());
+  }
+
+  /**
+   * Name of the Secret that takes over a gcpKms key's wrapped data key when its material Secret is
+   * immutable (created before keyops re-wrapped data keys). See {@link #storeRewrapped}. Its prefix
+   * differs from {@link #materialSecretName}'s, so it can never be another key's material Secret.
+   */
+  public static String rewrappedSecretName(EncryptionKey key) {
+    return dev.keyops.names.Names.subdomain("keyops-rewrapped-" + key.getMetadata().getName(), 0);
   }
 
   /**
@@ -105,7 +114,7 @@ public class KeyProviders {
     if (p.getGcpKms() == null) {
       return resolve(key, recordedFingerprint);
     }
-    Secret s = existingMaterial(key);
+    Secret s = wrappedMaterialSecret(key);
     if (s == null || decode(s, WRAPPED) == null || recordedFingerprint == null) {
       throw new ProviderException(
           Reason.KeyMaterialMissing,
@@ -121,6 +130,13 @@ public class KeyProviders {
         .inNamespace(key.getMetadata().getNamespace())
         .withName(materialSecretName(key))
         .delete();
+    if (key.getSpec().getProvider().getGcpKms() != null) {
+      client
+          .secrets()
+          .inNamespace(key.getMetadata().getNamespace())
+          .withName(rewrappedSecretName(key))
+          .delete();
+    }
   }
 
   private Material managed(EncryptionKey key, String recorded) {
@@ -133,7 +149,7 @@ public class KeyProviders {
       byte[] raw = new byte[32];
       random.nextBytes(raw);
       String fp = Fingerprint.of(raw);
-      s = createMaterial(key, Map.of(RAW, Base64.getEncoder().encodeToString(raw)), fp);
+      s = createMaterial(key, Map.of(RAW, Base64.getEncoder().encodeToString(raw)), fp, true);
       Arrays.fill(raw, (byte) 0);
     }
     byte[] raw = decode(s, RAW);
@@ -195,8 +211,8 @@ public class KeyProviders {
     KmsAccessValidator.parseName(name);
     KmsGateway gateway = gateway(key, spec);
     byte[] aad = associatedData(key).getBytes(StandardCharsets.UTF_8);
-    checkKeyCached(gateway, name);
-    Secret s = existingMaterial(key);
+    KmsAccessValidator.requireEnabledPrimary(cryptoKey(gateway, name, false), name);
+    Secret s = wrappedMaterialSecret(key);
     String fingerprint = null;
     if (s == null) {
       if (recorded != null) {
@@ -218,7 +234,8 @@ public class KeyProviders {
                           .encodeToString(
                               nz(wrapped.keyVersion()).getBytes(StandardCharsets.UTF_8)),
                   AAD, Base64.getEncoder().encodeToString(aad)),
-              fp);
+              fp,
+              false);
       if (fp.equals(s.getMetadata().getAnnotations().get(FINGERPRINT_ANNOTATION))) {
         fingerprint = fp; // our own data key: the round trip just proved decrypt works
       }
@@ -249,8 +266,7 @@ public class KeyProviders {
         fingerprint);
   }
 
-  private static ProviderException materialGone(
-      EncryptionKey key, String what, String consequence) {
+  static ProviderException materialGone(EncryptionKey key, String what, String consequence) {
     return new ProviderException(
         Reason.KeyMaterialMissing,
         "the Secret "
@@ -263,18 +279,99 @@ public class KeyProviders {
   }
 
   /**
-   * GetCryptoKey, at most once per Cloud KMS key (and identity) per TTL: 1,000 EncryptionKeys on
-   * one Cloud KMS key cost one read request per interval, not 1,000. Failures are not cached.
+   * GetCryptoKey (purpose checked, not the primary's state), at most once per Cloud KMS key (and
+   * identity) per TTL: 1,000 EncryptionKeys on one Cloud KMS key cost one read request per
+   * interval, not 1,000. Failures are not cached.
+   *
+   * @param fresh ignore the cache (a revalidation a user asked for, e.g. just after a rotation)
    */
-  private void checkKeyCached(KmsGateway gateway, String name) {
+  KmsGateway.CryptoKeyInfo cryptoKey(KmsGateway gateway, String name, boolean fresh) {
     String id = System.identityHashCode(gateway) + "/" + name;
     CachedKey c = keyChecks.get(id);
     java.time.Instant now = clock.instant();
-    if (c != null && now.isBefore(c.expires())) {
-      return;
+    if (!fresh && c != null && now.isBefore(c.expires())) {
+      return c.info();
     }
-    KmsAccessValidator.checkKey(gateway, name);
-    keyChecks.put(id, new CachedKey(now.plus(readCacheTtl)));
+    KmsGateway.CryptoKeyInfo info = KmsAccessValidator.describeKey(gateway, name);
+    keyChecks.put(id, new CachedKey(info, now.plus(readCacheTtl)));
+    return info;
+  }
+
+  /** The Cloud KMS client for a gcpKms key's credentials. */
+  KmsGateway gatewayFor(EncryptionKey key) {
+    return gateway(key, key.getSpec().getProvider().getGcpKms());
+  }
+
+  /**
+   * The Secret that holds a gcpKms key's current wrapped data key: the successor written by a
+   * re-wrap of an immutable material Secret when there is one, else the material Secret; null when
+   * neither exists.
+   */
+  Secret wrappedMaterialSecret(EncryptionKey key) {
+    Secret successor = secrets.owned(key.getMetadata().getNamespace(), rewrappedSecretName(key));
+    if (successor != null
+        && decode(successor, WRAPPED) != null
+        && successor.getMetadata().getOwnerReferences() != null
+        && successor.getMetadata().getOwnerReferences().stream()
+            .anyMatch(o -> key.getMetadata().getUid().equals(o.getUid()))) {
+      return successor;
+    }
+    return existingMaterial(key);
+  }
+
+  /** The material a Secret holds, unwrapped to {@code fingerprint}; refused if that changed. */
+  Material.Wrapped storedFrom(EncryptionKey key, Secret s, String fingerprint) {
+    return (Material.Wrapped)
+        checked(wrappedMaterial(key, s, fingerprint), key.getStatus().getFingerprint(), key);
+  }
+
+  /** The wrapped data key held by a material Secret, or null. */
+  static byte[] wrappedKeyOf(Secret s) {
+    return decode(s, WRAPPED);
+  }
+
+  /** The Cloud KMS key version recorded with a material Secret's wrapped data key, or null. */
+  static String keyVersionOf(Secret s) {
+    byte[] v = decode(s, VERSION);
+    return v == null || v.length == 0 ? null : new String(v, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Stores a data key's new wrapping (already verified to unwrap to the same data key) in place of
+   * the one in {@code current}, and returns the material as now stored.
+   *
+   * <p>Crash safety: every step is one atomic API write, and the old wrapping is never removed
+   * before the new one is stored. Material Secrets of gcpKms keys are created mutable (since
+   * re-wrapping exists), so the new wrapping replaces the old one in one update (guarded by the
+   * resourceVersion read). A material Secret created immutable by an earlier keyops cannot be
+   * updated, and deleting it to recreate it would leave a moment with no wrapping at all; instead
+   * the new wrapping goes into a mutable successor Secret ({@link #rewrappedSecretName}) owned by
+   * the same key, which readers prefer from the moment it exists and later re-wraps update in
+   * place. The immutable original is left as it is (its wrapping stays valid while its version is
+   * enabled) and is deleted with the key. So a crash at any point leaves either the old or the new
+   * wrapping as the current one, each a valid wrapping of the same data key.
+   */
+  Material.Wrapped storeRewrapped(
+      EncryptionKey key, Secret current, KmsGateway.Wrapped wrapped, String fingerprint) {
+    Map<String, String> data = new java.util.HashMap<>(current.getData());
+    data.put(WRAPPED, Base64.getEncoder().encodeToString(wrapped.ciphertext()));
+    data.put(
+        VERSION,
+        Base64.getEncoder()
+            .encodeToString(nz(wrapped.keyVersion()).getBytes(StandardCharsets.UTF_8)));
+    String ns = key.getMetadata().getNamespace();
+    Secret stored;
+    if (!Boolean.TRUE.equals(current.getImmutable())) {
+      Secret next = new SecretBuilder(current).withData(data).build();
+      stored = client.secrets().inNamespace(ns).resource(next).update();
+      secrets.written(stored, current);
+    } else {
+      // A 409 (created since we read) fails this attempt; the next one reads and updates it.
+      Secret successor = materialSecret(key, rewrappedSecretName(key), data, fingerprint, false);
+      stored = client.secrets().inNamespace(ns).resource(successor).create();
+      secrets.written(stored, null);
+    }
+    return wrappedMaterial(key, stored, fingerprint);
   }
 
   private KmsGateway gateway(EncryptionKey key, GcpKmsProvider spec) {
@@ -327,35 +424,18 @@ public class KeyProviders {
     return secrets.owned(key.getMetadata().getNamespace(), materialSecretName(key));
   }
 
-  private Secret createMaterial(EncryptionKey key, Map<String, String> data, String fingerprint) {
-    Secret s =
-        new SecretBuilder()
-            .withNewMetadata()
-            .withName(materialSecretName(key))
-            .withNamespace(key.getMetadata().getNamespace())
-            .addToLabels(LABEL_KEY, key.getMetadata().getName())
-            .addToLabels(LABEL_KEY_RING, key.getSpec().getKeyRing())
-            .addToLabels(LABEL_PART_OF, "keyops")
-            .addToLabels(LABEL_COMPONENT, "key-material")
-            .addToAnnotations(FINGERPRINT_ANNOTATION, fingerprint)
-            .withOwnerReferences(
-                new OwnerReferenceBuilder()
-                    .withApiVersion(key.getApiVersion())
-                    .withKind(key.getKind())
-                    .withName(key.getMetadata().getName())
-                    .withUid(key.getMetadata().getUid())
-                    .withController(true)
-                    .withBlockOwnerDeletion(true)
-                    .build())
-            .endMetadata()
-            .withType("keyops.dev/key-material")
-            .withImmutable(true)
-            .withData(data)
-            .build();
+  /**
+   * @param immutable true for managed keys (their material never changes); false for gcpKms keys,
+   *     whose wrapped data key is replaced when the Cloud KMS key rotates (the fingerprint check,
+   *     not immutability, guards that the data key itself never changes)
+   */
+  private Secret createMaterial(
+      EncryptionKey key, Map<String, String> data, String fingerprint, boolean immutable) {
+    Secret s = materialSecret(key, materialSecretName(key), data, fingerprint, immutable);
     try {
       Secret created =
           client.secrets().inNamespace(key.getMetadata().getNamespace()).resource(s).create();
-      secrets.written(created);
+      secrets.written(created, null);
       return created;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
@@ -367,12 +447,43 @@ public class KeyProviders {
                 .withName(materialSecretName(key))
                 .get();
         if (existing != null) {
-          secrets.written(existing);
+          secrets.written(existing, null);
         }
         return existing;
       }
       throw e;
     }
+  }
+
+  private static Secret materialSecret(
+      EncryptionKey key,
+      String name,
+      Map<String, String> data,
+      String fingerprint,
+      boolean immutable) {
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(key.getMetadata().getNamespace())
+        .addToLabels(LABEL_KEY, key.getMetadata().getName())
+        .addToLabels(LABEL_KEY_RING, key.getSpec().getKeyRing())
+        .addToLabels(LABEL_PART_OF, "keyops")
+        .addToLabels(LABEL_COMPONENT, "key-material")
+        .addToAnnotations(FINGERPRINT_ANNOTATION, fingerprint)
+        .withOwnerReferences(
+            new OwnerReferenceBuilder()
+                .withApiVersion(key.getApiVersion())
+                .withKind(key.getKind())
+                .withName(key.getMetadata().getName())
+                .withUid(key.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build())
+        .endMetadata()
+        .withType("keyops.dev/key-material")
+        .withImmutable(immutable ? Boolean.TRUE : null)
+        .withData(data)
+        .build();
   }
 
   private static byte[] decode(Secret s, String field) {

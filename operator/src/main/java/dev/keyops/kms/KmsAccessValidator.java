@@ -35,6 +35,11 @@ public final class KmsAccessValidator {
 
   /** GetCryptoKey: the key exists, is for ENCRYPT_DECRYPT, and its primary version is enabled. */
   public static KmsGateway.CryptoKeyInfo checkKey(KmsGateway kms, String keyName) {
+    return requireEnabledPrimary(describeKey(kms, keyName), keyName);
+  }
+
+  /** GetCryptoKey: the key exists and is for ENCRYPT_DECRYPT (whatever its primary's state). */
+  public static KmsGateway.CryptoKeyInfo describeKey(KmsGateway kms, String keyName) {
     KmsGateway.CryptoKeyInfo info;
     try {
       info = kms.getCryptoKey(keyName);
@@ -50,6 +55,12 @@ public final class KmsAccessValidator {
               + info.purpose()
               + "; keyops needs a symmetric key with purpose ENCRYPT_DECRYPT");
     }
+    return info;
+  }
+
+  /** Fails with KeyDisabled unless the key's primary version is ENABLED. */
+  public static KmsGateway.CryptoKeyInfo requireEnabledPrimary(
+      KmsGateway.CryptoKeyInfo info, String keyName) {
     if (info.primaryState() != KmsGateway.VersionState.ENABLED) {
       String state = info.primaryState() == null ? "missing" : info.primaryState().name();
       throw new ProviderException(

@@ -1,11 +1,12 @@
 package dev.keyops.kms;
 
+import java.time.Instant;
 import java.util.List;
 
 /** The Cloud KMS calls keyops makes. The production implementation is {@link GcpKmsGateway}. */
 public interface KmsGateway extends AutoCloseable {
 
-  /** The state of a key's primary version. */
+  /** The state of a key version. */
   enum VersionState {
     ENABLED,
     DISABLED,
@@ -31,7 +32,18 @@ public interface KmsGateway extends AutoCloseable {
    */
   record Wrapped(byte[] ciphertext, String keyVersion) {}
 
+  /**
+   * One key version, as GetCryptoKeyVersion returns it.
+   *
+   * @param name resource name ({@code .../cryptoKeys/K/cryptoKeyVersions/N})
+   * @param destroyTime when a DESTROY_SCHEDULED version's material will be destroyed, else null
+   */
+  record VersionInfo(String name, VersionState state, Instant destroyTime) {}
+
   CryptoKeyInfo getCryptoKey(String keyName);
+
+  /** GetCryptoKeyVersion: the state of one version (the one that wrapped a data key). */
+  VersionInfo getCryptoKeyVersion(String versionName);
 
   /** Returns the subset of {@code permissions} the caller holds on the key. */
   List<String> testIamPermissions(String keyName, List<String> permissions);

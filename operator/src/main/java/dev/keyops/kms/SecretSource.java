@@ -15,8 +15,12 @@ public interface SecretSource {
   /** A Secret keyops owns (a key's material), or null if there is none. */
   Secret owned(String namespace, String name);
 
-  /** Records a Secret keyops just created or changed, so the next read sees it. */
-  void written(Secret secret);
+  /**
+   * Records a Secret keyops just created or changed, so the next read sees it.
+   *
+   * @param previous the version it replaced, or null when it was created
+   */
+  void written(Secret secret, Secret previous);
 
   /**
    * A customer's Secret in the key's namespace (secretRef, Cloud KMS credentials), or null. From
@@ -33,7 +37,7 @@ public interface SecretSource {
       }
 
       @Override
-      public void written(Secret secret) {}
+      public void written(Secret secret, Secret previous) {}
 
       @Override
       public Secret referenced(EncryptionKey by, String name) {

@@ -15,6 +15,7 @@ public final class Conditions {
   public static final String READY = "Ready";
   public static final String KMS_ACCESS_VERIFIED = "KmsAccessVerified";
   public static final String DROP_BLOCKED = "DropBlocked";
+  public static final String DATA_AT_RISK = "DataAtRisk";
   public static final String COMPLETE = "Complete";
   public static final String FAILED = "Failed";
   public static final String WAITING = "Waiting";

@@ -19,6 +19,11 @@ public class KeyopsMetrics {
   private final Clock clock;
   private final Map<String, KeyState> stateByUid = new ConcurrentHashMap<>();
   private final Map<String, Instant> primarySinceByUid = new ConcurrentHashMap<>();
+  private final Map<String, AtRisk> atRiskByUid = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> ringGauges = new ConcurrentHashMap<>();
+
+  /** A gcpKms key whose wrapping Cloud KMS key version is not enabled. */
+  private record AtRisk(String namespace, String keyRing, Instant destroyTime) {}
 
   public KeyopsMetrics(MeterRegistry registry, Clock clock) {
     this.registry = registry;
@@ -47,6 +52,62 @@ public class KeyopsMetrics {
   public void keyGone(String uid) {
     stateByUid.remove(uid);
     primarySinceByUid.remove(uid);
+    atRiskByUid.remove(uid);
+  }
+
+  /** Counts a re-wrap of a gcpKms data key onto a new primary version, by outcome. */
+  public void kmsRewrap(String outcome) {
+    Counter.builder("keyops_kms_rewraps_total")
+        .description(
+            "Re-wraps of gcpKms data keys onto a new Cloud KMS primary version, by outcome")
+        .tag("outcome", outcome)
+        .register(registry)
+        .increment();
+  }
+
+  /**
+   * Records whether a gcpKms key's data key is wrapped only by a Cloud KMS key version that is not
+   * enabled (data at risk), and when that version is destroyed (null if not scheduled).
+   */
+  public void dataAtRisk(
+      String uid, String namespace, String keyRing, boolean atRisk, Instant destroyTime) {
+    if (!atRisk) {
+      atRiskByUid.remove(uid);
+      return;
+    }
+    atRiskByUid.put(uid, new AtRisk(namespace, keyRing, destroyTime));
+    if (ringGauges.putIfAbsent(namespace + "/" + keyRing, Boolean.TRUE) == null) {
+      Gauge.builder("keyops_keys_data_at_risk", atRiskByUid, m -> atRisk(m, namespace, keyRing))
+          .description(
+              "gcpKms keys whose data key is wrapped only by a Cloud KMS key version that is"
+                  + " DISABLED, DESTROY_SCHEDULED or DESTROYED")
+          .tags("namespace", namespace, "key_ring", keyRing)
+          .register(registry);
+      Gauge.builder(
+              "keyops_kms_version_destroy_time_seconds",
+              atRiskByUid,
+              m -> earliestDestroy(m, namespace, keyRing))
+          .description(
+              "Earliest scheduled destruction (Unix time) of a Cloud KMS key version that is the"
+                  + " only wrapping of a data key in the key ring; NaN when none is scheduled")
+          .tags("namespace", namespace, "key_ring", keyRing)
+          .register(registry);
+    }
+  }
+
+  private static double atRisk(Map<String, AtRisk> m, String namespace, String keyRing) {
+    return m.values().stream()
+        .filter(a -> a.namespace().equals(namespace) && a.keyRing().equals(keyRing))
+        .count();
+  }
+
+  private static double earliestDestroy(Map<String, AtRisk> m, String namespace, String keyRing) {
+    return m.values().stream()
+        .filter(a -> a.namespace().equals(namespace) && a.keyRing().equals(keyRing))
+        .filter(a -> a.destroyTime() != null)
+        .mapToDouble(a -> a.destroyTime().getEpochSecond())
+        .min()
+        .orElse(Double.NaN);
   }
 
   /** Counts a Cloud KMS validation by its outcome (a Reason name). */

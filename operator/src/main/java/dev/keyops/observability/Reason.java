@@ -18,6 +18,11 @@ public enum Reason {
   WrongKeyPurpose,
   KmsUnavailable,
   CredentialsInvalid,
+  // Cloud KMS key versions (condition DataAtRisk)
+  KeyRewrapped,
+  KeyVersionEnabled,
+  KeyVersionAtRisk,
+  KeyVersionUnknown,
 
   // Lifecycle
   Staged,

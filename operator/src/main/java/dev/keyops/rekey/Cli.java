@@ -37,6 +37,11 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     version = "keyops 0.1.0",
     description = "keyops partition tools. Run without arguments to start the operator.",
+    footer = {
+      "",
+      "After rotating a Cloud KMS key, make keyops revalidate (and re-wrap) a gcpKms key now:",
+      "  kubectl annotate ek NAME keyops.dev/revalidate-requested=\"$(date +%s)\" --overwrite"
+    },
     subcommands = {
       Cli.Rekey.class,
       Cli.Encrypt.class,

@@ -86,6 +86,14 @@ class NoKeyMaterialLeaksTest {
               KMS_KEY,
               Base64.getDecoder().decode(wrapped.getData().get("wrappedKey")),
               "keyops/v1/default/ring/g1".getBytes(StandardCharsets.UTF_8)));
+      // A Cloud KMS rotation: the same data key is re-wrapped (and never shown) on the way.
+      h.kms.rotate(KMS_KEY);
+      h.awaitKey(
+          "g1",
+          k ->
+              dev.keyops.testing.FakeKms.versionName(KMS_KEY, 2)
+                  .equals(k.getStatus().getKms().getKeyVersion()),
+          "re-wrapped onto version 2");
       h.kms.revoke(KMS_KEY, KmsAccessValidator.USE_TO_DECRYPT);
       h.awaitKey(
           "g1",

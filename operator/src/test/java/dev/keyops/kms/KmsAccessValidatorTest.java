@@ -101,6 +101,43 @@ class KmsAccessValidatorTest {
   }
 
   @Test
+  void keyVersionsBehaveAsCloudKmsDocumentsThem() {
+    KmsGateway.Wrapped v1 = kms.encrypt(NAME, new byte[32], AAD);
+    assertEquals(FakeKms.versionName(NAME, 1), v1.keyVersion());
+    String v2 = fake.rotate(NAME);
+    assertEquals(FakeKms.versionName(NAME, 2), v2);
+    assertEquals(v2, kms.getCryptoKey(NAME).primaryVersion());
+    KmsGateway.Wrapped w2 = kms.encrypt(NAME, new byte[32], AAD);
+    assertEquals(v2, w2.keyVersion(), "Encrypt uses the primary and names it");
+    assertArrayEquals(new byte[32], kms.decrypt(NAME, v1.ciphertext(), AAD), "old ciphertext");
+    assertEquals(
+        KmsGateway.VersionState.ENABLED,
+        kms.getCryptoKeyVersion(v1.keyVersion()).state(),
+        "a rotation leaves the old version enabled");
+
+    fake.setVersionState(NAME, 1, CryptoKeyVersion.CryptoKeyVersionState.DISABLED);
+    KmsException e =
+        assertThrows(KmsException.class, () -> kms.decrypt(NAME, v1.ciphertext(), AAD));
+    assertEquals(KmsException.Kind.FAILED_PRECONDITION, e.kind());
+    assertArrayEquals(new byte[32], kms.decrypt(NAME, w2.ciphertext(), AAD));
+
+    java.time.Instant destroy = java.time.Instant.parse("2026-12-01T00:00:00Z");
+    fake.scheduleDestroy(NAME, 1, destroy);
+    KmsGateway.VersionInfo info = kms.getCryptoKeyVersion(v1.keyVersion());
+    assertEquals(KmsGateway.VersionState.DESTROY_SCHEDULED, info.state());
+    assertEquals(destroy, info.destroyTime());
+    fake.setVersionState(NAME, 1, CryptoKeyVersion.CryptoKeyVersionState.DESTROYED);
+    assertEquals(
+        KmsException.Kind.FAILED_PRECONDITION,
+        assertThrows(KmsException.class, () -> kms.decrypt(NAME, v1.ciphertext(), AAD)).kind());
+    assertEquals(
+        KmsException.Kind.NOT_FOUND,
+        assertThrows(
+                KmsException.class, () -> kms.getCryptoKeyVersion(NAME + "/cryptoKeyVersions/9"))
+            .kind());
+  }
+
+  @Test
   void aKeyForAnotherPurposeIsRefused() {
     fake.setPurpose(NAME, CryptoKey.CryptoKeyPurpose.ASYMMETRIC_SIGN);
     ProviderException e =

@@ -7,6 +7,7 @@ import com.google.cloud.kms.v1.DecryptResponse;
 import com.google.cloud.kms.v1.EncryptRequest;
 import com.google.cloud.kms.v1.EncryptResponse;
 import com.google.cloud.kms.v1.GetCryptoKeyRequest;
+import com.google.cloud.kms.v1.GetCryptoKeyVersionRequest;
 import com.google.cloud.kms.v1.KeyManagementServiceGrpc;
 import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.subtle.AesGcmJce;
@@ -14,6 +15,7 @@ import com.google.crypto.tink.subtle.Random;
 import com.google.iam.v1.TestIamPermissionsRequest;
 import com.google.iam.v1.TestIamPermissionsResponse;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
 import dev.keyops.kms.KmsAccessValidator;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
@@ -25,7 +27,10 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
+import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,31 +42,62 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A Cloud KMS stand-in serving the real gRPC API (KeyManagementService and the IAMPolicy mixin's
  * TestIamPermissions) on a loopback port, so the real KeyManagementServiceClient talks to it. Keys,
- * their primary version state, the caller's permissions and outages are set by tests.
+ * their versions, the caller's permissions and outages are set by tests.
+ *
+ * <p>Key versions behave as Cloud KMS documents them: a key has numbered versions, each ENABLED,
+ * DISABLED, DESTROY_SCHEDULED (with a destroyTime) or DESTROYED, and one primary version; Encrypt
+ * uses the primary and names it in its response; a rotation adds an ENABLED version and makes it
+ * primary; the ciphertext identifies the version that produced it, so Decrypt (called on the key)
+ * uses that version and refuses with FAILED_PRECONDITION when it is not ENABLED.
  */
 public final class FakeKms implements AutoCloseable {
 
-  /** One Cloud KMS key. */
-  public static final class Key {
+  /** The permission GetCryptoKeyVersion needs (part of roles/cloudkms.viewer). */
+  public static final String VERSIONS_GET = "cloudkms.cryptoKeyVersions.get";
+
+  /** One version of a key: its own key material and state. */
+  static final class Version {
     final Aead kek;
-    volatile CryptoKey.CryptoKeyPurpose purpose = CryptoKey.CryptoKeyPurpose.ENCRYPT_DECRYPT;
     volatile CryptoKeyVersion.CryptoKeyVersionState state =
         CryptoKeyVersion.CryptoKeyVersionState.ENABLED;
-    final Set<String> granted = ConcurrentHashMap.newKeySet();
+    volatile Instant destroyTime;
 
-    Key() {
+    Version() {
       try {
         kek = new AesGcmJce(Random.randBytes(32));
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException(e);
       }
+    }
+  }
+
+  /** One Cloud KMS key. */
+  public static final class Key {
+    final Map<Integer, Version> versions = new ConcurrentHashMap<>();
+    volatile int primary;
+    volatile CryptoKey.CryptoKeyPurpose purpose = CryptoKey.CryptoKeyPurpose.ENCRYPT_DECRYPT;
+    final Set<String> granted = ConcurrentHashMap.newKeySet();
+
+    Key() {
+      versions.put(1, new Version());
+      primary = 1;
       granted.addAll(KmsAccessValidator.PERMISSIONS);
+      granted.add(VERSIONS_GET);
+    }
+
+    synchronized int rotate() {
+      int next = versions.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+      versions.put(next, new Version());
+      primary = next;
+      return next;
     }
   }
 
   private final Map<String, Key> keys = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private volatile boolean unavailable;
+  private final Set<String> unavailableMethods = ConcurrentHashMap.newKeySet();
+  private volatile String outageAfterEncrypt;
   private final Server server;
 
   public FakeKms() throws IOException {
@@ -94,8 +130,43 @@ public final class FakeKms implements AutoCloseable {
     return keys.computeIfAbsent(name, n -> new Key());
   }
 
+  /** Sets the state of the key's primary version. */
   public void setState(String name, CryptoKeyVersion.CryptoKeyVersionState state) {
-    keys.get(name).state = state;
+    Key k = keys.get(name);
+    setVersionState(name, k.primary, state);
+  }
+
+  /** Resource name of version {@code n} of a key. */
+  public static String versionName(String name, int n) {
+    return name + "/cryptoKeyVersions/" + n;
+  }
+
+  /** Rotates the key as Cloud KMS does: a new ENABLED version becomes primary. */
+  public String rotate(String name) {
+    return versionName(name, keys.get(name).rotate());
+  }
+
+  public int primaryVersion(String name) {
+    return keys.get(name).primary;
+  }
+
+  /** UpdatePrimaryVersion. */
+  public void setPrimary(String name, int version) {
+    keys.get(name).primary = version;
+  }
+
+  /** Enables or disables a version (UpdateCryptoKeyVersion), or marks it DESTROYED. */
+  public void setVersionState(String name, int version, CryptoKeyVersion.CryptoKeyVersionState s) {
+    Version v = keys.get(name).versions.get(version);
+    v.state = s;
+    v.destroyTime = null;
+  }
+
+  /** DestroyCryptoKeyVersion: DESTROY_SCHEDULED until {@code destroyTime}. */
+  public void scheduleDestroy(String name, int version, Instant destroyTime) {
+    Version v = keys.get(name).versions.get(version);
+    v.state = CryptoKeyVersion.CryptoKeyVersionState.DESTROY_SCHEDULED;
+    v.destroyTime = destroyTime;
   }
 
   public void setPurpose(String name, CryptoKey.CryptoKeyPurpose purpose) {
@@ -108,15 +179,42 @@ public final class FakeKms implements AutoCloseable {
 
   public void grantAll(String name) {
     keys.get(name).granted.addAll(KmsAccessValidator.PERMISSIONS);
+    keys.get(name).granted.add(VERSIONS_GET);
   }
 
   public void setUnavailable(boolean value) {
     unavailable = value;
   }
 
-  /** Decrypts as the service would (tests use it to learn a data key and look for leaks). */
+  /** Makes one method (e.g. "Decrypt") answer UNAVAILABLE, or serve again. */
+  public void setUnavailable(String method, boolean value) {
+    if (value) {
+      unavailableMethods.add(method);
+    } else {
+      unavailableMethods.remove(method);
+    }
+  }
+
+  /** After the next successful Encrypt, {@code method} answers UNAVAILABLE (until set back). */
+  public void setUnavailableAfterNextEncrypt(String method) {
+    outageAfterEncrypt = method;
+  }
+
+  /**
+   * Decrypts as the service would, whatever the version's state (tests use it to learn a data key
+   * and look for leaks).
+   */
   public byte[] unwrap(String name, byte[] ciphertext, byte[] aad) throws GeneralSecurityException {
-    return keys.get(name).kek.decrypt(ciphertext, aad);
+    Version v = keys.get(name).versions.get(versionOf(ciphertext));
+    if (v == null) {
+      throw new GeneralSecurityException("no such version");
+    }
+    return v.kek.decrypt(Arrays.copyOfRange(ciphertext, 4, ciphertext.length), aad);
+  }
+
+  /** The version number a ciphertext names (its first four bytes, big-endian). */
+  public static int versionOf(byte[] ciphertext) {
+    return ciphertext.length < 4 ? -1 : ByteBuffer.wrap(ciphertext, 0, 4).getInt();
   }
 
   public int calls(String method) {
@@ -129,7 +227,7 @@ public final class FakeKms implements AutoCloseable {
 
   private Key admit(String method, String name, String permission, StreamObserver<?> out) {
     calls.computeIfAbsent(method, m -> new AtomicInteger()).incrementAndGet();
-    if (unavailable) {
+    if (unavailable || unavailableMethods.contains(method)) {
       out.onError(Status.UNAVAILABLE.withDescription("fake KMS is down").asRuntimeException());
       return null;
     }
@@ -167,35 +265,85 @@ public final class FakeKms implements AutoCloseable {
       if (k == null) {
         return;
       }
-      out.onNext(
-          CryptoKey.newBuilder()
-              .setName(req.getName())
-              .setPurpose(k.purpose)
-              .setPrimary(
-                  CryptoKeyVersion.newBuilder()
-                      .setName(req.getName() + "/cryptoKeyVersions/1")
-                      .setState(k.state))
-              .build());
+      CryptoKey.Builder key = CryptoKey.newBuilder().setName(req.getName()).setPurpose(k.purpose);
+      if (k.primary > 0) {
+        key.setPrimary(describe(req.getName(), k.primary, k.versions.get(k.primary)));
+      }
+      out.onNext(key.build());
       out.onCompleted();
+    }
+
+    @Override
+    public void getCryptoKeyVersion(
+        GetCryptoKeyVersionRequest req, StreamObserver<CryptoKeyVersion> out) {
+      String name = req.getName();
+      int slash = name.lastIndexOf("/cryptoKeyVersions/");
+      Key k =
+          admit(
+              "GetCryptoKeyVersion",
+              slash < 0 ? name : name.substring(0, slash),
+              VERSIONS_GET,
+              out);
+      if (k == null) {
+        return;
+      }
+      Version v = null;
+      int n = -1;
+      try {
+        n = Integer.parseInt(name.substring(slash + "/cryptoKeyVersions/".length()));
+        v = k.versions.get(n);
+      } catch (NumberFormatException | IndexOutOfBoundsException e) {
+        // reported below
+      }
+      if (v == null) {
+        out.onError(Status.NOT_FOUND.withDescription(name + " not found").asRuntimeException());
+        return;
+      }
+      out.onNext(describe(name.substring(0, slash), n, v));
+      out.onCompleted();
+    }
+
+    private CryptoKeyVersion describe(String keyName, int n, Version v) {
+      CryptoKeyVersion.Builder b =
+          CryptoKeyVersion.newBuilder().setName(versionName(keyName, n)).setState(v.state);
+      Instant destroy = v.destroyTime;
+      if (destroy != null) {
+        b.setDestroyTime(
+            Timestamp.newBuilder()
+                .setSeconds(destroy.getEpochSecond())
+                .setNanos(destroy.getNano()));
+      }
+      return b.build();
     }
 
     @Override
     public void encrypt(EncryptRequest req, StreamObserver<EncryptResponse> out) {
       Key k = admit("Encrypt", req.getName(), KmsAccessValidator.USE_TO_ENCRYPT, out);
-      if (k == null || !enabled(k, out)) {
+      if (k == null) {
+        return;
+      }
+      int n = k.primary;
+      Version v = k.versions.get(n);
+      if (v == null || !enabled(versionName(req.getName(), n), v, out)) {
         return;
       }
       try {
         byte[] ct =
-            k.kek.encrypt(
+            v.kek.encrypt(
                 req.getPlaintext().toByteArray(),
                 req.getAdditionalAuthenticatedData().toByteArray());
+        byte[] framed = ByteBuffer.allocate(4 + ct.length).putInt(n).put(ct).array();
         out.onNext(
             EncryptResponse.newBuilder()
-                .setName(req.getName() + "/cryptoKeyVersions/1")
-                .setCiphertext(ByteString.copyFrom(ct))
+                .setName(versionName(req.getName(), n))
+                .setCiphertext(ByteString.copyFrom(framed))
                 .build());
         out.onCompleted();
+        String then = outageAfterEncrypt;
+        if (then != null) {
+          unavailableMethods.add(then);
+          outageAfterEncrypt = null;
+        }
       } catch (GeneralSecurityException e) {
         out.onError(Status.INTERNAL.asRuntimeException());
       }
@@ -204,15 +352,32 @@ public final class FakeKms implements AutoCloseable {
     @Override
     public void decrypt(DecryptRequest req, StreamObserver<DecryptResponse> out) {
       Key k = admit("Decrypt", req.getName(), KmsAccessValidator.USE_TO_DECRYPT, out);
-      if (k == null || !enabled(k, out)) {
+      if (k == null) {
+        return;
+      }
+      byte[] ct = req.getCiphertext().toByteArray();
+      int n = versionOf(ct);
+      Version v = k.versions.get(n);
+      if (v == null) {
+        out.onError(
+            Status.INVALID_ARGUMENT
+                .withDescription("Decryption failed: the ciphertext is invalid")
+                .asRuntimeException());
+        return;
+      }
+      if (!enabled(versionName(req.getName(), n), v, out)) {
         return;
       }
       try {
         byte[] pt =
-            k.kek.decrypt(
-                req.getCiphertext().toByteArray(),
+            v.kek.decrypt(
+                Arrays.copyOfRange(ct, 4, ct.length),
                 req.getAdditionalAuthenticatedData().toByteArray());
-        out.onNext(DecryptResponse.newBuilder().setPlaintext(ByteString.copyFrom(pt)).build());
+        out.onNext(
+            DecryptResponse.newBuilder()
+                .setPlaintext(ByteString.copyFrom(pt))
+                .setUsedPrimary(n == k.primary)
+                .build());
         out.onCompleted();
       } catch (GeneralSecurityException e) {
         out.onError(
@@ -222,11 +387,12 @@ public final class FakeKms implements AutoCloseable {
       }
     }
 
-    private boolean enabled(Key k, StreamObserver<?> out) {
-      if (k.state != CryptoKeyVersion.CryptoKeyVersionState.ENABLED) {
+    /** Cloud KMS refuses a version that is not ENABLED with FAILED_PRECONDITION. */
+    private boolean enabled(String versionName, Version v, StreamObserver<?> out) {
+      if (v.state != CryptoKeyVersion.CryptoKeyVersionState.ENABLED) {
         out.onError(
             Status.FAILED_PRECONDITION
-                .withDescription("key version is " + k.state)
+                .withDescription(versionName + " is not enabled, current state is: " + v.state)
                 .asRuntimeException());
         return false;
       }

@@ -8,8 +8,25 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class KmsStatus {
 
-  @JsonPropertyDescription("The Cloud KMS key version that wrapped the data key.")
+  @JsonPropertyDescription(
+      "The Cloud KMS key version that wraps the stored data key (keyops re-wraps it onto the"
+          + " primary version after a Cloud KMS rotation).")
   private String keyVersion;
+
+  @JsonPropertyDescription(
+      "State of that key version at the last check: ENABLED, DISABLED, DESTROY_SCHEDULED,"
+          + " DESTROYED.")
+  private String keyVersionState;
+
+  @JsonPropertyDescription("When a DESTROY_SCHEDULED key version will be destroyed.")
+  private String keyVersionDestroyTime;
+
+  @JsonPropertyDescription("When the data key was last re-wrapped onto a new primary version.")
+  private String rewrappedAt;
+
+  @JsonPropertyDescription(
+      "The last value of the keyops.dev/revalidate-requested annotation that was acted on.")
+  private String revalidateRequested;
 
   @JsonPropertyDescription("When access to the Cloud KMS key was last checked.")
   private String lastValidated;
@@ -20,6 +37,38 @@ public class KmsStatus {
   @JsonPropertyDescription(
       "Consecutive transient Cloud KMS failures; the key turns not verified only after several.")
   private Integer consecutiveFailures;
+
+  public String getKeyVersionState() {
+    return keyVersionState;
+  }
+
+  public void setKeyVersionState(String keyVersionState) {
+    this.keyVersionState = keyVersionState;
+  }
+
+  public String getKeyVersionDestroyTime() {
+    return keyVersionDestroyTime;
+  }
+
+  public void setKeyVersionDestroyTime(String keyVersionDestroyTime) {
+    this.keyVersionDestroyTime = keyVersionDestroyTime;
+  }
+
+  public String getRewrappedAt() {
+    return rewrappedAt;
+  }
+
+  public void setRewrappedAt(String rewrappedAt) {
+    this.rewrappedAt = rewrappedAt;
+  }
+
+  public String getRevalidateRequested() {
+    return revalidateRequested;
+  }
+
+  public void setRevalidateRequested(String revalidateRequested) {
+    this.revalidateRequested = revalidateRequested;
+  }
 
   public Integer getConsecutiveFailures() {
     return consecutiveFailures;

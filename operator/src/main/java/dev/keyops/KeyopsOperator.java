@@ -1,5 +1,6 @@
 package dev.keyops;
 
+import dev.keyops.key.ApiRingView;
 import dev.keyops.key.EncryptionKeyReconciler;
 import dev.keyops.key.KeyRingCoordinator;
 import dev.keyops.key.KeyringWriter;
@@ -96,7 +97,8 @@ public final class KeyopsOperator implements AutoCloseable {
             rings, providers, events, metrics, clock, config.kmsRevalidateInterval()),
         o -> watch(o, config));
     operator.register(
-        new ReencryptionJobReconciler(client, events, metrics, clock, config.workerImage()),
+        new ReencryptionJobReconciler(
+            client, new ApiRingView(client), events, metrics, clock, config.workerImage()),
         o -> watch(o, config));
 
     HttpEndpoints endpoints =

@@ -41,5 +41,27 @@ public enum Reason {
   JobSucceeded,
   JobFailed,
   SpecChanged,
-  InventoryRecorded
+  InventoryRecorded,
+  // ReencryptionJob: cannot start or cannot progress (see README, "Errors")
+  ClaimNotFound,
+  ClaimNotBound,
+  KeyringUnreadable,
+  ImagePullFailed,
+  Unschedulable,
+  WorkerCannotStart,
+  WorkersNotStarted,
+  WorkersRunning,
+  WorkerOOMKilled,
+  ProgressDeadlineExceeded,
+  DeadlineExceeded,
+  InvalidJob,
+  JobNameConflict,
+  JobDeleted,
+  // Errors a reconcile met (any controller): reason = the kind of error
+  Reconciled,
+  Forbidden,
+  InvalidRequest,
+  ApiServerUnavailable,
+  Conflict,
+  InternalError
 }

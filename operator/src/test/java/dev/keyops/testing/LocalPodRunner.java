@@ -60,6 +60,7 @@ public final class LocalPodRunner implements AutoCloseable {
   public void claim(String namespace, String name, Path dir) {
     claims.put(name, dir);
     namespaces.add(namespace);
+    Claims.bound(client, namespace, name);
   }
 
   public Throwable failure() {

@@ -99,6 +99,9 @@ public final class LocalPodRunner implements AutoCloseable {
       client.pods().inNamespace(ns).withName(p.getMetadata().getName()).withGracePeriod(0).delete();
       return;
     }
+    if (!claimed(p)) {
+      return; // a claim that no local directory backs: the pod waits, as on a node it would
+    }
     if (!done.add(p.getMetadata().getUid())) {
       return;
     }
@@ -118,6 +121,12 @@ public final class LocalPodRunner implements AutoCloseable {
           .create();
     }
     PodProcess.run(client, p, claims, work);
+  }
+
+  private boolean claimed(Pod p) {
+    return p.getSpec().getVolumes().stream()
+        .filter(v -> v.getPersistentVolumeClaim() != null)
+        .allMatch(v -> claims.containsKey(v.getPersistentVolumeClaim().getClaimName()));
   }
 
   @Override

@@ -109,7 +109,16 @@ class RunObserver {
     Long gen = s.getObservedGeneration();
     Conditions.find(s.getConditions(), STALLED)
         .filter(c -> Conditions.TRUE.equals(c.getStatus()))
-        .ifPresent(c -> c.setStatus(Conditions.FALSE));
+        .ifPresent(
+            c ->
+                Conditions.set(
+                    s.getConditions(),
+                    STALLED,
+                    Conditions.FALSE,
+                    c.getReason(),
+                    "the Job ended",
+                    gen,
+                    now));
     if (complete && totals.complete() && totals.problems() == 0) {
       s.setPhase(JobPhase.Succeeded);
       String msg =

@@ -264,6 +264,29 @@ class ReencryptionJobControllerTest {
     assertEquals(1L, done.getStatus().getPartitions().getRebuilt());
   }
 
+  /** Issue 10 item 4: a running job is followed from the informers' caches, not by polling. */
+  @Test
+  void aRunningJobWithNothingChangingMakesNoApiCall() throws Exception {
+    key("events-1", true);
+    kubelet.pause(true);
+    rej("idle", null, 1, false);
+    awaitPhase("idle", JobPhase.Running);
+    Thread.sleep(1000);
+    h.api.drainRequests();
+    Thread.sleep(ReencryptionJobReconciler.PENDING_RECHECK.toMillis() + 13_000); // past a recheck
+    List<String> calls =
+        h.api.drainRequests().stream()
+            .filter(
+                r ->
+                    r.contains("reencryptionjobs")
+                        || r.contains("/jobs")
+                        || r.contains("/pods")
+                        || r.contains("persistentvolumeclaims")
+                        || r.contains("/namespaces/default/events"))
+            .toList();
+    assertEquals(List.of(), calls);
+  }
+
   @Test
   void anOperatorRestartMidRunNeitherDuplicatesTheJobNorLosesResults() throws Exception {
     EncryptionKey k1 = key("events-1", true);

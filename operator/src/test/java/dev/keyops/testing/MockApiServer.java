@@ -76,6 +76,17 @@ public final class MockApiServer implements AutoCloseable {
     return file;
   }
 
+  /** The requests served since the last call, as "METHOD path", oldest first. */
+  public java.util.List<String> drainRequests() throws InterruptedException {
+    java.util.List<String> l = new java.util.ArrayList<>();
+    for (var r = server.takeRequest(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+        r != null;
+        r = server.takeRequest(10, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      l.add(r.getMethod() + " " + r.getPath());
+    }
+    return l;
+  }
+
   @Override
   public void close() {
     client.close();

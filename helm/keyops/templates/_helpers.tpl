@@ -58,4 +58,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
+# A ReencryptionJob reads its storage claim (one GET before it starts, and while it is stalled)
+# to say when the claim is missing or unbound.
+- apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  verbs: ["get"]
 {{- end -}}

@@ -108,7 +108,14 @@ public final class KeyopsOperator implements AutoCloseable {
             client, caches, rings, providers, events, metrics, clock, kmsSchedule),
         o -> watch(o, config));
     operator.register(
-        new ReencryptionJobReconciler(client, events, metrics, clock, config.workerImage()),
+        new ReencryptionJobReconciler(
+            client,
+            caches,
+            events,
+            metrics,
+            clock,
+            config.workerImage(),
+            config.workerImagePullSecrets()),
         o -> watch(o, config));
 
     HttpEndpoints endpoints =

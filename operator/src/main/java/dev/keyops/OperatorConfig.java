@@ -2,6 +2,7 @@ package dev.keyops;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -20,6 +21,8 @@ import java.util.stream.Collectors;
  * @param leaseNamespace namespace of the Lease; null means the client's namespace
  * @param kmsRevalidateInterval how often Cloud KMS access is checked again (jittered)
  * @param workerImage image of the rekey worker pods; normally the operator's own image
+ * @param workerImagePullSecrets names of Secrets (in each ReencryptionJob's namespace) for pulling
+ *     the worker image
  * @param serverSideApply use server-side apply to patch resources (off only for test servers that
  *     lack it)
  */
@@ -32,6 +35,7 @@ public record OperatorConfig(
     String leaseNamespace,
     Duration kmsRevalidateInterval,
     String workerImage,
+    List<String> workerImagePullSecrets,
     boolean serverSideApply,
     String kmsEndpoint) {
 
@@ -69,6 +73,10 @@ public record OperatorConfig(
             "KEYOPS_KMS_REVALIDATE_INTERVAL",
             env.getOrDefault("KEYOPS_KMS_REVALIDATE_INTERVAL", "10m")),
         env.getOrDefault("KEYOPS_WORKER_IMAGE", "ghcr.io/keyops/keyops:latest"),
+        Arrays.stream(env.getOrDefault("KEYOPS_WORKER_IMAGE_PULL_SECRETS", "").split(","))
+            .map(String::trim)
+            .filter(x -> !x.isEmpty())
+            .toList(),
         parseBoolean(
             "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")),
         env.get("KEYOPS_KMS_ENDPOINT"));
@@ -119,6 +127,7 @@ public record OperatorConfig(
     String leaseNamespace;
     Duration kmsRevalidateInterval;
     String workerImage;
+    List<String> workerImagePullSecrets;
     boolean serverSideApply;
     String kmsEndpoint;
 
@@ -131,6 +140,7 @@ public record OperatorConfig(
       leaseNamespace = c.leaseNamespace;
       kmsRevalidateInterval = c.kmsRevalidateInterval;
       workerImage = c.workerImage;
+      workerImagePullSecrets = c.workerImagePullSecrets;
       serverSideApply = c.serverSideApply;
       kmsEndpoint = c.kmsEndpoint;
     }
@@ -145,6 +155,7 @@ public record OperatorConfig(
           leaseNamespace,
           kmsRevalidateInterval,
           workerImage,
+          workerImagePullSecrets,
           serverSideApply,
           kmsEndpoint);
     }

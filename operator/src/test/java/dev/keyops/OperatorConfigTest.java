@@ -20,6 +20,11 @@ class OperatorConfigTest {
     assertTrue(c.leaderElection());
     assertTrue(c.serverSideApply());
     assertEquals(Duration.ofMinutes(10), c.kmsRevalidateInterval());
+    assertEquals(java.util.List.of(), c.workerImagePullSecrets());
+    assertEquals(
+        java.util.List.of("regcred", "mirror"),
+        OperatorConfig.fromEnv(Map.of("KEYOPS_WORKER_IMAGE_PULL_SECRETS", " regcred, mirror,"))
+            .workerImagePullSecrets());
   }
 
   @Test

@@ -11,10 +11,10 @@ import dev.keyops.kms.KmsVersionFollower;
 import dev.keyops.kms.Material;
 import dev.keyops.kms.ProviderException;
 import dev.keyops.observability.Conditions;
+import dev.keyops.observability.ErrorKinds;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
-import dev.keyops.observability.ReconcileError;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -170,8 +170,9 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   @Override
   public ErrorStatusUpdateControl<EncryptionKey> updateErrorStatus(
       EncryptionKey key, Context<EncryptionKey> context, Exception e) {
-    ReconcileError err = ReconcileError.of(e);
-    if (err.conflict()) {
+    ErrorKinds.Kind err =
+        ErrorKinds.classify(e, "fix the EncryptionKey as the message says; the change retries it");
+    if (err.reason() == Reason.Conflict) {
       return ErrorStatusUpdateControl.defaultErrorProcessing();
     }
     LOG.warn(
@@ -201,7 +202,11 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       }
     }
     ErrorStatusUpdateControl<EncryptionKey> c = ErrorStatusUpdateControl.noStatusUpdate();
-    return err.permanent() ? c.withNoRetry() : c;
+    if (!err.permanent()) {
+      return c;
+    }
+    c = c.withNoRetry();
+    return err.recheck() == null ? c : c.rescheduleAfter(err.recheck());
   }
 
   /** The customer Secrets a key reads: its secretRef and its Cloud KMS credentials. */

@@ -71,10 +71,7 @@ public class KeyProviders {
 
   /** Name of the Secret that holds a managed or gcpKms key's material. */
   public static String materialSecretName(EncryptionKey key) {
-    String name = "keyops-key-" + key.getMetadata().getName();
-    return name.length() <= 253
-        ? name
-        : name.substring(0, 240) + "-" + Integer.toHexString(name.hashCode());
+    return dev.keyops.names.Names.subdomain("keyops-key-" + key.getMetadata().getName(), 0);
   }
 
   /**
@@ -465,8 +462,8 @@ public class KeyProviders {
         .withNewMetadata()
         .withName(name)
         .withNamespace(key.getMetadata().getNamespace())
-        .addToLabels(LABEL_KEY, key.getMetadata().getName())
-        .addToLabels(LABEL_KEY_RING, key.getSpec().getKeyRing())
+        .addToLabels(LABEL_KEY, dev.keyops.names.Names.labelValue(key.getMetadata().getName()))
+        .addToLabels(LABEL_KEY_RING, dev.keyops.names.Names.labelValue(key.getSpec().getKeyRing()))
         .addToLabels(LABEL_PART_OF, "keyops")
         .addToLabels(LABEL_COMPONENT, "key-material")
         .addToAnnotations(FINGERPRINT_ANNOTATION, fingerprint)

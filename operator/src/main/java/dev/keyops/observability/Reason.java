@@ -47,9 +47,26 @@ public enum Reason {
   JobFailed,
   SpecChanged,
   InventoryRecorded,
-  // Errors of a reconcile itself (see ReconcileError)
-  ApiRequestRejected,
-  ApiForbidden,
-  ApiUnavailable,
+  // ReencryptionJob: cannot start or cannot progress (see README, "Errors")
+  ClaimNotFound,
+  ClaimNotBound,
+  KeyringUnreadable,
+  ImagePullFailed,
+  Unschedulable,
+  WorkerCannotStart,
+  WorkersNotStarted,
+  WorkersRunning,
+  WorkerOOMKilled,
+  ProgressDeadlineExceeded,
+  DeadlineExceeded,
+  InvalidJob,
+  JobNameConflict,
+  JobDeleted,
+  // Errors a reconcile met (any controller): reason = the kind of error
+  Reconciled,
+  Forbidden,
+  InvalidRequest,
+  ApiServerUnavailable,
+  Conflict,
   InternalError
 }

@@ -1,24 +1,28 @@
 package dev.keyops.reencryption;
 
-import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.JobPhase;
-import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
 import dev.keyops.key.KeyringWriter;
+import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
+import dev.keyops.observability.ErrorKinds;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
+import dev.keyops.partition.DataKeyUnwrapper;
 import dev.keyops.partition.Keyring;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -29,45 +33,55 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
+import java.util.Base64;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
  * Reconciles ReencryptionJobs: wait in the key ring's queue and for the target key, launch one
- * Indexed Job, aggregate its pods' results into status, and when it ends record the inventory on
- * the ring's EncryptionKeys (which releases the drop guard of keys no partition uses).
+ * Indexed Job, follow it to its end, and record the inventory on the ring's EncryptionKeys.
+ *
+ * <p>Reads come from caches: the Job and pods from this controller's informers, the ring's other
+ * jobs from an index of the primary cache, the ring's keys and keyring Secret from a {@link
+ * RingView}. Status is written only when it changed. Any exception becomes the {@code Reconciled}
+ * condition and one Warning event; permanent ones are not retried in a loop.
  */
 @ControllerConfiguration(name = "reencryptionjob", finalizerName = "keyops.dev/stop-rebuild")
 public class ReencryptionJobReconciler
     implements Reconciler<ReencryptionJob>, Cleaner<ReencryptionJob> {
 
   static final Duration PENDING_RECHECK = Duration.ofSeconds(5);
+  static final String RING_INDEX = "keyops.dev/namespace-key-ring";
+  static final String RECONCILED = "Reconciled";
 
   private final KubernetesClient client;
+  private final RingView ring;
   private final EventRecorder events;
-  private final KeyopsMetrics metrics;
   private final Clock clock;
-  private final String workerImage;
   private final RunObserver runs;
+  private final JobLauncher launcher;
 
   public ReencryptionJobReconciler(
       KubernetesClient client,
+      RingView ring,
       EventRecorder events,
       KeyopsMetrics metrics,
       Clock clock,
-      String workerImage) {
+      String workerImage,
+      List<String> workerImagePullSecrets) {
     this.client = client;
+    this.ring = ring;
     this.events = events;
-    this.metrics = metrics;
     this.clock = clock;
-    this.workerImage = workerImage;
-    this.runs = new RunObserver(client, events, metrics, clock);
+    this.runs = new RunObserver(client, ring, events, metrics);
+    this.launcher = new JobLauncher(client, events, workerImage, workerImagePullSecrets);
   }
 
   @Override
   public List<EventSource<?, ReencryptionJob>> prepareEventSources(
       EventSourceContext<ReencryptionJob> context) {
+    context.getPrimaryCache().addIndexer(RING_INDEX, r -> List.of(ringKey(r)));
     var jobs =
         InformerEventSourceConfiguration.from(Job.class, ReencryptionJob.class)
             .withName("jobs")
@@ -75,166 +89,98 @@ public class ReencryptionJobReconciler
             .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ReencryptionJob.class))
             .build();
     var pods =
-        InformerEventSourceConfiguration.from(
-                io.fabric8.kubernetes.api.model.Pod.class, ReencryptionJob.class)
+        InformerEventSourceConfiguration.from(Pod.class, ReencryptionJob.class)
             .withName("pods")
             .withLabelSelector(RekeyJobFactory.LABEL_JOB)
             .withSecondaryToPrimaryMapper(
-                pod ->
-                    Set.of(
-                        new ResourceID(
-                            pod.getMetadata().getLabels().get(RekeyJobFactory.LABEL_JOB),
-                            pod.getMetadata().getNamespace())))
+                pod -> {
+                  String owner = RekeyJobFactory.owner(pod.getMetadata());
+                  return owner == null
+                      ? Set.of()
+                      : Set.of(new ResourceID(owner, pod.getMetadata().getNamespace()));
+                })
             .build();
-    return List.of(
-        new InformerEventSource<>(jobs, context), new InformerEventSource<>(pods, context));
+    InformerEventSource<Job, ReencryptionJob> jobSource = new InformerEventSource<>(jobs, context);
+    launcher.jobCache(jobSource);
+    return List.of(jobSource, new InformerEventSource<>(pods, context));
   }
 
   @Override
   public UpdateControl<ReencryptionJob> reconcile(
       ReencryptionJob rej, Context<ReencryptionJob> context) {
-    ReencryptionJobStatus s =
-        rej.getStatus() == null ? new ReencryptionJobStatus() : rej.getStatus();
-    rej.setStatus(s);
+    ReencryptionJobStatus before = rej.getStatus();
+    ReencryptionJobStatus s = copy(before);
     Instant now = clock.instant();
+    Duration next = null;
+    if (!Admission.active(rej) && (s.getJobName() == null || RunObserver.recorded(s))) {
+      return UpdateControl.noUpdate(); // ended, and everything about it recorded
+    }
     if (s.getJobName() != null) {
-      noteSpecChange(rej, now);
-      runs.observe(rej, now);
-      return patch(rej, null);
+      noteSpecChange(rej, s, now);
+      next =
+          runs.observe(
+              rej,
+              s,
+              context.getSecondaryResource(Job.class).orElse(null),
+              context.getSecondaryResources(Pod.class),
+              now);
+    } else {
+      next = admit(rej, s, context, now);
     }
-    String blocker = admit(rej, now);
-    if (blocker != null) {
-      return patch(rej, PENDING_RECHECK);
+    if (Conditions.find(s.getConditions(), RECONCILED)
+        .map(c -> Conditions.FALSE.equals(c.getStatus()))
+        .orElse(false)) {
+      Conditions.set(
+          s.getConditions(),
+          RECONCILED,
+          Conditions.TRUE,
+          Reason.Reconciled.name(),
+          "the last reconcile succeeded",
+          rej.getMetadata().getGeneration(),
+          now);
     }
-    return patch(rej, null);
+    UpdateControl<ReencryptionJob> u =
+        same(before, s) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(fresh(rej, s));
+    return next == null ? u : u.rescheduleAfter(next);
   }
 
-  /** Waits in the queue and for the target key, then launches the Job. Returns a reason to wait. */
-  private String admit(ReencryptionJob rej, Instant now) {
-    ReencryptionJobStatus s = rej.getStatus();
-    String ns = rej.getMetadata().getNamespace();
-    String ring = rej.getSpec().getKeyRing();
+  /**
+   * Waits in the queue and for the target key, then launches the Job. Returns when to look again.
+   */
+  private Duration admit(
+      ReencryptionJob rej, ReencryptionJobStatus s, Context<ReencryptionJob> context, Instant now) {
     s.setObservedGeneration(rej.getMetadata().getGeneration());
-    ReencryptionJob ahead = firstInQueue(ns, ring);
-    if (ahead != null && !ahead.getMetadata().getName().equals(rej.getMetadata().getName())) {
-      return pending(
+    String ns = rej.getMetadata().getNamespace();
+    var keys = ring.keys(ns, rej.getSpec().getKeyRing());
+    Admission.KeyringState keyring = keyring(ns, rej.getSpec().getKeyRing());
+    List<ReencryptionJob> ringJobs = context.getPrimaryCache().byIndex(RING_INDEX, ringKey(rej));
+    var running = Admission.running(rej, ringJobs);
+    Admission.Decision mine = Admission.target(rej, keys, keyring);
+    var ahead =
+        running.isPresent() || !mine.ready()
+            ? running
+            : Admission.olderReady(rej, ringJobs, keys, keyring);
+    if (ahead.isPresent()) {
+      pending(
           rej,
+          s,
           Reason.Queued,
           "waiting for ReencryptionJob "
-              + ahead.getMetadata().getName()
+              + ahead.get().getMetadata().getName()
               + ": one rebuild per key ring runs at a time",
           now);
+      return PENDING_RECHECK;
     }
-    List<EncryptionKey> keys =
-        client.resources(EncryptionKey.class).inNamespace(ns).list().getItems().stream()
-            .filter(k -> ring.equals(k.getSpec().getKeyRing()))
-            .toList();
-    EncryptionKey target;
-    if (rej.getSpec().getTargetKey() != null) {
-      target =
-          keys.stream()
-              .filter(k -> k.getMetadata().getName().equals(rej.getSpec().getTargetKey()))
-              .findFirst()
-              .orElse(null);
-      if (target == null) {
-        return pending(
-            rej,
-            Reason.TargetKeyNotFound,
-            "EncryptionKey "
-                + rej.getSpec().getTargetKey()
-                + " of key ring "
-                + ring
-                + " not found: create it, or fix spec.targetKey",
-            now);
-      }
-      KeyState state = target.getStatus() == null ? null : target.getStatus().getState();
-      if (state != KeyState.Primary) {
-        return pending(
-            rej,
-            Reason.WaitingForTargetKey,
-            "waiting for EncryptionKey "
-                + rej.getSpec().getTargetKey()
-                + " to become Primary (now "
-                + (state == null ? "new" : state)
-                + "): set spec.activate: true on it",
-            now);
-      }
-    } else {
-      target =
-          keys.stream()
-              .filter(k -> k.getStatus() != null && k.getStatus().getState() == KeyState.Primary)
-              .findFirst()
-              .orElse(null);
-      if (target == null) {
-        return pending(
-            rej,
-            Reason.WaitingForTargetKey,
-            "key ring " + ring + " has no Primary key: activate one",
-            now);
-      }
+    if (!mine.ready()) {
+      pending(rej, s, mine.reason(), mine.message(), now);
+      return PENDING_RECHECK;
     }
-    String keyringPrimary = keyringPrimary(ns, ring);
-    if (!target.getStatus().getKeyId().equals(keyringPrimary)) {
-      return pending(
-          rej,
-          Reason.WaitingForTargetKey,
-          "waiting for the keyring Secret "
-              + KeyringWriter.secretName(ring)
-              + " to name "
-              + target.getMetadata().getName()
-              + " as its Primary, so the workers rebuild onto it",
-          now);
-    }
-    String[] gcp =
-        keys.stream()
-            .filter(
-                k ->
-                    k.getSpec().getProvider().getGcpKms() != null
-                        && k.getSpec().getProvider().getGcpKms().getCredentialsSecretRef() != null)
-            .map(
-                k ->
-                    new String[] {
-                      k.getSpec().getProvider().getGcpKms().getCredentialsSecretRef().getName(),
-                      k.getSpec().getProvider().getGcpKms().getCredentialsSecretRef().getKey()
-                    })
-            .findFirst()
-            .orElse(null);
-    Job job = RekeyJobFactory.build(rej, workerImage, target.getStatus().getKeyId(), gcp);
-    boolean created = true;
-    try {
-      client.resource(job).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e; // transient: the framework retries with backoff
-      }
-      created = false; // launched by an earlier reconcile (or before a restart): never twice
-    }
-    s.setPhase(JobPhase.Running);
-    s.setJobName(job.getMetadata().getName());
-    s.setTargetKey(target.getMetadata().getName());
-    s.setTargetKeyId(target.getStatus().getKeyId());
-    s.setStartedAt(now.toString());
-    Conditions.remove(s.getConditions(), Conditions.WAITING);
-    if (!created) {
-      return null;
-    }
-    events.normal(
-        rej,
-        Reason.JobCreated,
-        "started Job "
-            + job.getMetadata().getName()
-            + ": "
-            + rej.getSpec().getShards()
-            + " shard(s), "
-            + RekeyJobFactory.mode(rej.getSpec().getMode())
-            + (Boolean.TRUE.equals(rej.getSpec().getDryRun()) ? " (dry run)" : "")
-            + " onto "
-            + target.getMetadata().getName());
-    return null;
+    launcher.launch(rej, s, mine.target(), keys, context, now);
+    return s.getPhase() == JobPhase.Running ? RunObserver.RUNNING_RECHECK : null;
   }
 
-  private String pending(ReencryptionJob rej, Reason reason, String message, Instant now) {
-    ReencryptionJobStatus s = rej.getStatus();
+  private void pending(
+      ReencryptionJob rej, ReencryptionJobStatus s, Reason reason, String message, Instant now) {
     s.setPhase(JobPhase.Pending);
     boolean changed =
         !Conditions.find(s.getConditions(), Conditions.WAITING)
@@ -251,49 +197,26 @@ public class ReencryptionJobReconciler
     if (changed) {
       events.normal(rej, reason, message);
     }
-    return message;
   }
 
-  /** The primary key id the workers will read from the keyring Secret, or null. */
-  private String keyringPrimary(String ns, String ring) {
-    var secret = client.secrets().inNamespace(ns).withName(KeyringWriter.secretName(ring)).get();
+  /** The primary key id the workers will read from the keyring Secret. */
+  private Admission.KeyringState keyring(String ns, String keyRing) {
+    var secret = ring.keyringSecret(ns, keyRing).orElse(null);
     if (secret == null
         || secret.getData() == null
         || secret.getData().get(KeyringWriter.FILE) == null) {
-      return null;
+      return new Admission.KeyringState(null, false);
     }
     try {
-      return Keyring.parse(
-              java.util.Base64.getDecoder().decode(secret.getData().get(KeyringWriter.FILE)),
-              dev.keyops.partition.DataKeyUnwrapper.NONE)
-          .document()
-          .primaryKeyId();
-    } catch (IllegalArgumentException e) {
-      return null;
+      byte[] json = Base64.getDecoder().decode(secret.getData().get(KeyringWriter.FILE));
+      return new Admission.KeyringState(
+          Keyring.parse(json, DataKeyUnwrapper.NONE).document().primaryKeyId(), false);
+    } catch (RuntimeException e) {
+      return new Admission.KeyringState(null, true); // its text may hold key material: not logged
     }
   }
 
-  /** The ring's job that runs next: a running one, else the oldest pending. */
-  private ReencryptionJob firstInQueue(String ns, String ring) {
-    return client.resources(ReencryptionJob.class).inNamespace(ns).list().getItems().stream()
-        .filter(j -> ring.equals(j.getSpec().getKeyRing()))
-        .filter(j -> j.getMetadata().getDeletionTimestamp() == null)
-        .filter(
-            j ->
-                j.getStatus() == null
-                    || (j.getStatus().getPhase() != JobPhase.Succeeded
-                        && j.getStatus().getPhase() != JobPhase.Failed))
-        .min(
-            Comparator.comparing(
-                    (ReencryptionJob j) ->
-                        j.getStatus() == null || j.getStatus().getJobName() == null)
-                .thenComparing(j -> j.getMetadata().getCreationTimestamp())
-                .thenComparing(j -> j.getMetadata().getName()))
-        .orElse(null);
-  }
-
-  private void noteSpecChange(ReencryptionJob rej, Instant now) {
-    ReencryptionJobStatus s = rej.getStatus();
+  private void noteSpecChange(ReencryptionJob rej, ReencryptionJobStatus s, Instant now) {
     Long gen = rej.getMetadata().getGeneration();
     if (s.getObservedGeneration() != null && !s.getObservedGeneration().equals(gen)) {
       if (Conditions.set(
@@ -301,8 +224,9 @@ public class ReencryptionJobReconciler
           "SpecChanged",
           Conditions.TRUE,
           Reason.SpecChanged.name(),
-          "spec changed after the Job started; the running Job keeps its spec (a Job's pod template is immutable):"
-              + " delete this ReencryptionJob and create a new one to apply the change",
+          "spec changed after the Job started; the running Job keeps its spec (a Job's pod"
+              + " template is immutable): delete this ReencryptionJob and create a new one to apply"
+              + " the change",
           s.getObservedGeneration(),
           now)) {
         events.warning(
@@ -313,29 +237,82 @@ public class ReencryptionJobReconciler
     }
   }
 
-  private UpdateControl<ReencryptionJob> patch(ReencryptionJob rej, Duration reschedule) {
-    ReencryptionJob fresh = new ReencryptionJob();
-    fresh.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-            .withName(rej.getMetadata().getName())
-            .withNamespace(rej.getMetadata().getNamespace())
-            .build());
-    fresh.setStatus(rej.getStatus());
-    UpdateControl<ReencryptionJob> u = UpdateControl.patchStatus(fresh);
-    return reschedule == null ? u : u.rescheduleAfter(reschedule);
+  /**
+   * Any exception a reconcile throws: the {@code Reconciled} condition says what kind it is and
+   * what to do, with one Warning event when that changes (not one per retry). A permanent error is
+   * not retried in a loop, and a job that has not started ends Failed so that it never holds up its
+   * key ring; a transient one backs off (the framework's retry).
+   */
+  @Override
+  public ErrorStatusUpdateControl<ReencryptionJob> updateErrorStatus(
+      ReencryptionJob rej, Context<ReencryptionJob> context, Exception e) {
+    ErrorKinds.Kind kind = ErrorKinds.classify(e);
+    ReencryptionJobStatus before = rej.getStatus(); // reconcile changed only its own copy
+    ReencryptionJobStatus s = copy(before);
+    Instant now = clock.instant();
+    boolean newKind =
+        !Conditions.find(s.getConditions(), RECONCILED)
+            .map(c -> kind.reason().name().equals(c.getReason()))
+            .orElse(false);
+    Conditions.set(
+        s.getConditions(),
+        RECONCILED,
+        Conditions.FALSE,
+        kind.reason().name(),
+        kind.message(),
+        rej.getMetadata().getGeneration(),
+        now);
+    if (kind.permanent() && s.getJobName() == null && Admission.active(rej)) {
+      RunObserver.fail(null, rej, s, kind.reason(), kind.message(), now);
+    }
+    if (newKind) {
+      events.warning(rej, kind.reason(), kind.message());
+    }
+    ErrorStatusUpdateControl<ReencryptionJob> control =
+        same(before, s)
+            ? ErrorStatusUpdateControl.noStatusUpdate()
+            : ErrorStatusUpdateControl.patchStatus(fresh(rej, s));
+    if (!kind.permanent()) {
+      return control;
+    }
+    return kind.recheck() == null ? control.withNoRetry() : control.rescheduleAfter(kind.recheck());
   }
 
   @Override
   public DeleteControl cleanup(ReencryptionJob rej, Context<ReencryptionJob> context) {
-    // Deleting a ReencryptionJob stops its run: the Job, and with it its pods.
-    client
-        .batch()
-        .v1()
-        .jobs()
-        .inNamespace(rej.getMetadata().getNamespace())
-        .withName(RekeyJobFactory.jobName(rej))
-        .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)
-        .delete();
+    // Deleting a ReencryptionJob stops its run: its own Job (never a foreign one of the same
+    // name), and with it its pods.
+    context
+        .getSecondaryResource(Job.class)
+        .filter(j -> JobLauncher.ownedBy(j, rej))
+        .ifPresent(j -> JobLauncher.stop(client, j));
     return DeleteControl.defaultDelete();
+  }
+
+  static String ringKey(ReencryptionJob r) {
+    return r.getMetadata().getNamespace() + "/" + r.getSpec().getKeyRing();
+  }
+
+  private static ReencryptionJobStatus copy(ReencryptionJobStatus s) {
+    return s == null
+        ? new ReencryptionJobStatus()
+        : Serialization.unmarshal(Serialization.asJson(s), ReencryptionJobStatus.class);
+  }
+
+  private static boolean same(ReencryptionJobStatus before, ReencryptionJobStatus after) {
+    return before != null
+        && Objects.equals(Serialization.asJson(before), Serialization.asJson(after));
+  }
+
+  /** A patch that holds only the name, namespace and status. */
+  private static ReencryptionJob fresh(ReencryptionJob rej, ReencryptionJobStatus s) {
+    ReencryptionJob fresh = new ReencryptionJob();
+    fresh.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(rej.getMetadata().getName())
+            .withNamespace(rej.getMetadata().getNamespace())
+            .build());
+    fresh.setStatus(s);
+    return fresh;
   }
 }

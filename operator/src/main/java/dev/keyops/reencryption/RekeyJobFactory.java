@@ -5,6 +5,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.RekeyMode;
 import dev.keyops.api.v1alpha1.WorkerOverrides;
 import dev.keyops.key.KeyringWriter;
+import dev.keyops.names.Names;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -33,7 +34,21 @@ import java.util.Map;
  */
 public final class RekeyJobFactory {
 
+  /**
+   * Label on the Job and its pods: the ReencryptionJob's name, hashed when it is no valid label
+   * value (longer than 63 characters). The full name is in the annotation of the same key.
+   */
   public static final String LABEL_JOB = "keyops.dev/reencryption-job";
+
+  /** Annotation on the pods holding the ReencryptionJob's full name. */
+  public static final String ANNOTATION_JOB = LABEL_JOB;
+
+  /**
+   * Characters kept free in the Job name: an Indexed Job's pods get the hostname {@code
+   * <job>-<index>}, a DNS label, and an index has at most 5 digits (shards are at most 100000).
+   */
+  static final int INDEX_SUFFIX = 6;
+
   public static final String LABEL_KEY_RING = "keyops.dev/key-ring";
   public static final String CONTAINER = "rekey";
   public static final String DATA_PATH = "/data";
@@ -49,11 +64,21 @@ public final class RekeyJobFactory {
 
   private RekeyJobFactory() {}
 
+  /**
+   * The Job's name: {@code <name>-rekey}, cut with a hash suffix so that the pods' hostnames {@code
+   * <job>-<index>} stay DNS labels for every ReencryptionJob name (up to 253 characters, dots
+   * included).
+   */
   public static String jobName(ReencryptionJob rej) {
-    String name = rej.getMetadata().getName() + "-rekey";
-    return name.length() <= 63
-        ? name
-        : name.substring(0, 54) + "-" + Integer.toHexString(name.hashCode() & 0xfffffff);
+    return Names.dnsLabel(rej.getMetadata().getName() + "-rekey", INDEX_SUFFIX);
+  }
+
+  /** The ReencryptionJob a worker pod belongs to (annotation first: the label may be hashed). */
+  public static String owner(io.fabric8.kubernetes.api.model.ObjectMeta pod) {
+    if (pod.getAnnotations() != null && pod.getAnnotations().get(ANNOTATION_JOB) != null) {
+      return pod.getAnnotations().get(ANNOTATION_JOB);
+    }
+    return pod.getLabels() == null ? null : pod.getLabels().get(LABEL_JOB);
   }
 
   /**
@@ -63,12 +88,25 @@ public final class RekeyJobFactory {
    */
   public static Job build(
       ReencryptionJob rej, String workerImage, String targetKeyId, String[] gcpCredentials) {
+    return build(rej, workerImage, List.of(), targetKeyId, gcpCredentials);
+  }
+
+  /**
+   * As {@link #build(ReencryptionJob, String, String, String[])}, with Secrets for pulling the
+   * worker image (added to the pod unless a custom template names its own).
+   */
+  public static Job build(
+      ReencryptionJob rej,
+      String workerImage,
+      List<String> imagePullSecrets,
+      String targetKeyId,
+      String[] gcpCredentials) {
     ReencryptionJobSpec spec = rej.getSpec();
     int shards = spec.getShards() == null ? 1 : spec.getShards();
     int parallelism = spec.getParallelism() == null ? 1 : spec.getParallelism();
     Map<String, String> labels = new HashMap<>();
-    labels.put(LABEL_JOB, rej.getMetadata().getName());
-    labels.put(LABEL_KEY_RING, spec.getKeyRing());
+    labels.put(LABEL_JOB, Names.labelValue(rej.getMetadata().getName()));
+    labels.put(LABEL_KEY_RING, Names.labelValue(spec.getKeyRing()));
     labels.put("app.kubernetes.io/part-of", "keyops");
     labels.put("app.kubernetes.io/component", "rekey-worker");
 
@@ -85,9 +123,22 @@ public final class RekeyJobFactory {
     }
     podLabels.putAll(labels);
     template.getMetadata().setLabels(podLabels);
+    Map<String, String> podAnnotations = new HashMap<>();
+    if (template.getMetadata().getAnnotations() != null) {
+      podAnnotations.putAll(template.getMetadata().getAnnotations());
+    }
+    podAnnotations.put(ANNOTATION_JOB, rej.getMetadata().getName());
+    template.getMetadata().setAnnotations(podAnnotations);
     PodSpec pod = template.getSpec() == null ? new PodSpec() : template.getSpec();
     template.setSpec(pod);
     pod.setRestartPolicy("Never");
+    if ((pod.getImagePullSecrets() == null || pod.getImagePullSecrets().isEmpty())
+        && !imagePullSecrets.isEmpty()) {
+      pod.setImagePullSecrets(
+          imagePullSecrets.stream()
+              .map(n -> new io.fabric8.kubernetes.api.model.LocalObjectReference(n))
+              .toList());
+    }
 
     List<Volume> volumes = new ArrayList<>(pod.getVolumes() == null ? List.of() : pod.getVolumes());
     volumes.add(
@@ -219,6 +270,7 @@ public final class RekeyJobFactory {
         .withParallelism(parallelism)
         .withBackoffLimitPerIndex(2)
         .withMaxFailedIndexes(shards)
+        .withActiveDeadlineSeconds(spec.getActiveDeadlineSeconds())
         .withNewPodFailurePolicy()
         .addNewRule()
         .withAction("FailJob")

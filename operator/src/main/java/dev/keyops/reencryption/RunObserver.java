@@ -4,62 +4,75 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
+import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.rekey.WorkerResult;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Follows a running ReencryptionJob: aggregates its pods' JSON results into status while the Job
- * runs and when it ends, sets the phase and conditions mirroring the Job's, and records the
- * completed inventory on the key ring's EncryptionKeys. Everything is derived from the Job and its
- * pods, so an operator restart loses nothing.
+ * Follows a running ReencryptionJob from its Job and pods as the informers hold them: aggregates
+ * the pods' JSON results into status, says why no worker runs (and fails the job when that lasts
+ * longer than its progress deadline, stopping its Job so the ring's next job can run), sets the
+ * phase and conditions when the Job ends, and records the completed inventory on the key ring's
+ * EncryptionKeys. Everything is derived from the Job and its pods, so a restart loses nothing.
  */
 class RunObserver {
 
   static final String INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
   static final String INVENTORY_RECORDED = "InventoryRecorded";
+  static final String STALLED = "Stalled";
+  static final String DEGRADED = "Degraded";
+
+  /** How often a running job is looked at without an event: stalls and deadlines need time. */
+  static final Duration RUNNING_RECHECK = Duration.ofSeconds(15);
 
   private final KubernetesClient client;
+  private final RingView ring;
   private final EventRecorder events;
   private final KeyopsMetrics metrics;
 
-  RunObserver(
-      KubernetesClient client, EventRecorder events, KeyopsMetrics metrics, java.time.Clock clock) {
+  RunObserver(KubernetesClient client, RingView ring, EventRecorder events, KeyopsMetrics metrics) {
     this.client = client;
+    this.ring = ring;
     this.events = events;
     this.metrics = metrics;
   }
 
-  void observe(ReencryptionJob rej, Instant now) {
-    ReencryptionJobStatus s = rej.getStatus();
+  static boolean recorded(ReencryptionJobStatus s) {
+    return Conditions.find(s.getConditions(), INVENTORY_RECORDED).isPresent();
+  }
+
+  /**
+   * @param job the Job from the cache, or null when it is gone
+   * @return when to look again, or null
+   */
+  Duration observe(
+      ReencryptionJob rej, ReencryptionJobStatus s, Job job, Collection<Pod> pods, Instant now) {
     boolean terminal = s.getPhase() == JobPhase.Succeeded || s.getPhase() == JobPhase.Failed;
-    if (terminal && Conditions.find(s.getConditions(), INVENTORY_RECORDED).isPresent()) {
-      return;
+    if (terminal && recorded(s)) {
+      return null;
     }
-    String ns = rej.getMetadata().getNamespace();
-    Job job = client.batch().v1().jobs().inNamespace(ns).withName(s.getJobName()).get();
-    List<Pod> pods =
-        client
-            .pods()
-            .inNamespace(ns)
-            .withLabel(RekeyJobFactory.LABEL_JOB, rej.getMetadata().getName())
-            .list()
-            .getItems();
     int shards = rej.getSpec().getShards() == null ? 1 : rej.getSpec().getShards();
     List<String> podProblems = new ArrayList<>();
     ResultAggregation.Totals totals =
@@ -68,18 +81,44 @@ class RunObserver {
     s.setByKey(totals.byKeyBefore());
     s.setFailures(totals.failures().isEmpty() ? null : totals.failures());
     if (terminal) {
-      recordInventory(rej, totals, now);
-      return;
+      recordInventory(rej, s, totals, now);
+      return null;
     }
-    String failedMessage =
-        job == null ? "its Job " + s.getJobName() + " was deleted" : jobCondition(job, "Failed");
-    boolean complete = job != null && jobCondition(job, "Complete") != null;
+    if (job == null) {
+      fail(
+          events,
+          rej,
+          s,
+          Reason.JobDeleted,
+          "its Job "
+              + s.getJobName()
+              + " was deleted before it ended: create a new ReencryptionJob to run again",
+          now);
+      recordInventory(rej, s, totals, now);
+      return null;
+    }
+    Optional<Stalls.Problem> oom = Stalls.oomKilled(pods);
+    oom.ifPresent(p -> flag(rej, s, DEGRADED, p, now));
+    String failedMessage = jobCondition(job, "Failed");
+    boolean complete = jobCondition(job, "Complete") != null;
     if (failedMessage == null && !complete) {
       s.setPhase(JobPhase.Running);
-      return;
+      return followStall(rej, s, job, pods, now) ? null : RUNNING_RECHECK;
     }
     s.setCompletedAt(now.toString());
     Long gen = s.getObservedGeneration();
+    Conditions.find(s.getConditions(), STALLED)
+        .filter(c -> Conditions.TRUE.equals(c.getStatus()))
+        .ifPresent(
+            c ->
+                Conditions.set(
+                    s.getConditions(),
+                    STALLED,
+                    Conditions.FALSE,
+                    c.getReason(),
+                    "the Job ended",
+                    gen,
+                    now));
     if (complete && totals.complete() && totals.problems() == 0) {
       s.setPhase(JobPhase.Succeeded);
       String msg =
@@ -108,7 +147,6 @@ class RunObserver {
           now);
       events.normal(rej, Reason.JobSucceeded, msg);
     } else {
-      s.setPhase(JobPhase.Failed);
       List<String> why = new ArrayList<>();
       if (totals.problems() > 0) {
         why.add(
@@ -119,37 +157,185 @@ class RunObserver {
       }
       why.addAll(totals.errors());
       why.addAll(podProblems);
+      oom.ifPresent(p -> why.add(p.message()));
       if (failedMessage != null) {
         why.add("Job: " + failedMessage);
       }
-      String msg = String.join("; ", why);
-      Conditions.set(
-          s.getConditions(),
-          Conditions.FAILED,
-          Conditions.TRUE,
-          Reason.JobFailed.name(),
-          msg,
-          gen,
-          now);
-      Conditions.set(
-          s.getConditions(),
-          Conditions.COMPLETE,
-          Conditions.FALSE,
-          Reason.JobFailed.name(),
-          msg,
-          gen,
-          now);
-      events.warning(rej, Reason.JobFailed, msg);
+      Reason reason =
+          "DeadlineExceeded".equals(jobConditionReason(job, "Failed"))
+              ? Reason.DeadlineExceeded
+              : oom.isPresent() ? Reason.WorkerOOMKilled : Reason.JobFailed;
+      fail(events, rej, s, reason, String.join("; ", why), now);
     }
     metrics.partitions("rebuilt", totals.partitions().getRebuilt());
     metrics.partitions("failed", totals.partitions().getFailed());
     metrics.partitions("unrecoverable", totals.partitions().getUnrecoverable());
-    recordInventory(rej, totals, now);
+    recordInventory(rej, s, totals, now);
+    return null;
+  }
+
+  /**
+   * Says why no worker runs (condition Stalled), and fails the job, stopping its Job, once that has
+   * lasted longer than spec.progressDeadlineSeconds.
+   *
+   * @return true when the job was failed
+   */
+  private boolean followStall(
+      ReencryptionJob rej, ReencryptionJobStatus s, Job job, Collection<Pod> pods, Instant now) {
+    Optional<Stalls.Problem> stall = Optional.empty();
+    if (!Stalls.anyRunning(pods)) {
+      stall = Stalls.fromPods(pods, job.getMetadata().getName());
+      Instant started = s.getStartedAt() == null ? now : Instant.parse(s.getStartedAt());
+      if (stall.isEmpty() && !Stalls.lastActivity(pods, started).plus(Stalls.GRACE).isAfter(now)) {
+        stall = Optional.of(idle(rej, job, pods));
+      }
+    }
+    if (stall.isEmpty()) {
+      Conditions.find(s.getConditions(), STALLED)
+          .filter(c -> Conditions.TRUE.equals(c.getStatus()))
+          .ifPresent(
+              c ->
+                  Conditions.set(
+                      s.getConditions(),
+                      STALLED,
+                      Conditions.FALSE,
+                      Reason.WorkersRunning.name(),
+                      "workers run again",
+                      s.getObservedGeneration(),
+                      now));
+      return false;
+    }
+    flag(rej, s, STALLED, stall.get(), now);
+    int deadline =
+        rej.getSpec().getProgressDeadlineSeconds() == null
+            ? ReencryptionJobSpec.DEFAULT_PROGRESS_DEADLINE_SECONDS
+            : rej.getSpec().getProgressDeadlineSeconds();
+    Instant since =
+        Instant.parse(
+            Conditions.find(s.getConditions(), STALLED).orElseThrow().getLastTransitionTime());
+    if (since.plusSeconds(deadline).isAfter(now)) {
+      return false;
+    }
+    fail(
+        events,
+        rej,
+        s,
+        Reason.ProgressDeadlineExceeded,
+        "no worker ran for "
+            + deadline
+            + " s (spec.progressDeadlineSeconds); its Job was stopped so the key ring's next job"
+            + " can run. Last problem: "
+            + stall.get().reason()
+            + ": "
+            + stall.get().message(),
+        now);
+    JobLauncher.stop(client, job);
+    Conditions.set(
+        s.getConditions(),
+        INVENTORY_RECORDED,
+        Conditions.FALSE,
+        "Incomplete",
+        "the job was stopped before every shard reported: the keys' partition counts were not"
+            + " updated",
+        s.getObservedGeneration(),
+        now);
+    return true;
+  }
+
+  /** No worker runs and the pods say nothing: is the claim there and bound? */
+  private Stalls.Problem idle(ReencryptionJob rej, Job job, Collection<Pod> pods) {
+    String ns = rej.getMetadata().getNamespace();
+    String claim = rej.getSpec().getStorage().getPersistentVolumeClaim().getClaimName();
+    PersistentVolumeClaim pvc =
+        client.persistentVolumeClaims().inNamespace(ns).withName(claim).get();
+    if (pvc == null) {
+      return new Stalls.Problem(
+          Reason.ClaimNotFound,
+          "PersistentVolumeClaim "
+              + claim
+              + " no longer exists: the workers cannot start; recreate it, or delete this"
+              + " ReencryptionJob");
+    }
+    String phase = pvc.getStatus() == null ? null : pvc.getStatus().getPhase();
+    if (!"Bound".equals(phase)) {
+      return new Stalls.Problem(
+          Reason.ClaimNotBound,
+          "PersistentVolumeClaim "
+              + claim
+              + " is "
+              + (phase == null ? "not bound" : phase)
+              + ": the workers cannot start until it is bound to a volume (see kubectl describe"
+              + " pvc "
+              + claim
+              + ")");
+    }
+    return new Stalls.Problem(
+        Reason.WorkersNotStarted,
+        (pods.isEmpty()
+                ? "Job " + job.getMetadata().getName() + " has created no pod"
+                : "no worker")
+            + " has run for "
+            + Stalls.GRACE.toSeconds()
+            + " s and Kubernetes gives no reason: see kubectl describe job "
+            + job.getMetadata().getName()
+            + " and its pods");
+  }
+
+  /** Sets a problem condition; a Warning event when its reason changes, not on every look. */
+  private void flag(
+      ReencryptionJob rej, ReencryptionJobStatus s, String type, Stalls.Problem p, Instant now) {
+    boolean news =
+        !Conditions.find(s.getConditions(), type)
+            .map(
+                c ->
+                    Conditions.TRUE.equals(c.getStatus())
+                        && p.reason().name().equals(c.getReason()))
+            .orElse(false);
+    Conditions.set(
+        s.getConditions(),
+        type,
+        Conditions.TRUE,
+        p.reason().name(),
+        p.message(),
+        s.getObservedGeneration(),
+        now);
+    if (news) {
+      events.warning(rej, p.reason(), p.message());
+    }
+  }
+
+  /**
+   * Ends a job Failed: its Failed and Complete conditions, and a Warning event unless {@code
+   * events} is null (the caller reports it).
+   */
+  static void fail(
+      EventRecorder events,
+      ReencryptionJob rej,
+      ReencryptionJobStatus s,
+      Reason reason,
+      String message,
+      Instant now) {
+    s.setPhase(JobPhase.Failed);
+    if (s.getCompletedAt() == null) {
+      s.setCompletedAt(now.toString());
+    }
+    Long gen =
+        s.getObservedGeneration() == null
+            ? rej.getMetadata().getGeneration()
+            : s.getObservedGeneration();
+    Conditions.remove(s.getConditions(), Conditions.WAITING);
+    Conditions.set(
+        s.getConditions(), Conditions.FAILED, Conditions.TRUE, reason.name(), message, gen, now);
+    Conditions.set(
+        s.getConditions(), Conditions.COMPLETE, Conditions.FALSE, reason.name(), message, gen, now);
+    if (events != null) {
+      events.warning(rej, reason, message);
+    }
   }
 
   /** Sets status.partitions on every key of the ring from a complete inventory. */
-  private void recordInventory(ReencryptionJob rej, ResultAggregation.Totals totals, Instant now) {
-    ReencryptionJobStatus s = rej.getStatus();
+  private void recordInventory(
+      ReencryptionJob rej, ReencryptionJobStatus s, ResultAggregation.Totals totals, Instant now) {
     Long gen = s.getObservedGeneration();
     if (!totals.complete()) {
       Conditions.set(
@@ -169,18 +355,12 @@ class RunObserver {
     String ns = rej.getMetadata().getNamespace();
     String countedAt = s.getCompletedAt() == null ? now.toString() : s.getCompletedAt();
     int keys = 0;
-    for (EncryptionKey k :
-        client.resources(EncryptionKey.class).inNamespace(ns).list().getItems()) {
-      if (!rej.getSpec().getKeyRing().equals(k.getSpec().getKeyRing())
-          || k.getStatus() == null
-          || k.getStatus().getKeyId() == null) {
+    for (EncryptionKey k : ring.keys(ns, rej.getSpec().getKeyRing())) {
+      if (k.getStatus() == null || k.getStatus().getKeyId() == null) {
         continue;
       }
       long count = totals.byKeyAfter().getOrDefault(k.getStatus().getKeyId(), 0L);
-      setPartitions(
-          ns,
-          k.getMetadata().getName(),
-          new PartitionCount(count, countedAt, rej.getMetadata().getName()));
+      setPartitions(k, new PartitionCount(count, countedAt, rej.getMetadata().getName()));
       keys++;
     }
     String msg =
@@ -199,12 +379,20 @@ class RunObserver {
     events.normal(rej, Reason.InventoryRecorded, msg);
   }
 
-  private void setPartitions(String ns, String name, PartitionCount count) {
+  /**
+   * Writes a key's partition count, starting from the cached key; on a conflict (the cache was
+   * older than the server) it reads the key again and retries.
+   */
+  private void setPartitions(EncryptionKey cached, PartitionCount count) {
+    EncryptionKey k = cached;
     for (int attempt = 0; ; attempt++) {
-      EncryptionKey k = client.resources(EncryptionKey.class).inNamespace(ns).withName(name).get();
       if (k == null) {
         return;
       }
+      if (Serialization.asJson(count).equals(Serialization.asJson(k.getStatus().getPartitions()))) {
+        return; // already recorded (a repeated reconcile)
+      }
+      k = Serialization.clone(k);
       k.getStatus().setPartitions(count);
       try {
         client.resource(k).updateStatus();
@@ -213,12 +401,18 @@ class RunObserver {
         if (e.getCode() != 409 || attempt >= 10) {
           throw e;
         }
+        k =
+            client
+                .resources(EncryptionKey.class)
+                .inNamespace(cached.getMetadata().getNamespace())
+                .withName(cached.getMetadata().getName())
+                .get();
       }
     }
   }
 
   /** The newest pod's result per completion index. */
-  static List<WorkerResult> latestResults(List<Pod> pods, List<String> problems) {
+  static List<WorkerResult> latestResults(Collection<Pod> pods, List<String> problems) {
     Map<String, Pod> latest = new TreeMap<>();
     for (Pod p : pods) {
       String index =
@@ -272,6 +466,19 @@ class RunObserver {
             c ->
                 c.getName().equals(RekeyJobFactory.CONTAINER)
                     || p.getStatus().getContainerStatuses().size() == 1)
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** The reason of a Job condition of this type that is True, or null. */
+  private static String jobConditionReason(Job job, String type) {
+    if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+      return null;
+    }
+    return job.getStatus().getConditions().stream()
+        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+        .map(c -> c.getReason())
+        .filter(java.util.Objects::nonNull)
         .findFirst()
         .orElse(null);
   }

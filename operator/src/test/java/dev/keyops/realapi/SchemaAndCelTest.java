@@ -171,6 +171,28 @@ class SchemaAndCelTest {
     assertTrue(e.getMessage().contains("spec is immutable once created"), e.getMessage());
   }
 
+  /** spec.keyRing has the EncryptionKey's limit: a DNS label of at most 54 characters. */
+  @Test
+  void aReencryptionJobsKeyRingHasTheKeysLimit() {
+    String job =
+        """
+        apiVersion: keyops.dev/v1alpha1
+        kind: ReencryptionJob
+        metadata: {name: %s}
+        spec:
+          keyRing: %s
+          storage: {persistentVolumeClaim: {claimName: data}}
+          shards: %d
+        """;
+    String m = rejected(job.formatted("long-ring", "r".repeat(55), 1));
+    assertTrue(m.contains("spec.keyRing"), m);
+    m = rejected(job.formatted("dotted-ring", "a.b", 1));
+    assertTrue(m.contains("spec.keyRing"), m);
+    m = rejected(job.formatted("many-shards", "r", 100001));
+    assertTrue(m.contains("spec.shards"), m);
+    create(job.formatted("ring-at-limit", "r".repeat(54), 100000));
+  }
+
   @SuppressWarnings("unchecked")
   static GenericKubernetesResource set(GenericKubernetesResource r, String field, Object value) {
     ((java.util.Map<String, Object>) r.getAdditionalProperties().get("spec")).put(field, value);

@@ -213,57 +213,78 @@ class ReencryptionJobControllerTest {
     assertTrue(h.events("after-loss").stream().anyMatch(e -> "JobFailed".equals(e.getReason())));
   }
 
+  ReencryptionJob get(String name) {
+    return h.client().resources(ReencryptionJob.class).inNamespace("default").withName(name).get();
+  }
+
+  ReencryptionJob awaitWaiting(String name, String reason) {
+    return h.await(
+        () -> get(name),
+        r ->
+            r != null
+                && r.getStatus() != null
+                && Conditions.find(r.getStatus().getConditions(), Conditions.WAITING)
+                    .map(c -> reason.equals(c.getReason()))
+                    .orElse(false),
+        name + " waiting with reason " + reason);
+  }
+
+  /**
+   * A started job holds its ring: the next one is Queued. A job that waits for its target key holds
+   * no one up: later jobs that can run, run.
+   */
   @Test
-  void jobsOfOneRingQueueAndAJobWaitsForItsTargetKey() throws Exception {
+  void startedJobsQueueAndAJobWaitingForItsTargetKeyHoldsNoOneUp() throws Exception {
     EncryptionKey k1 = key("events-1", true);
     write("a", 100, ring(k1.getStatus().getKeyId()));
     key("events-2", false);
     kubelet.pause(true);
     rej("first", "events-2", 1, false);
-    ReencryptionJob waiting = awaitPhase("first", JobPhase.Pending);
-    h.await(
-        () ->
-            h.client()
-                .resources(ReencryptionJob.class)
-                .inNamespace("default")
-                .withName("first")
-                .get(),
-        r ->
-            Conditions.find(r.getStatus().getConditions(), Conditions.WAITING)
-                .map(c -> "WaitingForTargetKey".equals(c.getReason()))
-                .orElse(false),
-        "WaitingForTargetKey");
+    awaitWaiting("first", "WaitingForTargetKey");
+    assertEquals(JobPhase.Pending, get("first").getStatus().getPhase());
+
     rej("second", null, 1, true);
-    h.await(
-        () ->
-            h.client()
-                .resources(ReencryptionJob.class)
-                .inNamespace("default")
-                .withName("second")
-                .get(),
-        r ->
-            r.getStatus() != null
-                && Conditions.find(r.getStatus().getConditions(), Conditions.WAITING)
-                    .map(c -> "Queued".equals(c.getReason()))
-                    .orElse(false),
-        "second queued behind first");
-    assertNull(waiting.getStatus().getJobName());
+    awaitPhase("second", JobPhase.Running);
+    rej("third", null, 1, true);
+    ReencryptionJob queued = awaitWaiting("third", "Queued");
+    assertTrue(
+        Conditions.find(queued.getStatus().getConditions(), Conditions.WAITING)
+            .get()
+            .getMessage()
+            .contains("second"));
+    assertNull(queued.getStatus().getJobName());
+
+    kubelet.pause(false);
+    awaitPhase("second", JobPhase.Succeeded);
+    awaitPhase("third", JobPhase.Succeeded);
+    assertNull(get("first").getStatus().getJobName());
 
     dev.keyops.testing.Patches.activate(h.client(), "default", "events-2");
-    awaitPhase("first", JobPhase.Running);
-    assertEquals(
-        JobPhase.Pending,
-        h.client()
-            .resources(ReencryptionJob.class)
-            .inNamespace("default")
-            .withName("second")
-            .get()
-            .getStatus()
-            .getPhase());
-    kubelet.pause(false);
-    awaitPhase("first", JobPhase.Succeeded);
-    ReencryptionJob dry = awaitPhase("second", JobPhase.Succeeded);
-    assertEquals(1L, dry.getStatus().getPartitions().getAlreadyOnTarget());
+    ReencryptionJob done = awaitPhase("first", JobPhase.Succeeded);
+    assertEquals(1L, done.getStatus().getPartitions().getRebuilt());
+  }
+
+  /** Issue 10 item 4: a running job is followed from the informers' caches, not by polling. */
+  @Test
+  void aRunningJobWithNothingChangingMakesNoApiCall() throws Exception {
+    key("events-1", true);
+    kubelet.pause(true);
+    rej("idle", null, 1, false);
+    awaitPhase("idle", JobPhase.Running);
+    Thread.sleep(1000);
+    h.api.drainRequests();
+    Thread.sleep(ReencryptionJobReconciler.PENDING_RECHECK.toMillis() + 13_000); // past a recheck
+    List<String> calls =
+        h.api.drainRequests().stream()
+            .filter(
+                r ->
+                    r.contains("reencryptionjobs")
+                        || r.contains("/jobs")
+                        || r.contains("/pods")
+                        || r.contains("persistentvolumeclaims")
+                        || r.contains("/namespaces/default/events"))
+            .toList();
+    assertEquals(List.of(), calls);
   }
 
   @Test

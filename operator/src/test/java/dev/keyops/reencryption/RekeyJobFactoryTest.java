@@ -127,4 +127,85 @@ class RekeyJobFactoryTest {
         job.getSpec().getPodFailurePolicy().getRules().get(0).getOnExitCodes().getContainerName(),
         "the policy must not name a container the template does not have");
   }
+
+  static String name(int length, boolean dots) {
+    StringBuilder b = new StringBuilder();
+    while (b.length() < length) {
+      b.append(dots && b.length() % 10 == 9 ? '.' : (char) ('a' + b.length() % 26));
+    }
+    if (b.charAt(length - 1) == '.') {
+      b.setCharAt(length - 1, 'z');
+    }
+    return b.toString();
+  }
+
+  /** Every name the API accepts gives a Job whose pods' hostnames and labels are valid. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "1,false",
+    "52,false",
+    "63,false",
+    "64,false",
+    "253,false",
+    "52,true",
+    "64,true",
+    "253,true"
+  })
+  void everyObjectNameGivesValidJobPodAndLabelNames(int length, boolean dots) {
+    ReencryptionJob r = rej();
+    r.getMetadata().setName(name(length, dots));
+    Job job = RekeyJobFactory.build(r, "img", "ab".repeat(16), null);
+    String jobName = job.getMetadata().getName();
+    assertTrue(jobName.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?"), jobName);
+    assertTrue((jobName + "-99999").length() <= 63, jobName);
+    String label = job.getMetadata().getLabels().get(RekeyJobFactory.LABEL_JOB);
+    assertTrue(label.length() <= 63 && label.matches("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"));
+    var podMeta = job.getSpec().getTemplate().getMetadata();
+    assertEquals(label, podMeta.getLabels().get(RekeyJobFactory.LABEL_JOB));
+    assertEquals(r.getMetadata().getName(), RekeyJobFactory.owner(podMeta));
+    assertEquals(
+        jobName, RekeyJobFactory.build(r, "img", "ab".repeat(16), null).getMetadata().getName());
+    if (length <= 57 - "-rekey".length() && !dots) {
+      assertEquals(r.getMetadata().getName() + "-rekey", jobName, "short names stay readable");
+    }
+  }
+
+  @Test
+  void twoLongNamesWithACommonPrefixGetDifferentJobs() {
+    ReencryptionJob a = rej();
+    ReencryptionJob b = rej();
+    a.getMetadata().setName(name(100, false) + "a");
+    b.getMetadata().setName(name(100, false) + "b");
+    assertTrue(!RekeyJobFactory.jobName(a).equals(RekeyJobFactory.jobName(b)));
+  }
+
+  @Test
+  void workerPodsPullWithTheOperatorsSecretsUnlessATemplateNamesItsOwn() {
+    ReencryptionJob r = rej();
+    var pod =
+        RekeyJobFactory.build(r, "img", java.util.List.of("regcred", "mirror"), "k", null)
+            .getSpec()
+            .getTemplate()
+            .getSpec();
+    assertEquals(
+        java.util.List.of("regcred", "mirror"),
+        pod.getImagePullSecrets().stream().map(x -> x.getName()).toList());
+    assertTrue(
+        RekeyJobFactory.build(r, "img", "k", null)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getImagePullSecrets()
+            .isEmpty(),
+        "none configured, none added");
+  }
+
+  @Test
+  void activeDeadlineGoesToTheJob() {
+    ReencryptionJob r = rej();
+    assertNull(RekeyJobFactory.build(r, "img", null, null).getSpec().getActiveDeadlineSeconds());
+    r.getSpec().setActiveDeadlineSeconds(3600L);
+    assertEquals(
+        3600L, RekeyJobFactory.build(r, "img", null, null).getSpec().getActiveDeadlineSeconds());
+  }
 }

@@ -38,9 +38,10 @@ public final class FakeKubelet implements AutoCloseable {
     thread.start();
   }
 
-  /** Maps a PersistentVolumeClaim to a local directory. */
+  /** Maps a PersistentVolumeClaim to a local directory, and creates the claim, Bound. */
   public void claim(String name, Path dir) {
     claims.put(name, dir);
+    Claims.bound(client, "default", name);
   }
 
   /** While paused, no pod runs: Jobs stay running. */

@@ -60,6 +60,7 @@ public final class LocalPodRunner implements AutoCloseable {
   public void claim(String namespace, String name, Path dir) {
     claims.put(name, dir);
     namespaces.add(namespace);
+    Claims.bound(client, namespace, name);
   }
 
   public Throwable failure() {
@@ -98,6 +99,9 @@ public final class LocalPodRunner implements AutoCloseable {
       client.pods().inNamespace(ns).withName(p.getMetadata().getName()).withGracePeriod(0).delete();
       return;
     }
+    if (!claimed(p)) {
+      return; // a claim that no local directory backs: the pod waits, as on a node it would
+    }
     if (!done.add(p.getMetadata().getUid())) {
       return;
     }
@@ -117,6 +121,12 @@ public final class LocalPodRunner implements AutoCloseable {
           .create();
     }
     PodProcess.run(client, p, claims, work);
+  }
+
+  private boolean claimed(Pod p) {
+    return p.getSpec().getVolumes().stream()
+        .filter(v -> v.getPersistentVolumeClaim() != null)
+        .allMatch(v -> claims.containsKey(v.getPersistentVolumeClaim().getClaimName()));
   }
 
   @Override

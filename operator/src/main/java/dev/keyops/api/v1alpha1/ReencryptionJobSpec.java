@@ -4,9 +4,11 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 
@@ -24,9 +26,15 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
         "set either worker (overrides for the keyops worker) or template (your own pod), not both")
 public class ReencryptionJobSpec {
 
+  /** The default of {@link #progressDeadlineSeconds}. */
+  public static final int DEFAULT_PROGRESS_DEADLINE_SECONDS = 300;
+
   @Required
   @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-  @JsonPropertyDescription("The key ring whose partitions are rebuilt.")
+  @Size(min = 1, max = 54)
+  @JsonPropertyDescription(
+      "The key ring whose partitions are rebuilt: a DNS label of at most 54 characters, as in"
+          + " EncryptionKey.spec.keyRing.")
   private String keyRing;
 
   @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -45,11 +53,29 @@ public class ReencryptionJobSpec {
   private Integer parallelism = 1;
 
   @Min(1)
+  @Max(100000)
   @Default("1")
   @JsonPropertyDescription(
       "How many shards the partitions are split into; each shard is one pod of an Indexed Job."
-          + " At least 1.")
+          + " At least 1, at most 100000 (the Job API's limit for an Indexed Job with a per-index"
+          + " backoff limit).")
   private Integer shards = 1;
+
+  @Min(10)
+  @Default("300")
+  @JsonPropertyDescription(
+      "Seconds the job may go without any worker running (pods that cannot be scheduled, cannot"
+          + " pull their image, or whose claim is not bound) before it is marked Failed and its"
+          + " Job stopped, so that the next job of the key ring can run. Default 300.")
+  private Integer progressDeadlineSeconds = DEFAULT_PROGRESS_DEADLINE_SECONDS;
+
+  @Min(1)
+  @JsonPropertyDescription(
+      "Optional upper bound on the seconds the Job may run in total, passed to the batch/v1 Job;"
+          + " when exceeded, the Job controller stops the workers and the job ends Failed with"
+          + " reason DeadlineExceeded. Default: no limit (a rebuild of a large data set can take"
+          + " hours; progressDeadlineSeconds still fails a job that makes no progress).")
+  private Long activeDeadlineSeconds;
 
   @Default("Reencrypt")
   @JsonPropertyDescription(
@@ -110,6 +136,22 @@ public class ReencryptionJobSpec {
 
   public void setShards(Integer shards) {
     this.shards = shards;
+  }
+
+  public Integer getProgressDeadlineSeconds() {
+    return progressDeadlineSeconds;
+  }
+
+  public void setProgressDeadlineSeconds(Integer progressDeadlineSeconds) {
+    this.progressDeadlineSeconds = progressDeadlineSeconds;
+  }
+
+  public Long getActiveDeadlineSeconds() {
+    return activeDeadlineSeconds;
+  }
+
+  public void setActiveDeadlineSeconds(Long activeDeadlineSeconds) {
+    this.activeDeadlineSeconds = activeDeadlineSeconds;
   }
 
   public RekeyMode getMode() {

@@ -39,7 +39,10 @@ public class ReencryptionJobStatus {
   @JsonPropertyDescription("Partitions that could not be rebuilt (bounded list).")
   private List<PartitionFailure> failures;
 
-  @JsonPropertyDescription("Complete, Failed and Queued/Waiting conditions.")
+  @JsonPropertyDescription(
+      "Conditions: Complete, Failed, Waiting (why a Pending job has not started), Stalled (why no"
+          + " worker runs), Degraded (workers that failed, e.g. OOMKilled), InventoryRecorded and"
+          + " Reconciled (the last error the operator met, if any).")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The metadata.generation this status describes.")

@@ -1,0 +1,192 @@
+package dev.keyops.reencryption;
+
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.JobPhase;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
+import dev.keyops.observability.Conditions;
+import dev.keyops.observability.EventRecorder;
+import dev.keyops.observability.Reason;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Starts the Job of a ReencryptionJob that may run: checks its claim, creates the Job (or adopts
+ * the one an earlier reconcile created, only when it is owned by this ReencryptionJob's UID), and
+ * turns a Job the API server refuses into a Failed job rather than a retry loop.
+ */
+final class JobLauncher {
+
+  private final KubernetesClient client;
+  private final EventRecorder events;
+  private final String workerImage;
+  private final List<String> workerImagePullSecrets;
+  private InformerEventSource<Job, ReencryptionJob> jobCache;
+
+  JobLauncher(
+      KubernetesClient client,
+      EventRecorder events,
+      String workerImage,
+      List<String> workerImagePullSecrets) {
+    this.client = client;
+    this.events = events;
+    this.workerImage = workerImage;
+    this.workerImagePullSecrets = workerImagePullSecrets;
+  }
+
+  void jobCache(InformerEventSource<Job, ReencryptionJob> jobs) {
+    this.jobCache = jobs;
+  }
+
+  void launch(
+      ReencryptionJob rej,
+      ReencryptionJobStatus s,
+      EncryptionKey target,
+      List<EncryptionKey> keys,
+      Context<ReencryptionJob> context,
+      Instant now) {
+    String ns = rej.getMetadata().getNamespace();
+    Job job =
+        RekeyJobFactory.build(
+            rej,
+            workerImage,
+            workerImagePullSecrets,
+            target.getStatus().getKeyId(),
+            credentials(keys));
+    String name = job.getMetadata().getName();
+    Job existing =
+        context.getSecondaryResource(Job.class).filter(j -> ownedBy(j, rej)).orElse(null);
+    boolean created = false;
+    if (existing == null) {
+      String claim = rej.getSpec().getStorage().getPersistentVolumeClaim().getClaimName();
+      if (client.persistentVolumeClaims().inNamespace(ns).withName(claim).get() == null) {
+        RunObserver.fail(
+            events,
+            rej,
+            s,
+            Reason.ClaimNotFound,
+            "PersistentVolumeClaim "
+                + claim
+                + " not found in namespace "
+                + ns
+                + ": create it (or fix spec.storage), then create a new ReencryptionJob",
+            now);
+        return;
+      }
+      try {
+        Job made = client.resource(job).create();
+        if (jobCache != null) {
+          jobCache.handleRecentResourceCreate(ResourceID.fromResource(made), made);
+        }
+        created = true;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 400 || e.getCode() == 422) {
+          RunObserver.fail(
+              events,
+              rej,
+              s,
+              Reason.InvalidJob,
+              "the API server refused the worker Job "
+                  + name
+                  + " ("
+                  + (e.getStatus() == null ? "HTTP " + e.getCode() : e.getStatus().getMessage())
+                  + "): fix the spec (worker overrides or template) and create a new"
+                  + " ReencryptionJob",
+              now);
+          return;
+        }
+        if (e.getCode() != 409) {
+          throw e; // transient: the framework retries with backoff
+        }
+        Job found = client.batch().v1().jobs().inNamespace(ns).withName(name).get();
+        if (found == null || (!ownedBy(found, rej) && isDeleting(found))) {
+          throw e; // gone meanwhile, or a predecessor's Job still being deleted: retry
+        }
+        if (!ownedBy(found, rej)) {
+          RunObserver.fail(
+              events,
+              rej,
+              s,
+              Reason.JobNameConflict,
+              "a Job named "
+                  + name
+                  + " already exists in namespace "
+                  + ns
+                  + " and is not controlled by this ReencryptionJob: keyops leaves it alone;"
+                  + " delete or rename that Job, then create a new ReencryptionJob",
+              now);
+          return;
+        }
+        // Ours, created by an earlier reconcile whose status write was lost: never a second one.
+      }
+    }
+    s.setPhase(JobPhase.Running);
+    s.setJobName(name);
+    s.setTargetKey(target.getMetadata().getName());
+    s.setTargetKeyId(target.getStatus().getKeyId());
+    s.setStartedAt(now.toString());
+    Conditions.remove(s.getConditions(), Conditions.WAITING);
+    if (created) {
+      events.normal(
+          rej,
+          Reason.JobCreated,
+          "started Job "
+              + name
+              + ": "
+              + rej.getSpec().getShards()
+              + " shard(s), "
+              + RekeyJobFactory.mode(rej.getSpec().getMode())
+              + (Boolean.TRUE.equals(rej.getSpec().getDryRun()) ? " (dry run)" : "")
+              + " onto "
+              + target.getMetadata().getName());
+    }
+  }
+
+  /** Stops a run: deletes its Job, and the garbage collector its pods. */
+  static void stop(KubernetesClient client, Job job) {
+    client
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(job.getMetadata().getNamespace())
+        .withName(job.getMetadata().getName())
+        .withPropagationPolicy(DeletionPropagation.BACKGROUND)
+        .delete();
+  }
+
+  /** The Job's controller is this ReencryptionJob (by UID: a same-named predecessor is not). */
+  static boolean ownedBy(Job job, ReencryptionJob rej) {
+    return job.getMetadata().getOwnerReferences() != null
+        && job.getMetadata().getOwnerReferences().stream()
+            .anyMatch(
+                o ->
+                    Boolean.TRUE.equals(o.getController())
+                        && o.getUid() != null
+                        && o.getUid().equals(rej.getMetadata().getUid()));
+  }
+
+  private static boolean isDeleting(Job job) {
+    return job.getMetadata().getDeletionTimestamp() != null;
+  }
+
+  /** The service-account JSON Secret (name, key) of the ring's first gcpKms key that names one. */
+  private static String[] credentials(List<EncryptionKey> keys) {
+    return keys.stream()
+        .sorted(java.util.Comparator.comparing(k -> k.getMetadata().getName()))
+        .filter(
+            k ->
+                k.getSpec().getProvider().getGcpKms() != null
+                    && k.getSpec().getProvider().getGcpKms().getCredentialsSecretRef() != null)
+        .map(k -> k.getSpec().getProvider().getGcpKms().getCredentialsSecretRef())
+        .map(r -> new String[] {r.getName(), r.getKey()})
+        .findFirst()
+        .orElse(null);
+  }
+}

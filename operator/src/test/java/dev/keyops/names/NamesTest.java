@@ -13,16 +13,8 @@ class NamesTest {
   static final String SUBDOMAIN = DNS_LABEL + "(\\." + DNS_LABEL + ")*";
   static final String LABEL_VALUE = "([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?";
 
-  /** Object names as the API server accepts them: DNS subdomains up to 253 characters. */
   static String name(int length, boolean dots) {
-    StringBuilder b = new StringBuilder();
-    while (b.length() < length) {
-      b.append(dots && b.length() % 10 == 9 ? '.' : (char) ('a' + b.length() % 26));
-    }
-    if (b.charAt(length - 1) == '.') {
-      b.setCharAt(length - 1, 'z');
-    }
-    return b.toString();
+    return dev.keyops.testing.LongNames.of(length, dots);
   }
 
   @ParameterizedTest

@@ -129,14 +129,7 @@ class RekeyJobFactoryTest {
   }
 
   static String name(int length, boolean dots) {
-    StringBuilder b = new StringBuilder();
-    while (b.length() < length) {
-      b.append(dots && b.length() % 10 == 9 ? '.' : (char) ('a' + b.length() % 26));
-    }
-    if (b.charAt(length - 1) == '.') {
-      b.setCharAt(length - 1, 'z');
-    }
-    return b.toString();
+    return dev.keyops.testing.LongNames.of(length, dots);
   }
 
   /** Every name the API accepts gives a Job whose pods' hostnames and labels are valid. */

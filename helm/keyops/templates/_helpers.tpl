@@ -32,26 +32,40 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
-{{/* The rules the operator needs in each namespace it manages: only the verbs it uses. */}}
+{{/*
+The rules the operator needs in each namespace it manages: only the verbs its code uses
+(`grep -rn "client\." operator/src/main`, and the informers JOSDK runs for it). Checked on a real
+API server by RotationOnRealApiTest and QuietOperatorOnRealApiTest, which run the operator
+impersonating this ServiceAccount.
+*/}}
 {{- define "keyops.rules" -}}
+# The primary resources: informers (list, watch), reads (get), finalizer and spec/metadata writes
+# (patch, update).
 - apiGroups: ["keyops.dev"]
   resources: ["encryptionkeys", "reencryptionjobs"]
   verbs: ["get", "list", "watch", "patch", "update"]
 - apiGroups: ["keyops.dev"]
   resources: ["encryptionkeys/status", "reencryptionjobs/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["patch", "update"]
+# Owner references with blockOwnerDeletion (material and keyring Secrets, rekey Jobs) need update
+# on the owner's finalizers where OwnerReferencesPermissionEnforcement is on.
 - apiGroups: ["keyops.dev"]
   resources: ["encryptionkeys/finalizers", "reencryptionjobs/finalizers"]
   verbs: ["update"]
-# Secrets: keyops reads customer key Secrets (secretRef, credentialsSecretRef) and owns the
-# managed-material and <keyRing>-keyring Secrets. RBAC cannot restrict list/watch/create by
-# name, so this is as tight as the API allows; use watchNamespaces to bound it.
+# Secrets: one informer restricted by the label keyops.dev/component (keyops' own material and
+# <keyRing>-keyring Secrets), and single-name watches (fieldSelector metadata.name) of the
+# customer Secrets keys reference. RBAC cannot scope list/watch by label or by names unknown at
+# install time: use watchNamespaces to bound it. create (material, keyring), patch (the keyring
+# is merge-patched), delete (crypto-shredding, an emptied ring); never update.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Events, aggregated: the same reason on the same object patches one Event's count.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["get", "create", "patch"]
+# The Indexed Job of a ReencryptionJob (created, watched, deleted with it) and its pods (watched,
+# their termination messages read); never changed.
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "delete"]

@@ -47,6 +47,7 @@ import picocli.CommandLine.Parameters;
       Cli.Encrypt.class,
       Cli.Decrypt.class,
       Cli.Inspect.class,
+      dev.keyops.observability.ProbeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Cli {

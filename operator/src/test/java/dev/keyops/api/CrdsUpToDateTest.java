@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The committed CRDs (crds/ and the chart's copy) must match the Java model. */
 class CrdsUpToDateTest {
 
-  private static final List<String> DIRS = List.of("crds", "helm/keyops/crds");
+  private static final List<String> DIRS = List.of("crds", "helm/keyops/files/crds");
 
   @Test
   void committedCrdsMatchTheModel() throws IOException {

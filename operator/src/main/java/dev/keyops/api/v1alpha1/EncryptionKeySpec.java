@@ -1,5 +1,6 @@
 package dev.keyops.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
@@ -13,6 +14,8 @@ import io.fabric8.generator.annotation.ValidationRule;
     message =
         "activate cannot be set back to false: a key stays activated until another key is"
             + " activated; to stop using it, activate a newer key")
+@JsonClassDescription(
+    "Desired state of the key: its key ring, where its material comes from, and whether it should become the ring's Primary.")
 public class EncryptionKeySpec {
 
   @Required

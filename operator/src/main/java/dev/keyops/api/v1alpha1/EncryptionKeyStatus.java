@@ -1,5 +1,6 @@
 package dev.keyops.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -8,6 +9,8 @@ import java.util.List;
 
 /** Observed state of an {@link EncryptionKey}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "Observed state of the key, written by keyops: lifecycle state, key id and fingerprint, Cloud KMS details, the last partition inventory, and conditions.")
 public class EncryptionKeyStatus {
 
   @JsonPropertyDescription("Lifecycle state: Staged, Primary or Retired.")

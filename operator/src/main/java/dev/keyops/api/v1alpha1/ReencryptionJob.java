@@ -1,8 +1,10 @@
 package dev.keyops.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
@@ -18,6 +20,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Kind("ReencryptionJob")
 @Plural("reencryptionjobs")
 @ShortNames("rej")
+@Categories("keyops")
+@JsonClassDescription(
+    "A ReencryptionJob rebuilds the partitions of a key ring that are not on the target key (the ring's Primary, or spec.targetKey) by running an Indexed batch/v1 Job of rekey workers over a PersistentVolumeClaim, and records per key how many partitions it found (the inventory that lets a Retired key be dropped). Its spec is immutable.")
 @AdditionalPrinterColumn(
     name = "KeyRing",
     jsonPath = ".spec.keyRing",
@@ -29,6 +34,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(
     name = "Target",
     jsonPath = ".status.targetKey",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Ready",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Rebuilt",

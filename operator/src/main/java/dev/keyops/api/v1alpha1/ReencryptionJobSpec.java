@@ -1,5 +1,6 @@
 package dev.keyops.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.crd.generator.annotation.SchemaFrom;
@@ -24,6 +25,8 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
     value = "!has(self.worker) || !has(self.template)",
     message =
         "set either worker (overrides for the keyops worker) or template (your own pod), not both")
+@JsonClassDescription(
+    "The rebuild to run: the key ring, the target key, the storage, how to shard it, the mode, and the worker pods. Immutable once created.")
 public class ReencryptionJobSpec {
 
   /** The default of {@link #progressDeadlineSeconds}. */

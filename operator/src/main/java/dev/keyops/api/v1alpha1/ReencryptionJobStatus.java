@@ -1,5 +1,6 @@
 package dev.keyops.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -9,6 +10,8 @@ import java.util.Map;
 
 /** Observed state of a {@link ReencryptionJob}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "Observed state of the rebuild, written by keyops: phase, target key, the Job, partition counts aggregated from the workers, failures, and conditions.")
 public class ReencryptionJobStatus {
 
   @JsonPropertyDescription("Pending, Running, Succeeded or Failed.")

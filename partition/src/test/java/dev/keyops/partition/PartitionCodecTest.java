@@ -220,13 +220,13 @@ class PartitionCodecTest {
     Path p = Files.createTempFile(dir, "part", ".bin");
     try (FileChannel ch =
         FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      PartitionCodec.encrypt(new ByteArrayInputStream(plain), ch, r);
+      new PartitionCodec().encrypt(new ByteArrayInputStream(plain), ch, r);
     }
     return p;
   }
 
   static byte[] readAll(Path p, Keyring r) throws IOException {
-    try (InputStream in = PartitionCodec.decrypt(p, r)) {
+    try (InputStream in = new PartitionCodec().decrypt(p, r)) {
       return in.readAllBytes();
     }
   }

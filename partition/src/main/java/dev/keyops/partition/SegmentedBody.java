@@ -13,34 +13,36 @@ import java.util.zip.CRC32C;
 /**
  * Drives Tink's AES-GCM-HKDF segment encrypter and decrypter over a partition body, with the exact
  * layout of Tink's own streams (Tink header, then segments; the last segment flagged as last), but
- * with buffers reused per thread and sized to the partition: a 64 KiB partition does not allocate
- * two 1 MiB buffers per stream. Tink's decrypting stream reads what this writes, and the reverse
- * (tested).
+ * with the encrypting buffers supplied by the caller (a {@link PartitionCodec} reuses its own
+ * across partitions) and the decrypting buffers sized to the partition: a 64 KiB partition does not
+ * allocate two 1 MiB buffers per stream. Tink's decrypting stream reads what this writes, and the
+ * reverse (tested).
  */
 final class SegmentedBody {
 
   private static final int TAG = 16;
-  private static final ThreadLocal<ByteBuffer[]> BUFFERS = new ThreadLocal<>();
 
   private SegmentedBody() {}
 
-  private static ByteBuffer[] buffers(AesGcmHkdfStreaming aead) {
-    ByteBuffer[] b = BUFFERS.get();
-    if (b == null || b[0].capacity() < aead.getPlaintextSegmentSize() + 1) {
-      b =
-          new ByteBuffer[] {
-            ByteBuffer.allocate(aead.getPlaintextSegmentSize() + 1),
-            ByteBuffer.allocate(aead.getCiphertextSegmentSize())
-          };
-      BUFFERS.set(b);
+  /** Buffers for {@link #encrypt}: one plaintext segment plus one byte, one ciphertext segment. */
+  static final class EncryptBuffers {
+    final ByteBuffer plain;
+    final ByteBuffer cipher;
+
+    EncryptBuffers(int segmentSize) {
+      plain = ByteBuffer.allocate(segmentSize + 1);
+      cipher = ByteBuffer.allocate(segmentSize);
     }
-    b[0].clear();
-    b[1].clear();
-    return b;
+
+    boolean fits(AesGcmHkdfStreaming aead) {
+      return plain.capacity() >= aead.getPlaintextSegmentSize() + 1
+          && cipher.capacity() >= aead.getCiphertextSegmentSize();
+    }
   }
 
   /**
-   * Encrypts all of {@code plain} into {@code out} at its current position.
+   * Encrypts all of {@code plain} into {@code out} at its current position, through {@code buffers}
+   * (which must fit the AEAD's segments).
    *
    * @return CRC32C of the plaintext
    */
@@ -48,15 +50,15 @@ final class SegmentedBody {
       InputStream plain,
       AesGcmHkdfStreaming aead,
       byte[] aad,
-      java.nio.channels.WritableByteChannel out)
+      java.nio.channels.WritableByteChannel out,
+      EncryptBuffers buffers)
       throws IOException {
     CRC32C crc = new CRC32C();
     try {
       StreamSegmentEncrypter enc = aead.newStreamSegmentEncrypter(aad);
       writeFully(out, enc.getHeader());
-      ByteBuffer[] b = buffers(aead);
-      ByteBuffer pt = b[0];
-      ByteBuffer ct = b[1];
+      ByteBuffer pt = buffers.plain.clear();
+      ByteBuffer ct = buffers.cipher.clear();
       int segmentSize = aead.getPlaintextSegmentSize() - aead.getCiphertextOffset();
       pt.limit(0);
       boolean last = false;

@@ -60,11 +60,29 @@ public final class PartitionRebuilder {
   private final Keyring ring;
   private final Mode mode;
   private final boolean dryRun;
+  private final PartitionCodec codec;
+  private final RebuildCheckpoints checkpoints;
 
+  /** A rebuilder with a codec of its own; like the codec, use it from one thread at a time. */
   public PartitionRebuilder(Keyring ring, Mode mode, boolean dryRun) {
+    this(ring, mode, dryRun, new PartitionCodec(), RebuildCheckpoints.NONE);
+  }
+
+  /**
+   * @param codec the codec (and so the buffers) this rebuilder writes through
+   * @param checkpoints told each point of a rebuild it passes (a seam for crash tests)
+   */
+  public PartitionRebuilder(
+      Keyring ring,
+      Mode mode,
+      boolean dryRun,
+      PartitionCodec codec,
+      RebuildCheckpoints checkpoints) {
     this.ring = ring;
     this.mode = mode;
     this.dryRun = dryRun;
+    this.codec = codec;
+    this.checkpoints = checkpoints;
   }
 
   public Outcome rebuild(Path file) {
@@ -127,13 +145,13 @@ public final class PartitionRebuilder {
       try (FileChannel src = FileChannel.open(file, StandardOpenOption.READ);
           FileChannel dst =
               FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        CrashPoints.reach("reencrypt.temp-created");
+        checkpoints.reached("reencrypt.temp-created");
         InputStream plain =
             opened == null
                 ? new PartitionCodec.NonClosingIn(Channels.newInputStream(src.position(0)))
                 : PartitionCodec.decryptBody(src, opened);
         try {
-          crc = PartitionCodec.encrypt(new SourceErrors(plain), dst, ring);
+          crc = codec.encrypt(new SourceErrors(plain), dst, ring);
         } catch (SourceError e) {
           Files.deleteIfExists(temp);
           return new Outcome(
@@ -144,16 +162,16 @@ public final class PartitionRebuilder {
               size);
         }
       }
-      CrashPoints.reach("reencrypt.temp-synced");
+      checkpoints.reached("reencrypt.temp-synced");
       long check = crcOf(temp);
       if (check != crc) {
         Files.deleteIfExists(temp);
         return new Outcome(
             Status.FAILED, before, before, "verification of the new ciphertext failed", size);
       }
-      CrashPoints.reach("reencrypt.verified");
+      checkpoints.reached("reencrypt.verified");
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      CrashPoints.reach("reencrypt.renamed");
+      checkpoints.reached("reencrypt.renamed");
       fsyncDirectory(file.toAbsolutePath().getParent());
       return new Outcome(Status.REBUILT, before, primary.hex(), null, size);
     } catch (IOException | UncheckedIOException | PartitionException e) {
@@ -182,7 +200,7 @@ public final class PartitionRebuilder {
         FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       writeFully(ch, ByteBuffer.wrap(slot.toBytes()), PartitionFormat.slotOffset(free));
       ch.force(true);
-      CrashPoints.reach("rewrap.new-slot-synced");
+      checkpoints.reached("rewrap.new-slot-synced");
       PartitionCodec.Opened check = PartitionCodec.open(PartitionHeader.read(ch), ring, file);
       if (!check.slot().keyId().equals(primary)
           || !Arrays.equals(check.dataKey(), opened.dataKey())) {
@@ -192,7 +210,7 @@ public final class PartitionRebuilder {
       writeFully(
           ch, ByteBuffer.allocate(PartitionFormat.SLOT_SIZE), PartitionFormat.slotOffset(current));
       ch.force(true);
-      CrashPoints.reach("rewrap.old-slot-wiped");
+      checkpoints.reached("rewrap.old-slot-wiped");
       return new Outcome(Status.REBUILT, before, primary.hex(), null, size);
     } catch (IOException | PartitionException e) {
       return new Outcome(Status.FAILED, before, before, e.getMessage(), size);
@@ -209,8 +227,8 @@ public final class PartitionRebuilder {
 
   private long crcOf(Path temp) throws IOException {
     CRC32C crc = new CRC32C();
-    try (InputStream in = PartitionCodec.decrypt(temp, ring)) {
-      byte[] buf = PartitionCodec.verifyBuffer();
+    try (InputStream in = codec.decrypt(temp, ring)) {
+      byte[] buf = codec.verifyBuffer();
       int n;
       while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
         crc.update(buf, 0, n);

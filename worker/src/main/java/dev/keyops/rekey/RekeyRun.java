@@ -1,8 +1,11 @@
 package dev.keyops.rekey;
 
+import dev.keyops.partition.CryptoWarmup;
 import dev.keyops.partition.Keyring;
+import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionRebuilder;
 import dev.keyops.partition.PartitionRebuilder.Outcome;
+import dev.keyops.partition.RebuildCheckpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,14 +27,29 @@ public final class RekeyRun {
   private final PartitionRebuilder.Mode mode;
   private final Shard shard;
   private final boolean dryRun;
+  private final RebuildCheckpoints checkpoints;
 
   public RekeyRun(
       Keyring ring, Path dataDir, PartitionRebuilder.Mode mode, Shard shard, boolean dryRun) {
+    this(ring, dataDir, mode, shard, dryRun, RebuildCheckpoints.NONE);
+  }
+
+  /**
+   * @param checkpoints told each point of every rebuild (the crash-safety tests' seam)
+   */
+  public RekeyRun(
+      Keyring ring,
+      Path dataDir,
+      PartitionRebuilder.Mode mode,
+      Shard shard,
+      boolean dryRun,
+      RebuildCheckpoints checkpoints) {
     this.ring = ring;
     this.dataDir = dataDir;
     this.mode = mode;
     this.shard = shard;
     this.dryRun = dryRun;
+    this.checkpoints = checkpoints;
   }
 
   /** The partitions of this shard, by relative path, sorted. Temporary files are not partitions. */
@@ -94,9 +112,10 @@ public final class RekeyRun {
         result.mode,
         dryRun ? " (dry run)" : "");
     if (!dryRun) {
-      dev.keyops.partition.CryptoWarmup.run();
+      CryptoWarmup.run();
     }
-    PartitionRebuilder rebuilder = new PartitionRebuilder(ring, mode, dryRun);
+    PartitionRebuilder rebuilder =
+        new PartitionRebuilder(ring, mode, dryRun, new PartitionCodec(), checkpoints);
     long lastLog = System.nanoTime();
     int done = 0;
     for (Path file : files) {

@@ -228,13 +228,13 @@ class RekeyRunTest {
   private static Path write(Path p, Keyring ring, int size) throws IOException {
     try (FileChannel ch =
         FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      PartitionCodec.encrypt(new ByteArrayInputStream(bytes(size)), ch, ring);
+      new PartitionCodec().encrypt(new ByteArrayInputStream(bytes(size)), ch, ring);
     }
     return p;
   }
 
   static byte[] decrypt(Path p, Keyring ring) {
-    try (InputStream in = PartitionCodec.decrypt(p, ring)) {
+    try (InputStream in = new PartitionCodec().decrypt(p, ring)) {
       return in.readAllBytes();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);

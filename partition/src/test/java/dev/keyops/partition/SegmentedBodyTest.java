@@ -43,7 +43,12 @@ class SegmentedBodyTest {
     try (FileChannel ch =
         FileChannel.open(ours, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.wrap(prefix));
-      SegmentedBody.encrypt(new ByteArrayInputStream(plain), aead, aad, ch);
+      SegmentedBody.encrypt(
+          new ByteArrayInputStream(plain),
+          aead,
+          aad,
+          ch,
+          new SegmentedBody.EncryptBuffers(PartitionFormat.SEGMENT_SIZE));
     }
     try (InputStream in = Files.newInputStream(ours)) {
       in.skipNBytes(PartitionFormat.HEADER_SIZE);

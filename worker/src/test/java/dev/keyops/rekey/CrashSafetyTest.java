@@ -69,7 +69,7 @@ class CrashSafetyTest {
       } else {
         try (FileChannel ch =
             FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-          PartitionCodec.encrypt(new ByteArrayInputStream(plain), ch, oldRing);
+          new PartitionCodec().encrypt(new ByteArrayInputStream(plain), ch, oldRing);
         }
       }
       originals.put(p, plain);
@@ -114,7 +114,7 @@ class CrashSafetyTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
                 System.getProperty("java.class.path"),
-                "dev.keyops.Main",
+                CrashingWorker.class.getName(),
                 "rekey",
                 "--keyring",
                 keyring.toString(),

@@ -21,19 +21,38 @@ import java.util.concurrent.Future;
 /**
  * Encrypts, decrypts and inspects partitions (see {@link PartitionFormat}). All cryptography is
  * Tink's: AES-256-GCM to wrap data keys, AES-GCM-HKDF streaming AEAD for the body.
+ *
+ * <p>An instance owns the buffers it encrypts through (about 3 MiB, allocated on first use and
+ * reused for every partition it writes) and holds no other state: use one instance per thread, or
+ * give each thread its own. A decrypting stream allocates its own buffers, sized to the partition,
+ * so any number of them may be open at once. Nothing is kept per process or per thread.
  */
 public final class PartitionCodec {
 
   static final int BUFFER_SIZE = 1 << 20;
-  private static final ThreadLocal<byte[]> VERIFY_BUFFER =
-      ThreadLocal.withInitial(() -> new byte[BUFFER_SIZE]);
 
-  /** A per-thread buffer for reading a partition back (verification); reused across files. */
-  static byte[] verifyBuffer() {
-    return VERIFY_BUFFER.get();
+  private SegmentedBody.EncryptBuffers encryptBuffers;
+  private byte[] verifyBuffer;
+
+  /** A codec; its buffers are allocated when it first encrypts. */
+  public PartitionCodec() {}
+
+  /** This codec's buffer for reading a partition back (verification); reused across files. */
+  byte[] verifyBuffer() {
+    if (verifyBuffer == null) {
+      verifyBuffer = new byte[BUFFER_SIZE];
+    }
+    return verifyBuffer;
   }
 
-  private PartitionCodec() {}
+  private SegmentedBody.EncryptBuffers encryptBuffers(AesGcmHkdfStreaming aead) {
+    if (encryptBuffers == null || !encryptBuffers.fits(aead)) {
+      encryptBuffers =
+          new SegmentedBody.EncryptBuffers(
+              Math.max(aead.getPlaintextSegmentSize(), aead.getCiphertextSegmentSize()));
+    }
+    return encryptBuffers;
+  }
 
   /** An opened partition: its header, the slot that opened it and its data key. */
   public record Opened(PartitionHeader header, KeySlot slot, byte[] dataKey) {
@@ -161,7 +180,7 @@ public final class PartitionCodec {
    *
    * @return CRC32C of the plaintext written
    */
-  public static long encrypt(InputStream plain, FileChannel out, Keyring ring) throws IOException {
+  public long encrypt(InputStream plain, FileChannel out, Keyring ring) throws IOException {
     KeyId primary = requirePrimary(ring);
     byte[] dataKey = Random.randBytes(PartitionFormat.DATA_KEY_SIZE);
     byte[] prefix = PartitionHeader.newPrefix(Random.randBytes(PartitionFormat.PARTITION_ID_SIZE));
@@ -171,10 +190,14 @@ public final class PartitionCodec {
     while (header.hasRemaining()) {
       out.write(header);
     }
-    WriteBehind raw = new WriteBehind(out);
-    long crc = SegmentedBody.encrypt(plain, bodyAead(dataKey), prefix, raw);
-    Arrays.fill(dataKey, (byte) 0);
-    raw.awaitFlush();
+    AesGcmHkdfStreaming aead = bodyAead(dataKey);
+    long crc;
+    try (WriteBehind raw = new WriteBehind(out)) {
+      crc = SegmentedBody.encrypt(plain, aead, prefix, raw, encryptBuffers(aead));
+      raw.awaitFlush();
+    } finally {
+      Arrays.fill(dataKey, (byte) 0);
+    }
     out.force(true);
     return crc;
   }
@@ -184,7 +207,7 @@ public final class PartitionCodec {
    * segment is tampered with or the file is truncated; callers must treat output as valid only
    * after reading to the end without error.
    */
-  public static InputStream decrypt(Path file, Keyring ring) throws IOException {
+  public InputStream decrypt(Path file, Keyring ring) throws IOException {
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
     try {
       PartitionHeader header = PartitionHeader.read(ch);
@@ -225,19 +248,14 @@ public final class PartitionCodec {
   /**
    * Writes to a file channel without closing it, and starts writing dirty pages back to disk in a
    * background thread every 32 MiB, so the final fsync does not wait for the whole file while the
-   * CPU idles: disk and AES work at the same time.
+   * CPU idles: disk and AES work at the same time. The thread is started only for a file that
+   * reaches 32 MiB and ends with {@link #close()}: small partitions never start one.
    */
   static final class WriteBehind implements java.nio.channels.WritableByteChannel {
     private static final long FLUSH_EVERY = 32L << 20;
-    private static final ExecutorService FLUSHER =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "keyops-write-behind");
-              t.setDaemon(true);
-              return t;
-            });
 
     private final FileChannel out;
+    private ExecutorService flusher;
     private long sinceFlush;
     private Future<?> inFlight;
 
@@ -251,8 +269,17 @@ public final class PartitionCodec {
       sinceFlush += n;
       if (sinceFlush >= FLUSH_EVERY && (inFlight == null || inFlight.isDone())) {
         sinceFlush = 0;
+        if (flusher == null) {
+          flusher =
+              Executors.newSingleThreadExecutor(
+                  r -> {
+                    Thread t = new Thread(r, "keyops-write-behind");
+                    t.setDaemon(true);
+                    return t;
+                  });
+        }
         inFlight =
-            FLUSHER.submit(
+            flusher.submit(
                 () -> {
                   out.force(false);
                   return null;
@@ -281,9 +308,12 @@ public final class PartitionCodec {
       return out.isOpen();
     }
 
+    /** Stops the background thread; the owner fsyncs and closes the channel. */
     @Override
     public void close() {
-      // the owner fsyncs and closes the channel
+      if (flusher != null) {
+        flusher.shutdown();
+      }
     }
   }
 

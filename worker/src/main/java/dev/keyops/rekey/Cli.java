@@ -8,6 +8,7 @@ import dev.keyops.partition.KeyringFile;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionException;
 import dev.keyops.partition.PartitionRebuilder;
+import dev.keyops.partition.RebuildCheckpoints;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,8 +62,24 @@ public final class Cli {
           new dev.keyops.kms.KmsDataKeyUnwrapper(
               endpoint != null ? endpoint : System.getenv("KEYOPS_KMS_ENDPOINT"));
 
+  private final RebuildCheckpoints checkpoints;
+
+  private Cli(RebuildCheckpoints checkpoints) {
+    this.checkpoints = checkpoints;
+  }
+
+  /** Runs the worker alone: {@code java -cp ... dev.keyops.rekey.Cli rekey ...}. */
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
   public static int run(String[] args) {
-    CommandLine cl = new CommandLine(new Cli());
+    return run(args, RebuildCheckpoints.NONE);
+  }
+
+  /** Runs a command whose rebuilds report their checkpoints (tests halt the process at one). */
+  static int run(String[] args, RebuildCheckpoints checkpoints) {
+    CommandLine cl = new CommandLine(new Cli(checkpoints));
     cl.setExecutionExceptionHandler(
         (ex, line, parsed) -> {
           line.getErr().println("keyops " + line.getCommandName() + ": " + messageOf(ex));
@@ -123,6 +140,8 @@ public final class Cli {
         "2: could not run."
       })
   static final class Rekey extends KeyringOption implements Callable<Integer> {
+    @CommandLine.ParentCommand Cli cli;
+
     @Option(names = "--data", required = true, description = "directory of the partitions")
     Path data;
 
@@ -199,7 +218,7 @@ public final class Cli {
                 + expectPrimary
                 + ": the key ring changed since the rebuild started; create a new ReencryptionJob");
       }
-      WorkerResult r = new RekeyRun(ring, data, m, s, dryRun).run();
+      WorkerResult r = new RekeyRun(ring, data, m, s, dryRun, cli.checkpoints).run();
       String json = r.toJson();
       writeResult(json);
       System.out.println(json);
@@ -248,7 +267,7 @@ public final class Cli {
                         StandardOpenOption.CREATE,
                         StandardOpenOption.TRUNCATE_EXISTING,
                         StandardOpenOption.WRITE)) {
-              PartitionCodec.encrypt(plain, ch, ring);
+              new PartitionCodec().encrypt(plain, ch, ring);
             }
           });
       return OK;
@@ -275,7 +294,7 @@ public final class Cli {
       writeAtomically(
           out,
           temp -> {
-            try (InputStream plain = PartitionCodec.decrypt(in, ring);
+            try (InputStream plain = new PartitionCodec().decrypt(in, ring);
                 OutputStream o = Files.newOutputStream(temp)) {
               plain.transferTo(o);
             } catch (PartitionException e) {

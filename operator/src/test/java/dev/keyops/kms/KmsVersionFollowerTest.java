@@ -400,12 +400,12 @@ class KmsVersionFollowerTest {
             FileChannel.open(
                 dir.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         InputStream in = new ByteArrayInputStream(plain)) {
-      PartitionCodec.encrypt(in, ch, ring);
+      new PartitionCodec().encrypt(in, ch, ring);
     }
   }
 
   byte[] readPartition(String name, Keyring ring) throws IOException {
-    try (InputStream in = PartitionCodec.decrypt(dir.resolve(name), ring)) {
+    try (InputStream in = new PartitionCodec().decrypt(dir.resolve(name), ring)) {
       return in.readAllBytes();
     }
   }

@@ -376,13 +376,13 @@ class RotationOnRealApiTest {
     new Random(size).nextBytes(plain);
     try (FileChannel ch =
         FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      PartitionCodec.encrypt(new ByteArrayInputStream(plain), ch, ring);
+      new PartitionCodec().encrypt(new ByteArrayInputStream(plain), ch, ring);
     }
     return p;
   }
 
   static byte[] decrypt(Path p, Keyring ring) {
-    try (InputStream in = PartitionCodec.decrypt(p, ring)) {
+    try (InputStream in = new PartitionCodec().decrypt(p, ring)) {
       return in.readAllBytes();
     } catch (Exception e) {
       throw new AssertionError(p + ": " + e.getMessage(), e);

@@ -98,7 +98,7 @@ class ReencryptionJobControllerTest {
     } else {
       try (FileChannel ch =
           FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        PartitionCodec.encrypt(new ByteArrayInputStream(plain), ch, ring);
+        new PartitionCodec().encrypt(new ByteArrayInputStream(plain), ch, ring);
       }
     }
     originals.put(p, plain);
@@ -133,7 +133,7 @@ class ReencryptionJobControllerTest {
   }
 
   byte[] decrypt(Path p, Keyring ring) throws IOException {
-    try (InputStream in = PartitionCodec.decrypt(p, ring)) {
+    try (InputStream in = new PartitionCodec().decrypt(p, ring)) {
       return in.readAllBytes();
     }
   }

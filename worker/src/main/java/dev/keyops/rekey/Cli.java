@@ -1,0 +1,353 @@
+package dev.keyops.rekey;
+
+import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.partition.KeyId;
+import dev.keyops.partition.KeySlot;
+import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyringFile;
+import dev.keyops.partition.PartitionCodec;
+import dev.keyops.partition.PartitionException;
+import dev.keyops.partition.PartitionRebuilder;
+import dev.keyops.partition.RebuildCheckpoints;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The partition tools: {@code rekey}, {@code encrypt}, {@code decrypt}, {@code inspect}.
+ *
+ * <p>Exit codes: 0 success; 1 partial failure (some partitions failed or are unrecoverable); 2
+ * could not run (bad arguments, unreadable keyring, no Primary key).
+ */
+@Command(
+    name = "keyops",
+    mixinStandardHelpOptions = true,
+    version = "keyops 0.1.0",
+    description = "keyops partition tools. Run without arguments to start the operator.",
+    footer = {
+      "",
+      "After rotating a Cloud KMS key, make keyops revalidate (and re-wrap) a gcpKms key now:",
+      "  kubectl annotate ek NAME keyops.dev/revalidate-requested=\"$(date +%s)\" --overwrite"
+    },
+    subcommands = {
+      Cli.Rekey.class,
+      Cli.Encrypt.class,
+      Cli.Decrypt.class,
+      Cli.Inspect.class,
+      ProbeCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Cli {
+
+  public static final int OK = 0;
+  public static final int PARTIAL_FAILURE = 1;
+  public static final int CANNOT_RUN = 2;
+
+  /** How the tools unwrap gcpKms data keys; replaced in tests to point at a fake Cloud KMS. */
+  static Function<String, DataKeyUnwrapper> unwrapperFactory =
+      endpoint ->
+          new dev.keyops.kms.KmsDataKeyUnwrapper(
+              endpoint != null ? endpoint : System.getenv("KEYOPS_KMS_ENDPOINT"));
+
+  private final RebuildCheckpoints checkpoints;
+
+  private Cli(RebuildCheckpoints checkpoints) {
+    this.checkpoints = checkpoints;
+  }
+
+  /** Runs the worker alone: {@code java -cp ... dev.keyops.rekey.Cli rekey ...}. */
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  public static int run(String[] args) {
+    return run(args, RebuildCheckpoints.NONE);
+  }
+
+  /** Runs a command whose rebuilds report their checkpoints (tests halt the process at one). */
+  static int run(String[] args, RebuildCheckpoints checkpoints) {
+    CommandLine cl = new CommandLine(new Cli(checkpoints));
+    cl.setExecutionExceptionHandler(
+        (ex, line, parsed) -> {
+          line.getErr().println("keyops " + line.getCommandName() + ": " + messageOf(ex));
+          return CANNOT_RUN;
+        });
+    return cl.execute(args);
+  }
+
+  private static String messageOf(Throwable ex) {
+    return ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+  }
+
+  /** Writes through a temporary file beside {@code out} that replaces it only when complete. */
+  static void writeAtomically(Path out, TempWriter write) throws IOException {
+    Path temp = out.resolveSibling(PartitionRebuilder.TEMP_PREFIX + out.getFileName());
+    try {
+      write.to(temp);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Writes a temporary file. */
+  @FunctionalInterface
+  interface TempWriter {
+    void to(Path temp) throws IOException;
+  }
+
+  abstract static class KeyringOption {
+    @Option(
+        names = "--keyring",
+        required = true,
+        description = "keyring.json of the key ring (the keyring Secret, mounted as a file)")
+    Path keyring;
+
+    @Option(
+        names = "--kms-endpoint",
+        description = "Cloud KMS endpoint override (host:port), for tests and private endpoints")
+    String kmsEndpoint;
+
+    Keyring loadKeyring() {
+      try {
+        return new KeyringFile(keyring, unwrapperFactory.apply(kmsEndpoint)).current();
+      } catch (UncheckedIOException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
+  }
+
+  @Command(
+      name = "rekey",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Rebuild every partition of DIR that is not on the Primary key (or not encrypted).",
+        "Exit 0: done; 1: some partitions failed or are unrecoverable (see the result);",
+        "2: could not run."
+      })
+  static final class Rekey extends KeyringOption implements Callable<Integer> {
+    @CommandLine.ParentCommand Cli cli;
+
+    @Option(names = "--data", required = true, description = "directory of the partitions")
+    Path data;
+
+    @Option(
+        names = "--mode",
+        defaultValue = "reencrypt",
+        description =
+            "reencrypt (new data key and ciphertext) or rewrap (re-wrap the data key only)")
+    String mode;
+
+    @Option(names = "--shard", description = "process shard I of N (I/N); default 0/1")
+    String shard;
+
+    @Option(
+        names = "--shards",
+        description =
+            "number of shards N, with I taken from JOB_COMPLETION_INDEX (an Indexed Job's pod)")
+    Integer shards;
+
+    @Option(names = "--dry-run", description = "report the inventory; change nothing")
+    boolean dryRun;
+
+    @Option(
+        names = "--expect-primary",
+        paramLabel = "KEYID",
+        description =
+            "refuse to run unless the keyring's Primary is this key id (a rebuild Job passes its"
+                + " target, so a keyring that lags or moved on is never rebuilt onto)")
+    String expectPrimary;
+
+    @Option(
+        names = "--result",
+        description = "write the JSON result here (in a pod: /dev/termination-log)")
+    Path result;
+
+    @Override
+    public Integer call() throws IOException {
+      PartitionRebuilder.Mode m =
+          switch (mode.toLowerCase(java.util.Locale.ROOT)) {
+            case "reencrypt" -> PartitionRebuilder.Mode.REENCRYPT;
+            case "rewrap" -> PartitionRebuilder.Mode.REWRAP;
+            default ->
+                throw new IllegalArgumentException(
+                    "--mode must be reencrypt or rewrap, got '" + mode + "'");
+          };
+      Shard s;
+      if (shards != null) {
+        String index = System.getenv("JOB_COMPLETION_INDEX");
+        if (index == null) {
+          return fail("--shards needs JOB_COMPLETION_INDEX in the environment (use --shard I/N)");
+        }
+        s = Shard.parse(index + "/" + shards);
+        shard = s.toString();
+      } else {
+        s = Shard.parse(shard == null ? "0/1" : shard);
+      }
+      if (!Files.isDirectory(data)) {
+        return fail("--data " + data + " is not a directory");
+      }
+      Keyring ring;
+      try {
+        ring = loadKeyring();
+      } catch (IllegalArgumentException e) {
+        return fail(e.getMessage());
+      }
+      if (ring.primary().isEmpty()) {
+        return fail("the keyring has no Primary key: activate an EncryptionKey of this key ring");
+      }
+      if (expectPrimary != null && !expectPrimary.equals(ring.primary().get().hex())) {
+        return fail(
+            "the keyring's Primary is "
+                + ring.primary().get().hex()
+                + ", not the target "
+                + expectPrimary
+                + ": the key ring changed since the rebuild started; create a new ReencryptionJob");
+      }
+      WorkerResult r = new RekeyRun(ring, data, m, s, dryRun, cli.checkpoints).run();
+      String json = r.toJson();
+      writeResult(json);
+      System.out.println(json);
+      return r.failed + r.unrecoverable > 0 ? PARTIAL_FAILURE : OK;
+    }
+
+    private int fail(String message) throws IOException {
+      WorkerResult r = new WorkerResult();
+      r.shard = shard;
+      r.mode = mode;
+      r.dryRun = dryRun;
+      r.error = message;
+      writeResult(r.toJson());
+      System.err.println("keyops rekey: " + message);
+      return CANNOT_RUN;
+    }
+
+    private void writeResult(String json) throws IOException {
+      if (result != null) {
+        Files.writeString(result, json);
+      }
+    }
+  }
+
+  @Command(
+      name = "encrypt",
+      mixinStandardHelpOptions = true,
+      description = "Encrypt a plain file into a partition with the Primary key.")
+  static final class Encrypt extends KeyringOption implements Callable<Integer> {
+    @Option(names = "--in", required = true, description = "plain input file")
+    Path in;
+
+    @Option(names = "--out", required = true, description = "partition to write")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+      Keyring ring = loadKeyring();
+      writeAtomically(
+          out,
+          temp -> {
+            try (InputStream plain = Files.newInputStream(in);
+                FileChannel ch =
+                    FileChannel.open(
+                        temp,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE)) {
+              new PartitionCodec().encrypt(plain, ch, ring);
+            }
+          });
+      return OK;
+    }
+  }
+
+  @Command(
+      name = "decrypt",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Decrypt a partition with any key of the ring.",
+        "The output appears only when the whole partition authenticated."
+      })
+  static final class Decrypt extends KeyringOption implements Callable<Integer> {
+    @Option(names = "--in", required = true, description = "partition")
+    Path in;
+
+    @Option(names = "--out", required = true, description = "plain file to write")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+      Keyring ring = loadKeyring();
+      writeAtomically(
+          out,
+          temp -> {
+            try (InputStream plain = new PartitionCodec().decrypt(in, ring);
+                OutputStream o = Files.newOutputStream(temp)) {
+              plain.transferTo(o);
+            } catch (PartitionException e) {
+              throw new IllegalArgumentException(e.getMessage(), e);
+            } catch (IOException e) {
+              throw new IOException(
+                  in
+                      + " fails authentication (tampered or truncated); nothing was written to "
+                      + out,
+                  e);
+            }
+          });
+      return OK;
+    }
+  }
+
+  @Command(
+      name = "inspect",
+      mixinStandardHelpOptions = true,
+      description =
+          "Show whether partitions are encrypted, their format and key, without decrypting.")
+  static final class Inspect implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "partitions to inspect")
+    List<Path> files;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+      PrintWriter out = spec.commandLine().getOut();
+      for (Path f : files) {
+        PartitionCodec.Info info = PartitionCodec.inspect(f);
+        if (!info.encrypted()) {
+          out.printf("%s\tunencrypted\t%d bytes%n", f, Files.size(f));
+          continue;
+        }
+        KeyId key = info.keyId();
+        out.printf(
+            "%s\tformat %d\tpartition %s\tkey %s\tslots [%s, %s]%n",
+            f,
+            info.formatVersion(),
+            info.partitionId(),
+            key,
+            describe(info.slot0()),
+            describe(info.slot1()));
+      }
+      out.flush();
+      return OK;
+    }
+
+    private static String describe(KeySlot s) {
+      return s == null ? "empty" : s.keyId() + " gen " + Long.toUnsignedString(s.generation());
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package dev.keyops.rekey;
+
+import dev.keyops.partition.CryptoWarmup;
+import dev.keyops.partition.Keyring;
+import dev.keyops.partition.PartitionCodec;
+import dev.keyops.partition.PartitionRebuilder;
+import dev.keyops.partition.PartitionRebuilder.Outcome;
+import dev.keyops.partition.RebuildCheckpoints;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One run of the rekey worker over a data directory (or one shard of it). */
+public final class RekeyRun {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RekeyRun.class);
+  private static final long PROGRESS_EVERY_NANOS = Duration.ofSeconds(5).toNanos();
+
+  private final Keyring ring;
+  private final Path dataDir;
+  private final PartitionRebuilder.Mode mode;
+  private final Shard shard;
+  private final boolean dryRun;
+  private final RebuildCheckpoints checkpoints;
+
+  public RekeyRun(
+      Keyring ring, Path dataDir, PartitionRebuilder.Mode mode, Shard shard, boolean dryRun) {
+    this(ring, dataDir, mode, shard, dryRun, RebuildCheckpoints.NONE);
+  }
+
+  /**
+   * @param checkpoints told each point of every rebuild (the crash-safety tests' seam)
+   */
+  public RekeyRun(
+      Keyring ring,
+      Path dataDir,
+      PartitionRebuilder.Mode mode,
+      Shard shard,
+      boolean dryRun,
+      RebuildCheckpoints checkpoints) {
+    this.ring = ring;
+    this.dataDir = dataDir;
+    this.mode = mode;
+    this.shard = shard;
+    this.dryRun = dryRun;
+    this.checkpoints = checkpoints;
+  }
+
+  /** The partitions of this shard, by relative path, sorted. Temporary files are not partitions. */
+  public static List<Path> partitions(Path dataDir, Shard shard) throws IOException {
+    try (Stream<Path> files = Files.walk(dataDir)) {
+      return files
+          .filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX))
+          .filter(p -> shard.owns(relative(dataDir, p)))
+          .sorted()
+          .toList();
+    }
+  }
+
+  /** Deletes temporary files a crashed run of this shard left behind; the originals are intact. */
+  static int cleanUpTemporaryFiles(Path dataDir, Shard shard) throws IOException {
+    List<Path> temps;
+    try (Stream<Path> files = Files.walk(dataDir)) {
+      temps =
+          files
+              .filter(Files::isRegularFile)
+              .filter(p -> p.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX))
+              .filter(
+                  p -> {
+                    String target =
+                        p.getFileName()
+                            .toString()
+                            .substring(PartitionRebuilder.TEMP_PREFIX.length());
+                    return shard.owns(relative(dataDir, p.resolveSibling(target)));
+                  })
+              .toList();
+    }
+    for (Path t : temps) {
+      Files.deleteIfExists(t);
+      LOG.info("removed temporary file {} left by an interrupted run", relative(dataDir, t));
+    }
+    return temps.size();
+  }
+
+  public WorkerResult run() throws IOException {
+    long start = System.nanoTime();
+    WorkerResult result = new WorkerResult();
+    result.shard = shard.toString();
+    result.mode = mode.name().toLowerCase(Locale.ROOT);
+    result.dryRun = dryRun;
+    result.targetKeyId = ring.primary().map(Object::toString).orElse(null);
+    if (!dryRun) {
+      cleanUpTemporaryFiles(dataDir, shard);
+    }
+    List<Path> files = partitions(dataDir, shard);
+    long totalBytes = 0;
+    for (Path f : files) {
+      totalBytes += Files.size(f);
+    }
+    LOG.info(
+        "rekey shard {}: {} partitions, {} MiB, mode {}{}",
+        shard,
+        files.size(),
+        totalBytes >> 20,
+        result.mode,
+        dryRun ? " (dry run)" : "");
+    if (!dryRun) {
+      CryptoWarmup.run();
+    }
+    PartitionRebuilder rebuilder =
+        new PartitionRebuilder(ring, mode, dryRun, new PartitionCodec(), checkpoints);
+    long lastLog = System.nanoTime();
+    int done = 0;
+    for (Path file : files) {
+      Outcome o = rebuilder.rebuild(file);
+      record(result, relative(dataDir, file), o);
+      done++;
+      long now = System.nanoTime();
+      if (now - lastLog > PROGRESS_EVERY_NANOS) {
+        lastLog = now;
+        logProgress(done, files.size(), result.bytes, totalBytes, now - start);
+      }
+    }
+    result.durationMs = (System.nanoTime() - start) / 1_000_000;
+    logProgress(done, files.size(), result.bytes, totalBytes, System.nanoTime() - start);
+    return result;
+  }
+
+  private static void record(WorkerResult r, String path, Outcome o) {
+    r.total++;
+    r.bytes += o.bytes();
+    if ("none".equals(o.keyBefore())) {
+      r.unencrypted++;
+    }
+    String before = o.keyBefore() == null ? "unknown" : o.keyBefore();
+    String after = o.keyAfter() == null ? "unknown" : o.keyAfter();
+    r.byKeyBefore.merge(before, 1L, Long::sum);
+    r.byKeyAfter.merge(after, 1L, Long::sum);
+    switch (o.status()) {
+      case ALREADY_ON_TARGET -> r.alreadyOnTarget++;
+      case REBUILT -> r.rebuilt++;
+      case PENDING -> r.pending++;
+      case FAILED -> {
+        r.failed++;
+        r.addFailure(path, o.keyBefore(), o.reason(), true);
+        LOG.warn("partition {} failed: {}", path, o.reason());
+      }
+      case UNRECOVERABLE -> {
+        r.unrecoverable++;
+        r.addFailure(path, o.keyBefore(), o.reason(), false);
+        LOG.warn("partition {} is unrecoverable and was left untouched: {}", path, o.reason());
+      }
+    }
+  }
+
+  private static void logProgress(int done, int total, long bytes, long totalBytes, long nanos) {
+    double seconds = Math.max(nanos / 1e9, 1e-3);
+    double rate = bytes / seconds;
+    double eta = rate > 0 ? (totalBytes - bytes) / rate : 0;
+    LOG.info(
+        String.format(
+            Locale.ROOT,
+            "progress: %d/%d partitions, %.1f/%.1f MiB, %.1f MiB/s, %.1f partitions/s, ETA %.0fs",
+            done,
+            total,
+            bytes / 1048576.0,
+            totalBytes / 1048576.0,
+            rate / 1048576.0,
+            done / seconds,
+            eta));
+  }
+
+  static String relative(Path dir, Path file) {
+    return dir.relativize(file).toString().replace('\\', '/');
+  }
+}

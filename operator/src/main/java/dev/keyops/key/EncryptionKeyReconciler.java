@@ -234,6 +234,9 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     ProviderKind kind = k.getSpec().getProvider().kind();
     boolean gcp = kind == ProviderKind.gcpKms;
     String uid = k.getMetadata().getUid();
+    if (gcp && s.getObservedGeneration() != null && !s.getObservedGeneration().equals(gen)) {
+      kmsSchedule.requestNow(uid, now); // the spec changed: check it now, not after the backoff
+    }
     s.setObservedGeneration(gen);
     s.setProvider(kind);
     if (s.getState() == null) {
@@ -293,8 +296,14 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     if (gcp) {
       metrics.kmsValidation(e.reason().name());
       String uid = k.getMetadata().getUid();
-      int failures = kmsSchedule.failed(uid, e.transientFailure(), now);
-      next[0] = kmsSchedule.untilNext(uid, now);
+      int failures = 0;
+      if (e.reason() == Reason.InvalidKeyName) {
+        // A spec error: only an edit fixes it, and the edit wakes the key. No recheck.
+        kmsSchedule.forget(uid);
+      } else {
+        failures = kmsSchedule.failed(uid, e.transientFailure(), now);
+        next[0] = kmsSchedule.untilNext(uid, now);
+      }
       if (e.transientFailure() && wasReady && failures < FAILURES_BEFORE_UNVERIFIED) {
         return null; // keep the verified state until the failure persists; nothing is written
       }

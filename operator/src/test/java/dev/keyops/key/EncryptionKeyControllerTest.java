@@ -268,6 +268,27 @@ class EncryptionKeyControllerTest {
     assertEquals(2, invalid.get(0).getCount(), "its count says how often");
   }
 
+  /** A spec error is not retried on a timer; the edit that fixes it is checked at once. */
+  @Test
+  void anInvalidKeyNameWaitsForAnEditAndTheFixIsCheckedAtOnce() throws Exception {
+    h.kms.create(KMS_KEY);
+    h.client().resource(Fixtures.gcpKey("typo-1", "typo", "projects/x/keyRings/k")).create();
+    h.awaitKey("typo-1", x -> "InvalidKeyName".equals(reason(x, Conditions.READY)), "invalid");
+    Thread.sleep(1_000); // let the reconciles its creation caused finish
+    double before = h.keyReconciles();
+    Thread.sleep(5_000); // 2.5 revalidation intervals of this harness
+    assertEquals(before, h.keyReconciles(), "an invalid key name was rechecked on a timer");
+    h.client()
+        .resources(EncryptionKey.class)
+        .inNamespace("default")
+        .withName("typo-1")
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"spec\":{\"provider\":{\"gcpKms\":{\"keyName\":\"" + KMS_KEY + "\"}}}}");
+    h.awaitKey("typo-1", EncryptionKeyControllerTest::ready, "Ready once the name is fixed");
+  }
+
   @Test
   void gcpKmsKeysVerifyAccessAndReportRevocationWithoutChangingState() {
     h.kms.create(KMS_KEY);

@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class FakeKmsMain {
 
-  static final String BENCH_KEY = "projects/bench/locations/global/keyRings/bench/cryptoKeys/bench";
+  static final String BENCH_KEY =
+      "projects/keyops-bench/locations/global/keyRings/bench/cryptoKeys/bench";
 
   private FakeKmsMain() {}
 

@@ -43,6 +43,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: ["keyops.dev"]
   resources: ["encryptionkeys/finalizers", "reencryptionjobs/finalizers"]
   verbs: ["update"]
+# KeyRing policies (issue 13): a KeyRing creates the keys of its rotations and the
+# ReencryptionJobs that follow them.
+- apiGroups: ["keyops.dev"]
+  resources: ["keyrings"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["keyops.dev"]
+  resources: ["keyrings/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["keyops.dev"]
+  resources: ["keyrings/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["keyops.dev"]
+  resources: ["encryptionkeys", "reencryptionjobs"]
+  verbs: ["create"]
 # Secrets: keyops reads customer key Secrets (secretRef, credentialsSecretRef) and owns the
 # managed-material and <keyRing>-keyring Secrets. RBAC cannot restrict list/watch/create by
 # name, so this is as tight as the API allows; use watchNamespaces to bound it.

@@ -11,6 +11,8 @@ import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.reencryption.ReencryptionJobReconciler;
+import dev.keyops.ring.KeyRingCache;
+import dev.keyops.ring.KeyRingReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
@@ -100,6 +102,7 @@ public final class KeyopsOperator implements AutoCloseable {
     KeyRingCoordinator rings =
         new KeyRingCoordinator(
             client, caches, providers, new KeyringWriter(client, caches), events, metrics, clock);
+    KeyRingCache ringPolicies = new KeyRingCache();
     KmsSchedule kmsSchedule =
         new KmsSchedule(
             config.kmsRevalidateInterval(), () -> ThreadLocalRandom.current().nextDouble());
@@ -117,6 +120,8 @@ public final class KeyopsOperator implements AutoCloseable {
             config.workerImage(),
             config.workerImagePullSecrets()),
         o -> watch(o, config));
+    operator.register(
+        new KeyRingReconciler(client, caches, ringPolicies, events, clock), o -> watch(o, config));
 
     HttpEndpoints endpoints =
         HttpEndpoints.start(

@@ -1,6 +1,7 @@
 package dev.keyops.api.v1alpha1;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -18,6 +19,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Kind("EncryptionKey")
 @Plural("encryptionkeys")
 @ShortNames("ek")
+@ValidationRule(
+    value =
+        "!has(self.spec.disabled) || !self.spec.disabled || (has(self.status) &&"
+            + " has(self.status.state) && self.status.state in ['Retired', 'Disabled',"
+            + " 'DestroyScheduled'])",
+    message =
+        "only a Retired key can be disabled: a Staged or Primary key is still needed to encrypt"
+            + " or is about to be; activate a newer key first")
 @AdditionalPrinterColumn(
     name = "KeyRing",
     jsonPath = ".spec.keyRing",
@@ -60,6 +69,12 @@ public class EncryptionKey extends CustomResource<EncryptionKeySpec, EncryptionK
 
   /** Break-glass annotation: lets a Retired key be dropped although partitions may still use it. */
   public static final String ALLOW_DATA_LOSS_ANNOTATION = "keyops.dev/allow-data-loss";
+
+  /**
+   * Cancels a scheduled destruction: while {@code "true"} on a deleted key, its material is kept
+   * and it stays (Terminating) in the state its spec asks for; remove it to schedule again.
+   */
+  public static final String KEEP_ANNOTATION = "keyops.dev/keep";
 
   /** Finalizer that guards against dropping a key that data still needs. */
   public static final String DROP_GUARD_FINALIZER = "keyops.dev/drop-guard";

@@ -10,7 +10,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class EncryptionKeyStatus {
 
-  @JsonPropertyDescription("Lifecycle state: Staged, Primary or Retired.")
+  @JsonPropertyDescription(
+      "Lifecycle state: Staged, Primary, Retired, Disabled or DestroyScheduled.")
   private KeyState state;
 
   @JsonPropertyDescription("The provider kind: managed, secretRef or gcpKms.")
@@ -34,6 +35,10 @@ public class EncryptionKeyStatus {
 
   @JsonPropertyDescription("When the key was Retired.")
   private String retiredAt;
+
+  @JsonPropertyDescription(
+      "When the material of this deleted key is destroyed (state DestroyScheduled).")
+  private String destroyTime;
 
   @JsonPropertyDescription("Partitions last seen on this key by a completed ReencryptionJob.")
   private PartitionCount partitions;
@@ -102,6 +107,14 @@ public class EncryptionKeyStatus {
 
   public void setRetiredAt(String retiredAt) {
     this.retiredAt = retiredAt;
+  }
+
+  public String getDestroyTime() {
+    return destroyTime;
+  }
+
+  public void setDestroyTime(String destroyTime) {
+    this.destroyTime = destroyTime;
   }
 
   public PartitionCount getPartitions() {

@@ -108,7 +108,16 @@ public final class KeyopsOperator implements AutoCloseable {
             config.kmsRevalidateInterval(), () -> ThreadLocalRandom.current().nextDouble());
     operator.register(
         new EncryptionKeyReconciler(
-            client, caches, rings, providers, events, metrics, clock, kmsSchedule),
+            client,
+            caches,
+            rings,
+            providers,
+            events,
+            metrics,
+            clock,
+            kmsSchedule,
+            ringPolicies,
+            config.destroyAfter()),
         o -> watch(o, config));
     operator.register(
         new ReencryptionJobReconciler(

@@ -85,6 +85,35 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       KeyopsMetrics metrics,
       Clock clock,
       KmsSchedule kmsSchedule) {
+    this(
+        client,
+        caches,
+        rings,
+        providers,
+        events,
+        metrics,
+        clock,
+        kmsSchedule,
+        RingPolicy.NONE,
+        Duration.ZERO);
+  }
+
+  /**
+   * @param policies the KeyRing policies (retention.destroyAfter)
+   * @param destroyAfter how long a deleted Retired or Disabled key's material is kept when its ring
+   *     has no policy saying otherwise; zero destroys it at once
+   */
+  public EncryptionKeyReconciler(
+      KubernetesClient client,
+      KeyCaches caches,
+      KeyRingCoordinator rings,
+      KeyProviders providers,
+      EventRecorder events,
+      KeyopsMetrics metrics,
+      Clock clock,
+      KmsSchedule kmsSchedule,
+      RingPolicy policies,
+      Duration destroyAfter) {
     this.client = client;
     this.caches = caches;
     this.rings = rings;
@@ -93,7 +122,14 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     this.metrics = metrics;
     this.clock = clock;
     this.kmsSchedule = kmsSchedule;
-    this.dropGuard = new DropGuardHandler(rings, providers, events, metrics, clock);
+    this.dropGuard =
+        new DropGuardHandler(
+            rings,
+            providers,
+            events,
+            metrics,
+            clock,
+            (ns, ring) -> policies.destroyAfter(ns, ring).orElse(destroyAfter));
     this.versions = new KmsVersionFollower(providers, events, metrics, clock);
   }
 
@@ -382,7 +418,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
               "Primary of key ring " + ring + " since " + s.getActivatedAt(),
               gen,
               now);
-      case Retired ->
+      case Retired, Disabled, DestroyScheduled ->
           Conditions.set(
               s.getConditions(),
               "Promoted",

@@ -135,8 +135,8 @@ class DropGuardHandler {
       return null; // a Staged key never encrypted anything
     }
     Long gen = k.getMetadata().getGeneration();
-    Conditions.remove(s.getConditions(), Conditions.DROP_BLOCKED);
     if (keepRequested(k)) {
+      Conditions.remove(s.getConditions(), Conditions.DROP_BLOCKED);
       if (state == KeyState.DestroyScheduled) {
         s.setState(k.getSpec().disableRequested() ? KeyState.Disabled : KeyState.Retired);
         s.setDestroyTime(null);
@@ -166,6 +166,9 @@ class DropGuardHandler {
         return null; // no waiting period configured: destroyed at once, as before
       }
       destroyAt = now.plus(after);
+      // A status write here is fine (the key stays); a key dropped at once writes nothing, so
+      // that the finalizer removal never meets a conflict.
+      Conditions.remove(s.getConditions(), Conditions.DROP_BLOCKED);
       s.setState(KeyState.DestroyScheduled);
       s.setDestroyTime(destroyAt.toString());
       String msg =

@@ -68,6 +68,12 @@ public enum Reason {
   JobFailed,
   SpecChanged,
   InventoryRecorded,
+  // ReencryptionJob throttling (condition Suspended)
+  SuspendedBySpec,
+  OutsideWindow,
+  InsideWindow,
+  Resumed,
+  InvalidWindow,
   // ReencryptionJob: cannot start or cannot progress (see README, "Errors")
   ClaimNotFound,
   ClaimNotBound,

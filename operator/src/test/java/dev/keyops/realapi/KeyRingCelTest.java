@@ -175,4 +175,52 @@ class KeyRingCelTest {
         .resource(k)
         .updateStatus();
   }
+
+  static final String JOB =
+      """
+      apiVersion: keyops.dev/v1alpha1
+      kind: ReencryptionJob
+      metadata: {name: %s}
+      spec:
+        keyRing: r
+        storage: {persistentVolumeClaim: {claimName: data}}
+      %s
+      """;
+
+  @Test
+  void aReencryptionJobCanBeSuspendedAndItsWindowsChangedButNothingElse() {
+    String m =
+        rejected(
+            JOB.formatted(
+                "long-window",
+                "  windows: [{kind: Allow, schedule: '0 22 * * *', duration: 200h}]"));
+    assertTrue(m.contains("duration must be between 1m and 168h"), m);
+    m =
+        rejected(
+            JOB.formatted(
+                "bad-cron", "  windows: [{kind: Allow, schedule: '0 22', duration: 8h}]"));
+    assertTrue(m.contains("spec.windows[0].schedule"), m);
+    m =
+        rejected(
+            JOB.formatted(
+                "bad-kind", "  windows: [{kind: Maybe, schedule: '0 22 * * *', duration: 8h}]"));
+    assertTrue(m.contains("spec.windows[0].kind"), m);
+    create(
+        JOB.formatted(
+            "throttled", "  windows: [{kind: Deny, schedule: '0 9 * * 1-5', duration: 9h}]"));
+    var jobs =
+        admin.genericKubernetesResources("keyops.dev/v1alpha1", "ReencryptionJob").inNamespace(ns);
+    jobs.withName("throttled").edit(j -> SchemaAndCelTest.set(j, "suspend", true));
+    jobs.withName("throttled").edit(j -> SchemaAndCelTest.set(j, "windows", java.util.List.of()));
+    KubernetesClientException e =
+        assertThrows(
+            KubernetesClientException.class,
+            () -> jobs.withName("throttled").edit(j -> SchemaAndCelTest.set(j, "targetKey", "k2")));
+    assertTrue(e.getMessage().contains("spec is immutable once created"), e.getMessage());
+    e =
+        assertThrows(
+            KubernetesClientException.class,
+            () -> jobs.withName("throttled").edit(j -> SchemaAndCelTest.set(j, "mode", "Rewrap")));
+    assertTrue(e.getMessage().contains("spec is immutable once created"), e.getMessage());
+  }
 }

@@ -75,6 +75,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   private final KmsSchedule kmsSchedule;
   private final DropGuardHandler dropGuard;
   private final KmsVersionFollower versions;
+  private final RingPolicy policies;
 
   public EncryptionKeyReconciler(
       KubernetesClient client,
@@ -114,6 +115,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       KmsSchedule kmsSchedule,
       RingPolicy policies,
       Duration destroyAfter) {
+    this.policies = policies;
     this.client = client;
     this.caches = caches;
     this.rings = rings;
@@ -182,6 +184,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
             null,
             this::recordActivation);
     caches.referencedSecrets().retain(ResourceID.fromResource(key), referencedSecrets(key));
+    policies.keyChanged(key.getMetadata().getNamespace(), key.getSpec().getKeyRing());
     UpdateControl<EncryptionKey> done = UpdateControl.noUpdate();
     return written == null || next[0] == null ? done : done.rescheduleAfter(next[0]);
   }
@@ -189,6 +192,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   @Override
   public DeleteControl cleanup(EncryptionKey key, Context<EncryptionKey> context) {
     DeleteControl d = dropGuard.cleanup(key);
+    policies.keyChanged(key.getMetadata().getNamespace(), key.getSpec().getKeyRing());
     if (d.isRemoveFinalizer()) {
       caches.referencedSecrets().retain(ResourceID.fromResource(key), Set.of());
       kmsSchedule.forget(key.getMetadata().getUid());

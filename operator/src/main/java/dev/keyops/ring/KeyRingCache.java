@@ -6,6 +6,7 @@ import dev.keyops.key.RingPolicy;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -17,9 +18,29 @@ import java.util.Optional;
 public final class KeyRingCache implements RingPolicy {
 
   private volatile IndexerResourceCache<KeyRing> rings;
+  private volatile SimpleInboundEventSource<KeyRing> events;
 
-  void bind(IndexerResourceCache<KeyRing> rings) {
+  void bind(IndexerResourceCache<KeyRing> rings, SimpleInboundEventSource<KeyRing> events) {
     this.rings = rings;
+    this.events = events;
+  }
+
+  /**
+   * Wakes the KeyRing of a ring whose key changed. The EncryptionKey controller calls this, so the
+   * KeyRing controller needs no informer of its own on EncryptionKeys (it reads them from the
+   * EncryptionKey controller's cache). Before the KeyRing informer runs there is nothing to wake:
+   * every KeyRing is reconciled when it starts.
+   */
+  @Override
+  public void keyChanged(String namespace, String keyRing) {
+    SimpleInboundEventSource<KeyRing> e = events;
+    if (e == null || !(rings instanceof AbstractEventSource<?, ?> s && s.isRunning())) {
+      return;
+    }
+    ResourceID id = new ResourceID(keyRing, namespace);
+    if (rings.get(id).isPresent()) {
+      e.propagateEvent(id);
+    }
   }
 
   public Optional<KeyRing> get(String namespace, String name) {

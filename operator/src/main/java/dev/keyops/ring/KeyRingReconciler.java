@@ -14,7 +14,6 @@ import dev.keyops.observability.Reason;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -22,9 +21,8 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +30,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Reconciles KeyRings: observe the ring's keys (from the EncryptionKey controller's cache), rotate
@@ -75,19 +72,10 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
 
   @Override
   public List<EventSource<?, KeyRing>> prepareEventSources(EventSourceContext<KeyRing> context) {
-    cache.bind(context.getPrimaryCache());
-    // Only to be woken: reads go through the EncryptionKey controller's cache (RingView).
-    var keyEvents =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(EncryptionKey.class, KeyRing.class)
-                .withName("keyring-keys")
-                .withSecondaryToPrimaryMapper(
-                    k ->
-                        Set.of(
-                            new ResourceID(
-                                k.getSpec().getKeyRing(), k.getMetadata().getNamespace())))
-                .build(),
-            context);
+    // Woken by the EncryptionKey controller after it reconciled a key of the ring (no second
+    // informer on EncryptionKeys); reads go through its cache (RingView).
+    SimpleInboundEventSource<KeyRing> keyEvents = new SimpleInboundEventSource<>("keyring-keys");
+    cache.bind(context.getPrimaryCache(), keyEvents);
     return List.of(keyEvents);
   }
 

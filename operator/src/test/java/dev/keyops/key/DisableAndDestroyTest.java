@@ -61,7 +61,12 @@ class DisableAndDestroyTest {
     clock.advance(Duration.ofMinutes(1));
     h.client().resource(Fixtures.managedKey(ring + "-2", ring)).create();
     Patches.activate(h.client(), "default", ring + "-2");
-    h.awaitKey(ring + "-1", k -> k.getStatus().getState() == KeyState.Retired, "Retired");
+    // Settled: the retired key's own reconcile recorded why (before the test writes its status).
+    h.awaitKey(
+        ring + "-1",
+        k ->
+            k.getStatus().getState() == KeyState.Retired && "Retired".equals(reason(k, "Promoted")),
+        "Retired");
   }
 
   void setDisabled(String key, boolean value) {
@@ -75,9 +80,24 @@ class DisableAndDestroyTest {
   /** What a completed inventory records (as the ReencryptionJob controller does). */
   void inventory(String key, long count) {
     clock.advance(Duration.ofSeconds(1));
-    EncryptionKey k = h.key(key);
-    k.getStatus().setPartitions(new PartitionCount(count, clock.instant().toString(), "inv"));
-    h.client().resource(k).updateStatus();
+    String at = clock.instant().toString();
+    OperatorHarness.await(
+        () -> {
+          EncryptionKey k = h.key(key);
+          PartitionCount p = k.getStatus().getPartitions();
+          if (p != null && at.equals(p.getCountedAt())) {
+            return true;
+          }
+          k.getStatus().setPartitions(new PartitionCount(count, at, "inv"));
+          try {
+            h.client().resource(k).updateStatus();
+          } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            // a concurrent status write by the operator: read again and retry
+          }
+          return false;
+        },
+        done -> done,
+        "inventory of " + key + " recorded");
   }
 
   void poke(String key) {

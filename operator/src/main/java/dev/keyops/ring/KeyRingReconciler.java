@@ -5,12 +5,10 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyRing;
 import dev.keyops.api.v1alpha1.KeyRingStatus;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.api.v1alpha1.RingKey;
 import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.Reason;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -42,19 +40,15 @@ import java.util.Optional;
 @ControllerConfiguration(name = "keyring", generationAwareEventProcessing = false)
 public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> {
 
-  static final String READY = Conditions.READY;
-  static final String ROTATION_DUE = "RotationDue";
-  static final String REENCRYPTION_PENDING = "ReencryptionPending";
-
   /** A key just created may not be in the cache yet; it is not given up as deleted before this. */
   static final Duration CACHE_GRACE = Duration.ofMinutes(5);
 
-  private final KubernetesClient client;
   private final RingView keys;
   private final KeyRingCache cache;
   private final EventRecorder events;
   private final Clock clock;
   private final RingActions actions;
+  private final RingStatus status;
 
   public KeyRingReconciler(
       KubernetesClient client,
@@ -62,12 +56,12 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
       KeyRingCache cache,
       EventRecorder events,
       Clock clock) {
-    this.client = client;
     this.keys = keys;
     this.cache = cache;
     this.events = events;
     this.clock = clock;
     this.actions = new RingActions(client, events);
+    this.status = new RingStatus(events);
   }
 
   @Override
@@ -97,7 +91,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     if (ring.getSpec() != null && ring.getSpec().getRetention() != null) {
       wake.at(actions.disableExpired(ring, ringKeys, now));
     }
-    record(ring, s, ringKeys, now);
+    status.record(ring, s, ringKeys, now);
 
     ring.setStatus(s);
     UpdateControl<KeyRing> c =
@@ -182,117 +176,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     }
     s.setNextRotationTime(d.nextRotation().toString());
     wake.at(d.wakeIn());
-    setRotationConditions(ring, s, d, p.getKeyTemplate() != null, now);
-  }
-
-  private void setRotationConditions(
-      KeyRing ring, KeyRingStatus s, RotationRules.Decision d, boolean canRotate, Instant now) {
-    Long gen = ring.getMetadata().getGeneration();
-    if (!canRotate) {
-      String msg =
-          "spec.rotation has no keyTemplate: keyops cannot create material for this ring (customer"
-              + " secretRef keys); rotate by hand: apply a new EncryptionKey with activate: true,"
-              + " or set keyTemplate to managed or gcpKms";
-      if (Conditions.set(
-          s.getConditions(), READY, Conditions.FALSE, Reason.NoKeyTemplate.name(), msg, gen, now)) {
-        events.warning(ring, Reason.NoKeyTemplate, msg);
-      }
-      String due =
-          d.due()
-              ? "a rotation is due: apply and activate a new key by hand"
-              : "next rotation by hand due at " + d.nextRotation();
-      if (Conditions.set(
-              s.getConditions(),
-              ROTATION_DUE,
-              d.due() ? Conditions.TRUE : Conditions.FALSE,
-              d.due() ? Reason.ManualRotationRequired.name() : Reason.RotationScheduled.name(),
-              due,
-              gen,
-              now)
-          && d.due()) {
-        events.warning(ring, Reason.ManualRotationRequired, due);
-      }
-      return;
-    }
-    Conditions.set(
-        s.getConditions(),
-        READY,
-        Conditions.TRUE,
-        Reason.PolicyApplied.name(),
-        "rotation every "
-            + ring.getSpec().getRotation().getPeriod()
-            + " with new "
-            + (ring.getSpec().getRotation().getKeyTemplate().getGcpKms() != null
-                ? "gcpKms"
-                : "managed")
-            + " keys",
-        gen,
-        now);
-    boolean rotating = s.getPendingKey() != null;
-    Conditions.set(
-        s.getConditions(),
-        ROTATION_DUE,
-        rotating || d.due() ? Conditions.TRUE : Conditions.FALSE,
-        rotating || d.due() ? Reason.RotationDue.name() : Reason.RotationScheduled.name(),
-        rotating
-            ? "rotating: key "
-                + s.getPendingKey()
-                + " is Staged; activated after stagedFor once Ready"
-            : d.due() ? "a rotation is due" : "next rotation at " + d.nextRotation(),
-        gen,
-        now);
-  }
-
-  /** Keys by state, the Primary, and whether old keys still hold data. */
-  private void record(KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, Instant now) {
-    Long gen = ring.getMetadata().getGeneration();
-    s.setObservedGeneration(gen);
-    s.setKeys(
-        ks.stream()
-            .map(
-                k ->
-                    new RingKey(
-                        k.getMetadata().getName(),
-                        stateOf(k),
-                        k.getStatus() == null || k.getStatus().getPartitions() == null
-                            ? null
-                            : k.getStatus().getPartitions().getCount()))
-            .toList());
-    s.setPrimary(
-        ks.stream()
-            .filter(k -> stateOf(k) == KeyState.Primary)
-            .map(k -> k.getMetadata().getName())
-            .findFirst()
-            .orElse(null));
-    if (ring.getSpec() == null || ring.getSpec().getRotation() == null) {
-      Conditions.set(
-          s.getConditions(),
-          READY,
-          Conditions.TRUE,
-          Reason.PolicyApplied.name(),
-          "no automatic rotation: keys are rotated by hand",
-          gen,
-          now);
-      Conditions.remove(s.getConditions(), ROTATION_DUE);
-    }
-    List<String> withData =
-        ks.stream()
-            .filter(k -> stateOf(k) == KeyState.Retired && !RingActions.freeOfData(k))
-            .map(k -> k.getMetadata().getName())
-            .toList();
-    Conditions.set(
-        s.getConditions(),
-        REENCRYPTION_PENDING,
-        withData.isEmpty() ? Conditions.FALSE : Conditions.TRUE,
-        withData.isEmpty() ? Reason.AllRebuilt.name() : Reason.PartitionsOnOldKeys.name(),
-        withData.isEmpty()
-            ? "no Retired key holds data according to the last inventory"
-            : "Retired key(s) "
-                + String.join(", ", withData)
-                + " may still hold partitions (no inventory after retirement found none): run a"
-                + " ReencryptionJob",
-        gen,
-        now);
+    status.rotation(ring, s, d, p.getKeyTemplate() != null, now);
   }
 
   /**

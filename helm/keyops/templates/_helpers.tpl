@@ -52,6 +52,20 @@ impersonating this ServiceAccount.
 - apiGroups: ["keyops.dev"]
   resources: ["encryptionkeys/finalizers", "reencryptionjobs/finalizers"]
   verbs: ["update"]
+# KeyRing policies (issue 13): a KeyRing creates the keys of its rotations and the
+# ReencryptionJobs that follow them.
+- apiGroups: ["keyops.dev"]
+  resources: ["keyrings"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["keyops.dev"]
+  resources: ["keyrings/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["keyops.dev"]
+  resources: ["keyrings/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["keyops.dev"]
+  resources: ["encryptionkeys", "reencryptionjobs"]
+  verbs: ["create"]
 # Secrets: one informer restricted by the label keyops.dev/component (keyops' own material and
 # <keyRing>-keyring Secrets), and single-name watches (fieldSelector metadata.name) of the
 # customer Secrets keys reference. RBAC cannot scope list/watch by label or by names unknown at
@@ -64,11 +78,12 @@ impersonating this ServiceAccount.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["get", "create", "patch"]
-# The Indexed Job of a ReencryptionJob (created, watched, deleted with it) and its pods (watched,
-# their termination messages read); never changed.
+# The Indexed Job of a ReencryptionJob (created, watched, deleted with it; patched only to pause
+# and resume it: spec.suspend, from the ReencryptionJob's suspend and windows) and its pods
+# (watched, their termination messages read).
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "delete"]
+  verbs: ["get", "list", "watch", "create", "delete", "patch"]
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]

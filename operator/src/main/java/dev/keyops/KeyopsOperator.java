@@ -11,6 +11,8 @@ import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.reencryption.ReencryptionJobReconciler;
+import dev.keyops.ring.KeyRingCache;
+import dev.keyops.ring.KeyRingReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
@@ -100,12 +102,22 @@ public final class KeyopsOperator implements AutoCloseable {
     KeyRingCoordinator rings =
         new KeyRingCoordinator(
             client, caches, providers, new KeyringWriter(client, caches), events, metrics, clock);
+    KeyRingCache ringPolicies = new KeyRingCache();
     KmsSchedule kmsSchedule =
         new KmsSchedule(
             config.kmsRevalidateInterval(), () -> ThreadLocalRandom.current().nextDouble());
     operator.register(
         new EncryptionKeyReconciler(
-            client, caches, rings, providers, events, metrics, clock, kmsSchedule),
+            client,
+            caches,
+            rings,
+            providers,
+            events,
+            metrics,
+            clock,
+            kmsSchedule,
+            ringPolicies,
+            config.destroyAfter()),
         o -> watch(o, config));
     operator.register(
         new ReencryptionJobReconciler(
@@ -117,6 +129,8 @@ public final class KeyopsOperator implements AutoCloseable {
             config.workerImage(),
             config.workerImagePullSecrets()),
         o -> watch(o, config));
+    operator.register(
+        new KeyRingReconciler(client, caches, ringPolicies, events, clock), o -> watch(o, config));
 
     HttpEndpoints endpoints =
         HttpEndpoints.start(

@@ -37,7 +37,8 @@ public record OperatorConfig(
     String workerImage,
     List<String> workerImagePullSecrets,
     boolean serverSideApply,
-    String kmsEndpoint) {
+    String kmsEndpoint,
+    Duration destroyAfter) {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -79,7 +80,8 @@ public record OperatorConfig(
             .toList(),
         parseBoolean(
             "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")),
-        env.get("KEYOPS_KMS_ENDPOINT"));
+        env.get("KEYOPS_KMS_ENDPOINT"),
+        parseDurationOrZero("KEYOPS_DESTROY_AFTER", env.getOrDefault("KEYOPS_DESTROY_AFTER", "0")));
   }
 
   public OperatorConfig withServerSideApply(boolean value) {
@@ -106,6 +108,10 @@ public record OperatorConfig(
     return copy(b -> b.watchNamespaces = Set.copyOf(value));
   }
 
+  public OperatorConfig withDestroyAfter(Duration value) {
+    return copy(b -> b.destroyAfter = value);
+  }
+
   public OperatorConfig withKmsRevalidateInterval(Duration value) {
     return copy(b -> b.kmsRevalidateInterval = value);
   }
@@ -130,6 +136,7 @@ public record OperatorConfig(
     List<String> workerImagePullSecrets;
     boolean serverSideApply;
     String kmsEndpoint;
+    Duration destroyAfter;
 
     Fields(OperatorConfig c) {
       watchNamespaces = c.watchNamespaces;
@@ -143,6 +150,7 @@ public record OperatorConfig(
       workerImagePullSecrets = c.workerImagePullSecrets;
       serverSideApply = c.serverSideApply;
       kmsEndpoint = c.kmsEndpoint;
+      destroyAfter = c.destroyAfter;
     }
 
     OperatorConfig build() {
@@ -157,7 +165,8 @@ public record OperatorConfig(
           workerImage,
           workerImagePullSecrets,
           serverSideApply,
-          kmsEndpoint);
+          kmsEndpoint,
+          destroyAfter);
     }
   }
 
@@ -182,6 +191,15 @@ public record OperatorConfig(
           throw new IllegalArgumentException(
               name + " must be 'true' or 'false', got '" + value + "'");
     };
+  }
+
+  /** As {@link #parseDuration}, but "0" (or empty) is allowed and means zero. */
+  public static Duration parseDurationOrZero(String name, String value) {
+    String v = value.trim();
+    if (v.isEmpty() || v.matches("0+(ms|s|m|h)?")) {
+      return Duration.ZERO;
+    }
+    return parseDuration(name, v);
   }
 
   /** Parses durations written as in Kubernetes and Go: 500ms, 30s, 10m, 1h, 1h30m. */

@@ -2,6 +2,7 @@ package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
+import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.ProviderKind;
 import dev.keyops.kms.KeyProviders;
@@ -11,11 +12,17 @@ import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the {@link DropGuard} when a key is deleted, and shreds its material when it may go. */
+/**
+ * Runs the {@link DropGuard} when a key is deleted, keeps a Retired or Disabled key's material
+ * until its destroyTime when a waiting period is configured (DestroyScheduled), and shreds the
+ * material when it may go. The guard's rules are checked on every pass, also at destroyTime.
+ */
 class DropGuardHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(DropGuardHandler.class);
@@ -25,13 +32,16 @@ class DropGuardHandler {
   private final EventRecorder events;
   private final KeyopsMetrics metrics;
   private final Clock clock;
+  private final BiFunction<String, String, Duration> destroyAfter;
 
   DropGuardHandler(
       KeyRingCoordinator rings,
       KeyProviders providers,
       EventRecorder events,
       KeyopsMetrics metrics,
-      Clock clock) {
+      Clock clock,
+      BiFunction<String, String, Duration> destroyAfter) {
+    this.destroyAfter = destroyAfter;
     this.rings = rings;
     this.providers = providers;
     this.events = events;
@@ -44,6 +54,7 @@ class DropGuardHandler {
     String ring = key.getSpec().getKeyRing();
     String name = key.getMetadata().getName();
     boolean[] allowed = {false};
+    Duration[] wait = {null};
     synchronized (rings.lock(ns, ring)) {
       rings.settle(
           ns,
@@ -55,6 +66,12 @@ class DropGuardHandler {
             EncryptionKeyStatus s = k.getStatus();
             Instant now = clock.instant();
             if (!d.allowed()) {
+              if (s.getState() == KeyState.DestroyScheduled) {
+                // An inventory found data on it after all: back into the keyring, nothing shredded.
+                s.setState(KeyState.Retired);
+                s.setDestroyTime(null);
+                Conditions.remove(s.getConditions(), DESTROY_SCHEDULED);
+              }
               if (Conditions.set(
                   s.getConditions(),
                   Conditions.DROP_BLOCKED,
@@ -66,7 +83,13 @@ class DropGuardHandler {
                 events.warning(k, d.reason(), "drop refused: " + d.message());
                 metrics.dropRefused(d.reason().name());
               }
-            } else if (d.reason() == Reason.DropWithDataLoss) {
+              return null;
+            }
+            wait[0] = schedule(k, d, now);
+            if (wait[0] != null) {
+              return null; // material kept until destroyTime, or kept on request
+            }
+            if (d.reason() == Reason.DropWithDataLoss) {
               LOG.warn(
                   "key {}/{} dropped with keyops.dev/allow-data-loss: {}", ns, name, d.message());
               events.warning(k, Reason.DropWithDataLoss, d.message());
@@ -81,6 +104,10 @@ class DropGuardHandler {
       if (!allowed[0]) {
         return DeleteControl.noFinalizerRemoval();
       }
+      if (wait[0] != null) {
+        DeleteControl keep = DeleteControl.noFinalizerRemoval();
+        return wait[0].isZero() ? keep : keep.rescheduleAfter(wait[0]);
+      }
       // Leave the keyring first, then shred the material, then let the key go.
       rings.settle(ns, ring, name, k -> null, null, name, null);
     }
@@ -90,6 +117,97 @@ class DropGuardHandler {
     metrics.keyGone(key.getMetadata().getUid());
     return DeleteControl.defaultDelete();
   }
+
+  /**
+   * Scheduled destruction of a Retired or Disabled key the drop guard lets go: its state becomes
+   * DestroyScheduled (out of the keyring, material kept) until {@code status.destroyTime}. The
+   * annotation {@code keyops.dev/keep: "true"} cancels it: the key returns to the state its spec
+   * asks for (Retired, or Disabled) and keeps its material while the annotation stays.
+   *
+   * @return null to destroy now; zero to keep without a deadline; else how long to wait
+   */
+  private Duration schedule(EncryptionKey k, DropGuard.Decision d, Instant now) {
+    EncryptionKeyStatus s = k.getStatus();
+    KeyState state = s.getState() == null ? KeyState.Staged : s.getState();
+    if (state != KeyState.Retired
+        && state != KeyState.Disabled
+        && state != KeyState.DestroyScheduled) {
+      return null; // a Staged key never encrypted anything
+    }
+    Long gen = k.getMetadata().getGeneration();
+    if (keepRequested(k)) {
+      Conditions.remove(s.getConditions(), Conditions.DROP_BLOCKED);
+      if (state == KeyState.DestroyScheduled) {
+        s.setState(k.getSpec().disableRequested() ? KeyState.Disabled : KeyState.Retired);
+        s.setDestroyTime(null);
+        String msg =
+            "destruction cancelled by annotation "
+                + EncryptionKey.KEEP_ANNOTATION
+                + ": material kept, the key is "
+                + s.getState()
+                + " again (still Terminating); remove the annotation to schedule destruction again";
+        Conditions.set(
+            s.getConditions(),
+            DESTROY_SCHEDULED,
+            Conditions.FALSE,
+            Reason.DestroyCancelled.name(),
+            msg,
+            gen,
+            now);
+        events.normal(k, Reason.DestroyCancelled, msg);
+        metrics.keyLifecycle(Reason.DestroyCancelled.name());
+      }
+      return Duration.ZERO;
+    }
+    Instant destroyAt = KeyRingCoordinator.instant(s.getDestroyTime());
+    if (destroyAt == null) {
+      Duration after = destroyAfter.apply(k.getMetadata().getNamespace(), k.getSpec().getKeyRing());
+      if (after == null || after.isZero() || after.isNegative()) {
+        return null; // no waiting period configured: destroyed at once, as before
+      }
+      destroyAt = now.plus(after);
+      // A status write here is fine (the key stays); a key dropped at once writes nothing, so
+      // that the finalizer removal never meets a conflict.
+      Conditions.remove(s.getConditions(), Conditions.DROP_BLOCKED);
+      s.setState(KeyState.DestroyScheduled);
+      s.setDestroyTime(destroyAt.toString());
+      String msg =
+          "deleted: out of the keyring, material kept until "
+              + destroyAt
+              + " ("
+              + d.message()
+              + "); to cancel, annotate "
+              + EncryptionKey.KEEP_ANNOTATION
+              + "=true";
+      Conditions.set(
+          s.getConditions(),
+          DESTROY_SCHEDULED,
+          Conditions.TRUE,
+          Reason.DestroyScheduled.name(),
+          msg,
+          gen,
+          now);
+      events.normal(k, Reason.DestroyScheduled, msg);
+      metrics.keyLifecycle(Reason.DestroyScheduled.name());
+    }
+    if (now.isBefore(destroyAt)) {
+      return Duration.between(now, destroyAt);
+    }
+    events.normal(
+        k,
+        Reason.KeyDestroyed,
+        "destroyTime " + destroyAt + " reached: material destroyed (" + d.message() + ")");
+    metrics.keyLifecycle(Reason.KeyDestroyed.name());
+    return null;
+  }
+
+  static boolean keepRequested(EncryptionKey k) {
+    return k.getMetadata().getAnnotations() != null
+        && "true".equals(k.getMetadata().getAnnotations().get(EncryptionKey.KEEP_ANNOTATION));
+  }
+
+  /** Condition type: a deleted key waits for its destroyTime. */
+  public static final String DESTROY_SCHEDULED = "DestroyScheduled";
 
   static DropGuard.Decision decide(EncryptionKey k) {
     EncryptionKeyStatus s = k.getStatus();

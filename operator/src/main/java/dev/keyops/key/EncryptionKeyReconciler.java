@@ -75,6 +75,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   private final KmsSchedule kmsSchedule;
   private final DropGuardHandler dropGuard;
   private final KmsVersionFollower versions;
+  private final RingPolicy policies;
 
   public EncryptionKeyReconciler(
       KubernetesClient client,
@@ -85,6 +86,36 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       KeyopsMetrics metrics,
       Clock clock,
       KmsSchedule kmsSchedule) {
+    this(
+        client,
+        caches,
+        rings,
+        providers,
+        events,
+        metrics,
+        clock,
+        kmsSchedule,
+        RingPolicy.NONE,
+        Duration.ZERO);
+  }
+
+  /**
+   * @param policies the KeyRing policies (retention.destroyAfter)
+   * @param destroyAfter how long a deleted Retired or Disabled key's material is kept when its ring
+   *     has no policy saying otherwise; zero destroys it at once
+   */
+  public EncryptionKeyReconciler(
+      KubernetesClient client,
+      KeyCaches caches,
+      KeyRingCoordinator rings,
+      KeyProviders providers,
+      EventRecorder events,
+      KeyopsMetrics metrics,
+      Clock clock,
+      KmsSchedule kmsSchedule,
+      RingPolicy policies,
+      Duration destroyAfter) {
+    this.policies = policies;
     this.client = client;
     this.caches = caches;
     this.rings = rings;
@@ -93,7 +124,14 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     this.metrics = metrics;
     this.clock = clock;
     this.kmsSchedule = kmsSchedule;
-    this.dropGuard = new DropGuardHandler(rings, providers, events, metrics, clock);
+    this.dropGuard =
+        new DropGuardHandler(
+            rings,
+            providers,
+            events,
+            metrics,
+            clock,
+            (ns, ring) -> policies.destroyAfter(ns, ring).orElse(destroyAfter));
     this.versions = new KmsVersionFollower(providers, events, metrics, clock);
   }
 
@@ -146,6 +184,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
             null,
             this::recordActivation);
     caches.referencedSecrets().retain(ResourceID.fromResource(key), referencedSecrets(key));
+    policies.keyChanged(key.getMetadata().getNamespace(), key.getSpec().getKeyRing());
     UpdateControl<EncryptionKey> done = UpdateControl.noUpdate();
     return written == null || next[0] == null ? done : done.rescheduleAfter(next[0]);
   }
@@ -153,6 +192,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   @Override
   public DeleteControl cleanup(EncryptionKey key, Context<EncryptionKey> context) {
     DeleteControl d = dropGuard.cleanup(key);
+    policies.keyChanged(key.getMetadata().getNamespace(), key.getSpec().getKeyRing());
     if (d.isRemoveFinalizer()) {
       caches.referencedSecrets().retain(ResourceID.fromResource(key), Set.of());
       kmsSchedule.forget(key.getMetadata().getUid());
@@ -391,7 +431,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
               "Primary of key ring " + ring + " since " + s.getActivatedAt(),
               gen,
               now);
-      case Retired ->
+      case Retired, Disabled, DestroyScheduled ->
           Conditions.set(
               s.getConditions(),
               "Promoted",

@@ -2,6 +2,7 @@ package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
+import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.Material;
 import dev.keyops.kms.ProviderException;
@@ -140,6 +141,7 @@ public class KeyRingCoordinator {
     for (EncryptionKey k : keys) {
       KeyLifecycle.Planned p = plan.get(k.getMetadata().getName());
       apply(k, p);
+      disabling(k, now);
       if (k == current && decorate != null) {
         decorate.accept(k, p);
       }
@@ -174,8 +176,12 @@ public class KeyRingCoordinator {
     // A key belongs in the keyring once its material was established (fingerprint recorded),
     // and stays while that material exists: a Primary whose Cloud KMS access the operator lost
     // is still the Primary workloads must use.
+    // Disabled and DestroyScheduled keys are out of the keyring: their material is only kept.
     List<EncryptionKey> candidates =
-        owners.stream().filter(k -> k.getStatus().getFingerprint() != null).toList();
+        owners.stream()
+            .filter(k -> k.getStatus().getFingerprint() != null)
+            .filter(k -> inKeyring(k.getStatus().getState()))
+            .toList();
     // Material never changes under a key, so when the Secret's digest says it lists exactly these
     // keys in these states, nothing is read or written.
     String digest = KeyringWriter.digest(candidates, owners);
@@ -231,6 +237,52 @@ public class KeyRingCoordinator {
     }
   }
 
+  /** Applies {@link Disabling} to a key after its plan: its state and its Disabled condition. */
+  private void disabling(EncryptionKey k, Instant now) {
+    EncryptionKeyStatus s = k.getStatus();
+    var p = s.getPartitions();
+    Disabling.Outcome o =
+        Disabling.decide(
+            s.getState(),
+            k.getSpec().disableRequested(),
+            k.getSpec().getKeyRing(),
+            instant(s.getRetiredAt()),
+            p == null ? null : p.getCount(),
+            p == null ? null : instant(p.getCountedAt()));
+    KeyState before = s.getState();
+    s.setState(o.state());
+    if (o.conditionStatus() == null) {
+      if (o.state() != KeyState.DestroyScheduled) {
+        Conditions.remove(s.getConditions(), DISABLED);
+      }
+      return;
+    }
+    boolean changedReason =
+        !Conditions.find(s.getConditions(), DISABLED)
+            .map(c -> o.reason().name().equals(c.getReason()))
+            .orElse(false);
+    Conditions.set(
+        s.getConditions(),
+        DISABLED,
+        o.conditionStatus(),
+        o.reason().name(),
+        o.message(),
+        k.getMetadata().getGeneration(),
+        now);
+    if (before != o.state() || changedReason) {
+      if (o.reason() == Reason.Disabled || o.reason() == Reason.Enabled) {
+        if (before != o.state()) {
+          events.normal(k, o.reason(), o.message());
+        }
+      } else {
+        events.warning(k, o.reason(), o.message());
+      }
+    }
+  }
+
+  /** Condition type of the Disabled state and its refusals. */
+  public static final String DISABLED = "Disabled";
+
   private static void apply(EncryptionKey k, KeyLifecycle.Planned p) {
     EncryptionKeyStatus s = k.getStatus();
     s.setState(p.state());
@@ -257,6 +309,10 @@ public class KeyRingCoordinator {
         instant(s.getActivatedAt()),
         instant(s.getRetiredAt()),
         k.getMetadata().getDeletionTimestamp() != null);
+  }
+
+  static boolean inKeyring(KeyState state) {
+    return state != KeyState.Disabled && state != KeyState.DestroyScheduled;
   }
 
   static Instant instant(String s) {

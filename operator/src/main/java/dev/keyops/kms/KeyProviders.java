@@ -359,8 +359,23 @@ public class KeyProviders {
     String ns = key.getMetadata().getNamespace();
     Secret stored;
     if (!Boolean.TRUE.equals(current.getImmutable())) {
-      Secret next = new SecretBuilder(current).withData(data).build();
-      stored = client.secrets().inNamespace(ns).resource(next).update();
+      // A merge patch of the two fields, guarded by the resourceVersion read: a concurrent change
+      // fails with a conflict (and is retried), and fields others own are kept.
+      Map<String, Object> patch =
+          Map.of(
+              "metadata",
+              Map.of("resourceVersion", current.getMetadata().getResourceVersion()),
+              "data",
+              Map.of(WRAPPED, data.get(WRAPPED), VERSION, data.get(VERSION)));
+      stored =
+          client
+              .secrets()
+              .inNamespace(ns)
+              .resource(current)
+              .patch(
+                  io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                      io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                  io.fabric8.kubernetes.client.utils.Serialization.asJson(patch));
       secrets.written(stored, current);
     } else {
       // A 409 (created since we read) fails this attempt; the next one reads and updates it.

@@ -49,6 +49,15 @@ public class KeyopsMetrics {
     }
   }
 
+  /** Counts a key lifecycle step (disable, scheduled destruction, cancellation, destruction). */
+  public void keyLifecycle(String step) {
+    Counter.builder("keyops_key_lifecycle_total")
+        .description("Disable, scheduled-destruction, cancellation and destruction steps of keys")
+        .tag("step", step)
+        .register(registry)
+        .increment();
+  }
+
   public void keyGone(String uid) {
     stateByUid.remove(uid);
     primarySinceByUid.remove(uid);

@@ -51,6 +51,7 @@ final class JobLauncher {
       EncryptionKey target,
       List<EncryptionKey> keys,
       Context<ReencryptionJob> context,
+      boolean suspended,
       Instant now) {
     String ns = rej.getMetadata().getNamespace();
     Job job =
@@ -60,6 +61,9 @@ final class JobLauncher {
             workerImagePullSecrets,
             target.getStatus().getKeyId(),
             credentials(keys));
+    if (suspended) {
+      job.getSpec().setSuspend(true); // spec.suspend or outside its windows: created paused
+    }
     String name = job.getMetadata().getName();
     Job existing =
         context.getSecondaryResource(Job.class).filter(j -> ownedBy(j, rej)).orElse(null);

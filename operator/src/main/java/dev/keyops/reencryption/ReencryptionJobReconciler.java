@@ -61,6 +61,7 @@ public class ReencryptionJobReconciler
   private final Clock clock;
   private final RunObserver runs;
   private final JobLauncher launcher;
+  private final Throttle throttle;
 
   public ReencryptionJobReconciler(
       KubernetesClient client,
@@ -76,6 +77,7 @@ public class ReencryptionJobReconciler
     this.clock = clock;
     this.runs = new RunObserver(client, ring, events, metrics);
     this.launcher = new JobLauncher(client, events, workerImage, workerImagePullSecrets);
+    this.throttle = new Throttle(client, events);
   }
 
   @Override
@@ -115,17 +117,16 @@ public class ReencryptionJobReconciler
     if (!Admission.active(rej) && (s.getJobName() == null || RunObserver.recorded(s))) {
       return UpdateControl.noUpdate(); // ended, and everything about it recorded
     }
+    Windows.Decision gate =
+        Windows.decide(now, rej.getSpec().getSuspend(), rej.getSpec().getWindows());
     if (s.getJobName() != null) {
-      noteSpecChange(rej, s, now);
-      next =
-          runs.observe(
-              rej,
-              s,
-              context.getSecondaryResource(Job.class).orElse(null),
-              context.getSecondaryResources(Pod.class),
-              now);
+      Job job = context.getSecondaryResource(Job.class).orElse(null);
+      boolean ended = s.getPhase() == JobPhase.Succeeded || s.getPhase() == JobPhase.Failed;
+      Duration gateNext = ended ? null : throttle.follow(rej, s, job, gate, now);
+      next = runs.observe(rej, s, job, context.getSecondaryResources(Pod.class), !gate.run(), now);
+      next = ended ? next : Throttle.earliest(next, gateNext);
     } else {
-      next = admit(rej, s, context, now);
+      next = admit(rej, s, context, gate, now);
     }
     if (Conditions.find(s.getConditions(), RECONCILED)
         .map(c -> Conditions.FALSE.equals(c.getStatus()))
@@ -148,7 +149,11 @@ public class ReencryptionJobReconciler
    * Waits in the queue and for the target key, then launches the Job. Returns when to look again.
    */
   private Duration admit(
-      ReencryptionJob rej, ReencryptionJobStatus s, Context<ReencryptionJob> context, Instant now) {
+      ReencryptionJob rej,
+      ReencryptionJobStatus s,
+      Context<ReencryptionJob> context,
+      Windows.Decision gate,
+      Instant now) {
     s.setObservedGeneration(rej.getMetadata().getGeneration());
     String ns = rej.getMetadata().getNamespace();
     var keys = ring.keys(ns, rej.getSpec().getKeyRing());
@@ -175,8 +180,14 @@ public class ReencryptionJobReconciler
       pending(rej, s, mine.reason(), mine.message(), now);
       return PENDING_RECHECK;
     }
-    launcher.launch(rej, s, mine.target(), keys, context, now);
-    return s.getPhase() == JobPhase.Running ? RunObserver.RUNNING_RECHECK : null;
+    launcher.launch(rej, s, mine.target(), keys, context, !gate.run(), now);
+    if (s.getPhase() != JobPhase.Running) {
+      return null;
+    }
+    throttle.record(rej, s, gate, now);
+    return gate.run()
+        ? Throttle.earliest(RunObserver.RUNNING_RECHECK, gate.nextChange())
+        : gate.nextChange();
   }
 
   private void pending(
@@ -213,27 +224,6 @@ public class ReencryptionJobReconciler
           Keyring.parse(json, DataKeyUnwrapper.NONE).document().primaryKeyId(), false);
     } catch (RuntimeException e) {
       return new Admission.KeyringState(null, true); // its text may hold key material: not logged
-    }
-  }
-
-  private void noteSpecChange(ReencryptionJob rej, ReencryptionJobStatus s, Instant now) {
-    Long gen = rej.getMetadata().getGeneration();
-    if (s.getObservedGeneration() != null && !s.getObservedGeneration().equals(gen)) {
-      if (Conditions.set(
-          s.getConditions(),
-          "SpecChanged",
-          Conditions.TRUE,
-          Reason.SpecChanged.name(),
-          "spec changed after the Job started; the running Job keeps its spec (a Job's pod"
-              + " template is immutable): delete this ReencryptionJob and create a new one to apply"
-              + " the change",
-          s.getObservedGeneration(),
-          now)) {
-        events.warning(
-            rej,
-            Reason.SpecChanged,
-            "spec changes after the start are ignored: create a new ReencryptionJob");
-      }
     }
   }
 

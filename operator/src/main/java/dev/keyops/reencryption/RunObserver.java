@@ -68,7 +68,12 @@ class RunObserver {
    * @return when to look again, or null
    */
   Duration observe(
-      ReencryptionJob rej, ReencryptionJobStatus s, Job job, Collection<Pod> pods, Instant now) {
+      ReencryptionJob rej,
+      ReencryptionJobStatus s,
+      Job job,
+      Collection<Pod> pods,
+      boolean suspended,
+      Instant now) {
     boolean terminal = s.getPhase() == JobPhase.Succeeded || s.getPhase() == JobPhase.Failed;
     if (terminal && recorded(s)) {
       return null;
@@ -103,6 +108,9 @@ class RunObserver {
     boolean complete = jobCondition(job, "Complete") != null;
     if (failedMessage == null && !complete) {
       s.setPhase(JobPhase.Running);
+      if (suspended) {
+        return null; // no worker runs on purpose: not a stall (the windows say when to look)
+      }
       return followStall(rej, s, job, pods, now) ? null : RUNNING_RECHECK;
     }
     s.setCompletedAt(now.toString());
@@ -186,6 +194,13 @@ class RunObserver {
     if (!Stalls.anyRunning(pods)) {
       stall = Stalls.fromPods(pods, job.getMetadata().getName());
       Instant started = s.getStartedAt() == null ? now : Instant.parse(s.getStartedAt());
+      // A resume counts as a start: the Job controller creates the pods again from then.
+      Instant resumed =
+          Conditions.find(s.getConditions(), Throttle.SUSPENDED)
+              .filter(c -> Conditions.FALSE.equals(c.getStatus()))
+              .map(c -> Instant.parse(c.getLastTransitionTime()))
+              .orElse(started);
+      started = resumed.isAfter(started) ? resumed : started;
       if (stall.isEmpty() && !Stalls.lastActivity(pods, started).plus(Stalls.GRACE).isAfter(now)) {
         stall = Optional.of(idle(rej, job, pods));
       }

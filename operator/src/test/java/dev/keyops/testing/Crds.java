@@ -2,6 +2,7 @@ package dev.keyops.testing;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.KeyRing;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
@@ -61,6 +62,7 @@ public final class Crds {
     out.put(
         "reencryptionjobs.keyops.dev.yaml",
         render("reencryptionjobs.keyops.dev", ReencryptionJob.class));
+    out.put("keyrings.keyops.dev.yaml", render("keyrings.keyops.dev", KeyRing.class));
     return out;
   }
 

@@ -44,6 +44,13 @@ public class EncryptionKeySpec {
           + " Once true it can never be set back to false; activating a newer key retires this one.")
   private Boolean activate = false;
 
+  @JsonPropertyDescription(
+      "Take a Retired key out of the keyring Secret (state Disabled: workloads can no longer"
+          + " decrypt with it) while keeping its material; false returns it to Retired. Refused"
+          + " while the last inventory finds partitions on the key. Primary and Staged keys cannot"
+          + " be disabled.")
+  private Boolean disabled;
+
   public String getKeyRing() {
     return keyRing;
   }
@@ -66,6 +73,19 @@ public class EncryptionKeySpec {
 
   public void setActivate(Boolean activate) {
     this.activate = activate;
+  }
+
+  public Boolean getDisabled() {
+    return disabled;
+  }
+
+  public void setDisabled(Boolean disabled) {
+    this.disabled = disabled;
+  }
+
+  /** True when {@code disabled} is set to true. */
+  public boolean disableRequested() {
+    return Boolean.TRUE.equals(disabled);
   }
 
   /** True when {@code activate} is set to true. */

@@ -13,7 +13,8 @@ import java.util.List;
     "Observed state of the key, written by keyops: lifecycle state, key id and fingerprint, Cloud KMS details, the last partition inventory, and conditions.")
 public class EncryptionKeyStatus {
 
-  @JsonPropertyDescription("Lifecycle state: Staged, Primary or Retired.")
+  @JsonPropertyDescription(
+      "Lifecycle state: Staged, Primary, Retired, Disabled or DestroyScheduled.")
   private KeyState state;
 
   @JsonPropertyDescription("The provider kind: managed, secretRef or gcpKms.")
@@ -37,6 +38,10 @@ public class EncryptionKeyStatus {
 
   @JsonPropertyDescription("When the key was Retired.")
   private String retiredAt;
+
+  @JsonPropertyDescription(
+      "When the material of this deleted key is destroyed (state DestroyScheduled).")
+  private String destroyTime;
 
   @JsonPropertyDescription("Partitions last seen on this key by a completed ReencryptionJob.")
   private PartitionCount partitions;
@@ -105,6 +110,14 @@ public class EncryptionKeyStatus {
 
   public void setRetiredAt(String retiredAt) {
     this.retiredAt = retiredAt;
+  }
+
+  public String getDestroyTime() {
+    return destroyTime;
+  }
+
+  public void setDestroyTime(String destroyTime) {
+    this.destroyTime = destroyTime;
   }
 
   public PartitionCount getPartitions() {

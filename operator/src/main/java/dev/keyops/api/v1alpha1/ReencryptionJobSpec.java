@@ -12,13 +12,30 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import java.util.List;
 
-/** Desired rebuild of a key ring's partitions. Immutable once created, like a batch Job. */
+/**
+ * Desired rebuild of a key ring's partitions. Immutable once created, like a batch Job, except
+ * {@code suspend} and {@code windows}.
+ */
 @ValidationRule(
-    value = "self == oldSelf",
+    value =
+        "self.keyRing == oldSelf.keyRing && self.storage == oldSelf.storage"
+            + " && self.parallelism == oldSelf.parallelism && self.shards == oldSelf.shards"
+            + " && self.mode == oldSelf.mode && self.dryRun == oldSelf.dryRun"
+            + " && self.progressDeadlineSeconds == oldSelf.progressDeadlineSeconds"
+            + " && has(self.targetKey) == has(oldSelf.targetKey)"
+            + " && (!has(self.targetKey) || self.targetKey == oldSelf.targetKey)"
+            + " && has(self.activeDeadlineSeconds) == has(oldSelf.activeDeadlineSeconds)"
+            + " && (!has(self.activeDeadlineSeconds)"
+            + " || self.activeDeadlineSeconds == oldSelf.activeDeadlineSeconds)"
+            + " && has(self.worker) == has(oldSelf.worker)"
+            + " && (!has(self.worker) || self.worker == oldSelf.worker)"
+            + " && has(self.template) == has(oldSelf.template)"
+            + " && (!has(self.template) || self.template == oldSelf.template)",
     message =
-        "spec is immutable once created (a running Job's pod template cannot change):"
-            + " delete this ReencryptionJob and create a new one")
+        "spec is immutable once created (a running Job's pod template cannot change), except"
+            + " suspend and windows: delete this ReencryptionJob and create a new one")
 @ValidationRule(value = "self.parallelism >= 1", message = "parallelism must be at least 1")
 @ValidationRule(value = "self.shards >= 1", message = "shards must be at least 1")
 @ValidationRule(
@@ -100,6 +117,18 @@ public class ReencryptionJobSpec {
           + " keyops worker contract (environment, keyring mount, JSON result in the termination"
           + " message). See README.")
   private PodTemplateSpec template;
+
+  @JsonPropertyDescription(
+      "Pause (true) or resume (false) the rebuild: maps to the batch/v1 Job's suspend (running"
+          + " workers are stopped; a resumed job skips partitions already on the target). May be"
+          + " changed at any time.")
+  private Boolean suspend;
+
+  @JsonPropertyDescription(
+      "Time windows (UTC) in which the rebuild may or must not run: outside every Allow window"
+          + " (when any is given) or inside a Deny window the Job is suspended, otherwise resumed."
+          + " May be changed at any time.")
+  private List<RebuildWindow> windows;
 
   public String getKeyRing() {
     return keyRing;
@@ -187,5 +216,21 @@ public class ReencryptionJobSpec {
 
   public void setTemplate(PodTemplateSpec template) {
     this.template = template;
+  }
+
+  public Boolean getSuspend() {
+    return suspend;
+  }
+
+  public void setSuspend(Boolean suspend) {
+    this.suspend = suspend;
+  }
+
+  public List<RebuildWindow> getWindows() {
+    return windows;
+  }
+
+  public void setWindows(List<RebuildWindow> windows) {
+    this.windows = windows;
   }
 }

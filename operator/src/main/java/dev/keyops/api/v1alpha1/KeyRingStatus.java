@@ -1,0 +1,117 @@
+package dev.keyops.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Observed state of a {@link KeyRing}. */
+@JsonClassDescription(
+    "What the operator observed of the key ring: its Primary, rotation times, keys by state and partitions, conditions.")
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class KeyRingStatus {
+
+  @JsonPropertyDescription("The EncryptionKey that is Primary now.")
+  private String primary;
+
+  @JsonPropertyDescription("When this KeyRing last created a new key.")
+  private String lastRotationTime;
+
+  @JsonPropertyDescription("When the next automatic rotation is due.")
+  private String nextRotationTime;
+
+  @JsonPropertyDescription(
+      "The key this KeyRing created and has not activated yet (Staged for spec.rotation.stagedFor).")
+  private String pendingKey;
+
+  @JsonPropertyDescription(
+      "The last on-demand rotation request acted on (spec.rotation.requestedAt or the"
+          + " keyops.dev/rotate-requested annotation).")
+  private String rotationRequestHandled;
+
+  @JsonPropertyDescription("The ReencryptionJob created after the last rotation.")
+  private String lastReencryptionJob;
+
+  @JsonPropertyDescription("The keys of the ring, sorted by name, with state and partitions.")
+  private List<RingKey> keys = new ArrayList<>();
+
+  @JsonPropertyDescription("Ready, RotationDue and ReencryptionPending.")
+  private List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("The metadata.generation this status describes.")
+  private Long observedGeneration;
+
+  public String getPrimary() {
+    return primary;
+  }
+
+  public void setPrimary(String primary) {
+    this.primary = primary;
+  }
+
+  public String getLastRotationTime() {
+    return lastRotationTime;
+  }
+
+  public void setLastRotationTime(String lastRotationTime) {
+    this.lastRotationTime = lastRotationTime;
+  }
+
+  public String getNextRotationTime() {
+    return nextRotationTime;
+  }
+
+  public void setNextRotationTime(String nextRotationTime) {
+    this.nextRotationTime = nextRotationTime;
+  }
+
+  public String getPendingKey() {
+    return pendingKey;
+  }
+
+  public void setPendingKey(String pendingKey) {
+    this.pendingKey = pendingKey;
+  }
+
+  public String getRotationRequestHandled() {
+    return rotationRequestHandled;
+  }
+
+  public void setRotationRequestHandled(String rotationRequestHandled) {
+    this.rotationRequestHandled = rotationRequestHandled;
+  }
+
+  public String getLastReencryptionJob() {
+    return lastReencryptionJob;
+  }
+
+  public void setLastReencryptionJob(String lastReencryptionJob) {
+    this.lastReencryptionJob = lastReencryptionJob;
+  }
+
+  public List<RingKey> getKeys() {
+    return keys;
+  }
+
+  public void setKeys(List<RingKey> keys) {
+    this.keys = keys;
+  }
+
+  public List<Condition> getConditions() {
+    return conditions;
+  }
+
+  public void setConditions(List<Condition> conditions) {
+    this.conditions = conditions;
+  }
+
+  public Long getObservedGeneration() {
+    return observedGeneration;
+  }
+
+  public void setObservedGeneration(Long observedGeneration) {
+    this.observedGeneration = observedGeneration;
+  }
+}

@@ -1,0 +1,94 @@
+package dev.keyops.key;
+
+import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.observability.Reason;
+import java.time.Instant;
+
+/**
+ * Whether a key is Disabled, as a pure rule applied after {@link KeyLifecycle}'s plan.
+ *
+ * <ul>
+ *   <li>{@code spec.disabled: true} on a Retired key makes it Disabled (out of the keyring Secret,
+ *       material kept) only when the drop guard's inventory rule holds: an inventory completed
+ *       after its retirement counted no partition on it. Otherwise it stays Retired and the refusal
+ *       is reported. There is no break glass: disabling exists to be safe.
+ *   <li>A Primary or Staged key is never disabled (refused and reported).
+ *   <li>{@code spec.disabled} false (or absent) on a Disabled key returns it to Retired.
+ * </ul>
+ */
+public final class Disabling {
+
+  private Disabling() {}
+
+  /**
+   * @param state the key's state after the lifecycle plan
+   * @param conditionStatus the {@code Disabled} condition's status, or null to remove it
+   */
+  public record Outcome(KeyState state, String conditionStatus, Reason reason, String message) {}
+
+  public static Outcome decide(
+      KeyState planned,
+      boolean requested,
+      String keyRing,
+      Instant retiredAt,
+      Long partitions,
+      Instant countedAt) {
+    KeyState s = planned == null ? KeyState.Staged : planned;
+    if (s == KeyState.DestroyScheduled) {
+      return new Outcome(s, null, null, null);
+    }
+    if (!requested) {
+      if (s == KeyState.Disabled) {
+        return new Outcome(
+            KeyState.Retired,
+            "False",
+            Reason.Enabled,
+            "spec.disabled is false: back in the keyring Secret as a Retired (decrypt-only) key");
+      }
+      return new Outcome(s, null, null, null);
+    }
+    if (s == KeyState.Disabled) {
+      return new Outcome(s, "True", Reason.Disabled, disabledMessage());
+    }
+    if (s != KeyState.Retired) {
+      return new Outcome(
+          s,
+          "False",
+          Reason.DisableRefusedPrimaryOrStaged,
+          "disable refused: a "
+              + s
+              + " key cannot be disabled (it encrypts, or is about to): activate a newer key,"
+              + " rebuild the partitions, then disable this one");
+    }
+    DropGuard.Decision d =
+        DropGuard.decide(KeyState.Retired, keyRing, retiredAt, partitions, countedAt, false);
+    if (d.allowed()) {
+      return new Outcome(KeyState.Disabled, "True", Reason.Disabled, disabledMessage());
+    }
+    if (d.reason() == Reason.DropRefusedPartitions) {
+      return new Outcome(
+          s,
+          "False",
+          Reason.DisableRefusedPartitions,
+          "disable refused: "
+              + partitions
+              + " partition(s) of key ring "
+              + keyRing
+              + " still use this key: run a ReencryptionJob to rebuild them; the key is disabled"
+              + " once an inventory finds none");
+    }
+    return new Outcome(
+        s,
+        "False",
+        Reason.DisableRefusedNoInventory,
+        "disable refused: no inventory of key ring "
+            + keyRing
+            + " completed since this key was retired: run a ReencryptionJob (dryRun: true only"
+            + " counts); the key is disabled once an inventory finds no partition on it");
+  }
+
+  private static String disabledMessage() {
+    return "out of the keyring Secret (workloads cannot decrypt with it); material kept; set"
+        + " spec.disabled: false to return it to Retired";
+  }
+}

@@ -1,0 +1,247 @@
+package dev.keyops.ring;
+
+import dev.keyops.OperatorConfig;
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.KeyRing;
+import dev.keyops.api.v1alpha1.KeyRingStatus;
+import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.api.v1alpha1.RotationPolicy;
+import dev.keyops.key.RingView;
+import dev.keyops.observability.Conditions;
+import dev.keyops.observability.EventRecorder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Reconciles KeyRings: observe the ring's keys (from the EncryptionKey controller's cache), rotate
+ * when due (create the next key, activate it after stagedFor), start the ReencryptionJob that
+ * follows a promotion, disable Retired keys without data after retention.disableAfter, and record
+ * status. Never sleeps: the next due time comes back through {@code rescheduleAfter}; key changes
+ * wake the ring through an informer mapped by {@code spec.keyRing}.
+ */
+// Not generation-aware: the on-demand annotation changes no generation.
+@ControllerConfiguration(name = "keyring", generationAwareEventProcessing = false)
+public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> {
+
+  /** A key just created may not be in the cache yet; it is not given up as deleted before this. */
+  static final Duration CACHE_GRACE = Duration.ofMinutes(5);
+
+  private final RingView keys;
+  private final KeyRingCache cache;
+  private final EventRecorder events;
+  private final Clock clock;
+  private final RingActions actions;
+  private final RingStatus status;
+
+  public KeyRingReconciler(
+      KubernetesClient client,
+      RingView keys,
+      KeyRingCache cache,
+      EventRecorder events,
+      Clock clock) {
+    this.keys = keys;
+    this.cache = cache;
+    this.events = events;
+    this.clock = clock;
+    this.actions = new RingActions(client, events);
+    this.status = new RingStatus(events);
+  }
+
+  @Override
+  public List<EventSource<?, KeyRing>> prepareEventSources(EventSourceContext<KeyRing> context) {
+    // Woken by the EncryptionKey controller after it reconciled a key of the ring (no second
+    // informer on EncryptionKeys); reads go through its cache (RingView).
+    SimpleInboundEventSource<KeyRing> keyEvents = new SimpleInboundEventSource<>("keyring-keys");
+    cache.bind(context.getPrimaryCache(), keyEvents);
+    return List.of(keyEvents);
+  }
+
+  @Override
+  public UpdateControl<KeyRing> reconcile(KeyRing ring, Context<KeyRing> context) {
+    Instant now = clock.instant();
+    String ns = ring.getMetadata().getNamespace();
+    String name = ring.getMetadata().getName();
+    String before = json(ring.getStatus());
+    KeyRingStatus s = ring.getStatus() == null ? new KeyRingStatus() : copy(ring.getStatus());
+    List<EncryptionKey> ringKeys =
+        keys.keys(ns, name).stream()
+            .sorted(Comparator.comparing(k -> k.getMetadata().getName()))
+            .toList();
+    Wake wake = new Wake();
+
+    followPromotion(ring, s, ringKeys, now);
+    rotate(ring, s, ringKeys, now, wake);
+    if (ring.getSpec() != null && ring.getSpec().getRetention() != null) {
+      wake.at(actions.disableExpired(ring, ringKeys, now));
+    }
+    status.record(ring, s, ringKeys, now);
+
+    ring.setStatus(s);
+    UpdateControl<KeyRing> c =
+        json(s).equals(before) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(ring);
+    return wake.next == null ? c : c.rescheduleAfter(wake.next);
+  }
+
+  /** Once the key this ring created is Primary: start what follows a rotation. */
+  private void followPromotion(KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, Instant now) {
+    if (s.getPendingKey() == null) {
+      return;
+    }
+    Optional<EncryptionKey> pending = find(ks, s.getPendingKey());
+    if (pending.isEmpty()) {
+      Instant created = instant(s.getLastRotationTime());
+      if (created == null || created.plus(CACHE_GRACE).isBefore(now)) {
+        s.setPendingKey(null); // deleted by someone: the next period starts a new one
+      }
+      return;
+    }
+    KeyState state = stateOf(pending.get());
+    if (state == KeyState.Staged) {
+      return;
+    }
+    s.setPendingKey(null);
+    if (state == KeyState.Primary && ring.getSpec().getReencryption() != null) {
+      s.setLastReencryptionJob(actions.startReencryption(ring, pending.get()));
+    }
+  }
+
+  private void rotate(
+      KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, Instant now, Wake wake) {
+    RotationPolicy p = ring.getSpec() == null ? null : ring.getSpec().getRotation();
+    if (p == null) {
+      s.setNextRotationTime(null);
+      return;
+    }
+    Duration period = OperatorConfig.parseDuration("spec.rotation.period", p.getPeriod());
+    Duration stagedFor =
+        OperatorConfig.parseDurationOrZero(
+            "spec.rotation.stagedFor", p.getStagedFor() == null ? "10m" : p.getStagedFor());
+    String request = requestToken(ring);
+    boolean requested = !request.isEmpty() && !request.equals(s.getRotationRequestHandled());
+    EncryptionKey pendingKey =
+        s.getPendingKey() == null ? null : find(ks, s.getPendingKey()).orElse(null);
+    RotationRules.Pending pending =
+        pendingKey == null
+            ? (s.getPendingKey() == null ? null : new RotationRules.Pending(now, true, false))
+            : new RotationRules.Pending(
+                instant(s.getLastRotationTime()),
+                pendingKey.getSpec().activationRequested(),
+                Conditions.isTrue(conditions(pendingKey), Conditions.READY));
+    EncryptionKey primary =
+        ks.stream().filter(k -> stateOf(k) == KeyState.Primary).findFirst().orElse(null);
+    RotationRules.Decision d =
+        RotationRules.decide(
+            now,
+            period,
+            stagedFor,
+            p.getKeyTemplate() != null,
+            instant(s.getLastRotationTime()),
+            primary == null ? null : instant(primary.getStatus().getActivatedAt()),
+            instant(s.getNextRotationTime()),
+            !ks.isEmpty(),
+            requested,
+            pending);
+    switch (d.action()) {
+      case CREATE -> {
+        EncryptionKey created = actions.createKey(ring, p.getKeyTemplate(), now);
+        s.setPendingKey(created.getMetadata().getName());
+        s.setLastRotationTime(now.toString());
+        s.setRotationRequestHandled(request.isEmpty() ? null : request);
+        wake.at(stagedFor);
+        d = RotationRules.decide(now, period, stagedFor, true, now, null, null, true, false, null);
+      }
+      case ACTIVATE -> actions.activate(ring, pendingKey);
+      default -> {
+        if (requested && p.getKeyTemplate() == null) {
+          s.setRotationRequestHandled(request);
+        }
+      }
+    }
+    s.setNextRotationTime(d.nextRotation().toString());
+    wake.at(d.wakeIn());
+    status.rotation(ring, s, d, p.getKeyTemplate() != null, now);
+  }
+
+  /**
+   * A KeyRing going away orphans its keys rather than deleting them: they keep working as keys of a
+   * ring without a policy (deleting a key is a separate, guarded decision).
+   */
+  @Override
+  public DeleteControl cleanup(KeyRing ring, Context<KeyRing> context) {
+    actions.orphanKeys(
+        ring, keys.keys(ring.getMetadata().getNamespace(), ring.getMetadata().getName()));
+    return DeleteControl.defaultDelete();
+  }
+
+  /** The on-demand request: spec.rotation.requestedAt and the annotation, as one token. */
+  static String requestToken(KeyRing ring) {
+    String spec = ring.getSpec().getRotation().getRequestedAt();
+    String ann =
+        ring.getMetadata().getAnnotations() == null
+            ? null
+            : ring.getMetadata().getAnnotations().get(KeyRing.ROTATE_ANNOTATION);
+    if (spec == null && ann == null) {
+      return "";
+    }
+    return (spec == null ? "" : spec) + (ann == null ? "" : "|" + ann);
+  }
+
+  static KeyState stateOf(EncryptionKey k) {
+    return k.getStatus() == null || k.getStatus().getState() == null
+        ? KeyState.Staged
+        : k.getStatus().getState();
+  }
+
+  private static List<io.fabric8.kubernetes.api.model.Condition> conditions(EncryptionKey k) {
+    return k.getStatus() == null ? List.of() : k.getStatus().getConditions();
+  }
+
+  private static Optional<EncryptionKey> find(List<EncryptionKey> ks, String name) {
+    return ks.stream().filter(k -> k.getMetadata().getName().equals(name)).findFirst();
+  }
+
+  static Instant instant(String s) {
+    return s == null ? null : Instant.parse(s);
+  }
+
+  private static KeyRingStatus copy(KeyRingStatus s) {
+    return Serialization.unmarshal(Serialization.asJson(s), KeyRingStatus.class);
+  }
+
+  private static String json(Object o) {
+    return Objects.toString(o == null ? null : Serialization.asJson(o));
+  }
+
+  /** The earliest of the times something is due. */
+  static final class Wake {
+    Duration next;
+
+    void at(Duration d) {
+      if (d != null && (next == null || d.compareTo(next) < 0)) {
+        next = d.isZero() ? Duration.ofSeconds(1) : d;
+      }
+    }
+  }
+
+  static boolean isOwnedBy(HasMetadata o, KeyRing ring) {
+    return o.getMetadata().getOwnerReferences().stream()
+        .anyMatch(r -> r.getUid().equals(ring.getMetadata().getUid()));
+  }
+}

@@ -1,0 +1,243 @@
+package dev.keyops.ring;
+
+import dev.keyops.OperatorConfig;
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.EncryptionKeySpec;
+import dev.keyops.api.v1alpha1.KeyRing;
+import dev.keyops.api.v1alpha1.KeyTemplate;
+import dev.keyops.api.v1alpha1.PartitionCount;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
+import dev.keyops.api.v1alpha1.ReencryptionPolicy;
+import dev.keyops.names.Names;
+import dev.keyops.observability.EventRecorder;
+import dev.keyops.observability.Reason;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The writes a KeyRing makes: each one object, each idempotent. */
+final class RingActions {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RingActions.class);
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmm").withZone(ZoneOffset.UTC);
+
+  private final KubernetesClient client;
+  private final EventRecorder events;
+
+  RingActions(KubernetesClient client, EventRecorder events) {
+    this.client = client;
+    this.events = events;
+  }
+
+  /**
+   * The readable name of the key a rotation at {@code now} creates: {@code <ring>-<yyyymmdd-hhmm>}.
+   */
+  static String keyName(String ring, Instant now) {
+    return Names.dnsLabel(ring + "-" + STAMP.format(now));
+  }
+
+  /** The ReencryptionJob that follows the promotion of {@code key}. */
+  static String jobName(String key) {
+    return Names.dnsLabel(key + "-rebuild");
+  }
+
+  static OwnerReference owner(KeyRing ring) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(ring.getApiVersion())
+        .withKind(ring.getKind())
+        .withName(ring.getMetadata().getName())
+        .withUid(ring.getMetadata().getUid())
+        .build();
+  }
+
+  /**
+   * Creates the next key, Staged. A key of that name already owned by this ring (a retry after a
+   * status write failed) is taken as created.
+   */
+  EncryptionKey createKey(KeyRing ring, KeyTemplate template, Instant now) {
+    String ns = ring.getMetadata().getNamespace();
+    String name = keyName(ring.getMetadata().getName(), now);
+    EncryptionKey k = new EncryptionKey();
+    k.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(name)
+            .withNamespace(ns)
+            .withLabels(
+                Map.of(KeyRing.LABEL_KEY_RING, Names.labelValue(ring.getMetadata().getName())))
+            .withOwnerReferences(owner(ring))
+            .build());
+    EncryptionKeySpec spec = new EncryptionKeySpec();
+    spec.setKeyRing(ring.getMetadata().getName());
+    spec.setProvider(template.toProvider());
+    k.setSpec(spec);
+    try {
+      EncryptionKey created = client.resource(k).create();
+      events.normal(
+          ring,
+          Reason.KeyCreated,
+          "rotation: created key " + name + " (Staged; activated after stagedFor)");
+      return created;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      EncryptionKey existing =
+          client.resources(EncryptionKey.class).inNamespace(ns).withName(name).get();
+      if (existing != null && KeyRingReconciler.isOwnedBy(existing, ring)) {
+        return existing;
+      }
+      throw e;
+    }
+  }
+
+  /** Sets spec.activate on the key this ring created; the EncryptionKey controller promotes it. */
+  void activate(KeyRing ring, EncryptionKey key) {
+    patchSpec(key, "{\"spec\":{\"activate\":true}}");
+    events.normal(
+        ring,
+        Reason.KeyActivated,
+        "key " + key.getMetadata().getName() + " was Staged for stagedFor and is Ready: activated");
+  }
+
+  /** Creates the ReencryptionJob that follows the promotion of {@code key}; returns its name. */
+  String startReencryption(KeyRing ring, EncryptionKey key) {
+    ReencryptionPolicy p = ring.getSpec().getReencryption();
+    String name = jobName(key.getMetadata().getName());
+    ReencryptionJob job = new ReencryptionJob();
+    job.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(name)
+            .withNamespace(ring.getMetadata().getNamespace())
+            .withLabels(
+                Map.of(KeyRing.LABEL_KEY_RING, Names.labelValue(ring.getMetadata().getName())))
+            .withOwnerReferences(owner(ring))
+            .build());
+    ReencryptionJobSpec spec = new ReencryptionJobSpec();
+    spec.setKeyRing(ring.getMetadata().getName());
+    spec.setTargetKey(key.getMetadata().getName());
+    spec.setStorage(p.getStorage());
+    spec.setMode(p.getMode());
+    spec.setShards(p.getShards());
+    spec.setParallelism(p.getParallelism());
+    spec.setWorker(p.getWorker());
+    job.setSpec(spec);
+    try {
+      client.resource(job).create();
+      events.normal(
+          ring,
+          Reason.ReencryptionJobCreated,
+          "key "
+              + key.getMetadata().getName()
+              + " is Primary: ReencryptionJob "
+              + name
+              + " ("
+              + p.getMode()
+              + ") rebuilds the partitions still on older keys");
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+    return name;
+  }
+
+  /**
+   * Disables the Retired keys whose partitions an inventory after their retirement found gone, once
+   * retention.disableAfter has passed. Returns when to look again, or null.
+   */
+  Duration disableExpired(KeyRing ring, List<EncryptionKey> keys, Instant now) {
+    String after = ring.getSpec().getRetention().getDisableAfter();
+    if (after == null) {
+      return null;
+    }
+    Duration disableAfter =
+        OperatorConfig.parseDurationOrZero("spec.retention.disableAfter", after);
+    Duration next = null;
+    for (EncryptionKey k : keys) {
+      if (k.getStatus() == null || k.getMetadata().getDeletionTimestamp() != null) {
+        continue;
+      }
+      PartitionCount p = k.getStatus().getPartitions();
+      Duration in =
+          RetentionRules.disableIn(
+              now,
+              k.getStatus().getState(),
+              k.getSpec().disableRequested(),
+              KeyRingReconciler.instant(k.getStatus().getRetiredAt()),
+              p == null ? null : p.getCount(),
+              p == null ? null : KeyRingReconciler.instant(p.getCountedAt()),
+              disableAfter);
+      if (in == null) {
+        continue;
+      }
+      if (in.isZero()) {
+        patchSpec(k, "{\"spec\":{\"disabled\":true}}");
+        events.normal(
+            ring,
+            Reason.AutoDisabled,
+            "key "
+                + k.getMetadata().getName()
+                + " holds no partition since "
+                + p.getCountedAt()
+                + " and retention.disableAfter ("
+                + after
+                + ") passed: disabled");
+      } else if (next == null || in.compareTo(next) < 0) {
+        next = in;
+      }
+    }
+    return next;
+  }
+
+  /** Whether an inventory completed after the key's retirement found no partition on it. */
+  static boolean freeOfData(EncryptionKey k) {
+    PartitionCount p = k.getStatus() == null ? null : k.getStatus().getPartitions();
+    if (p == null || p.getCount() == null || p.getCount() != 0 || p.getCountedAt() == null) {
+      return false;
+    }
+    Instant retired = KeyRingReconciler.instant(k.getStatus().getRetiredAt());
+    return retired == null || !Instant.parse(p.getCountedAt()).isBefore(retired);
+  }
+
+  /** Removes this ring's owner reference from its keys, so deleting the ring deletes no key. */
+  void orphanKeys(KeyRing ring, List<EncryptionKey> keys) {
+    for (EncryptionKey k : keys) {
+      if (!KeyRingReconciler.isOwnedBy(k, ring)) {
+        continue;
+      }
+      List<OwnerReference> rest =
+          k.getMetadata().getOwnerReferences().stream()
+              .filter(r -> !r.getUid().equals(ring.getMetadata().getUid()))
+              .toList();
+      patchSpec(k, Serialization.asJson(Map.of("metadata", Map.of("ownerReferences", rest))));
+      LOG.info(
+          "KeyRing {}/{} deleted: key {} kept, no longer owned by it",
+          ring.getMetadata().getNamespace(),
+          ring.getMetadata().getName(),
+          k.getMetadata().getName());
+    }
+  }
+
+  private void patchSpec(EncryptionKey k, String mergePatch) {
+    client
+        .resources(EncryptionKey.class)
+        .inNamespace(k.getMetadata().getNamespace())
+        .withName(k.getMetadata().getName())
+        .patch(PatchContext.of(PatchType.JSON_MERGE), mergePatch);
+  }
+}

@@ -136,6 +136,11 @@ final class JobLauncher {
     s.setTargetKey(target.getMetadata().getName());
     s.setTargetKeyId(target.getStatus().getKeyId());
     s.setStartedAt(now.toString());
+    // What the first observation of a Job with no results yet reports, written with Running, so
+    // that observation finds nothing to change and writes nothing.
+    ResultAggregation.Totals none = ResultAggregation.aggregate(java.util.List.of(), 1);
+    s.setPartitions(none.partitions());
+    s.setByKey(none.byKeyBefore());
     Conditions.remove(s.getConditions(), Conditions.WAITING);
     if (created) {
       events.normal(

@@ -271,8 +271,17 @@ class ReencryptionJobControllerTest {
     kubelet.pause(true);
     rej("idle", null, 1, false);
     awaitPhase("idle", JobPhase.Running);
-    Thread.sleep(1000);
-    h.api.drainRequests();
+    // The start causes a few status writes (Running, then the first totals); under load the last
+    // may come seconds later. Wait until the job has been quiet for 3 s, then watch a window that
+    // spans its rechecks: a write that repeats would show there.
+    long quietSince = System.nanoTime();
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (System.nanoTime() - quietSince < 3_000_000_000L && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+      if (h.api.drainRequests().stream().anyMatch(r -> r.contains("reencryptionjobs"))) {
+        quietSince = System.nanoTime();
+      }
+    }
     Thread.sleep(ReencryptionJobReconciler.PENDING_RECHECK.toMillis() + 13_000); // past a recheck
     List<String> calls =
         h.api.drainRequests().stream()

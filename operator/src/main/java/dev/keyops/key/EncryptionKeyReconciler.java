@@ -77,28 +77,6 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   private final KmsVersionFollower versions;
   private final RingPolicy policies;
 
-  public EncryptionKeyReconciler(
-      KubernetesClient client,
-      KeyCaches caches,
-      KeyRingCoordinator rings,
-      KeyProviders providers,
-      EventRecorder events,
-      KeyopsMetrics metrics,
-      Clock clock,
-      KmsSchedule kmsSchedule) {
-    this(
-        client,
-        caches,
-        rings,
-        providers,
-        events,
-        metrics,
-        clock,
-        kmsSchedule,
-        RingPolicy.NONE,
-        Duration.ZERO);
-  }
-
   /**
    * @param policies the KeyRing policies (retention.destroyAfter)
    * @param destroyAfter how long a deleted Retired or Disabled key's material is kept when its ring

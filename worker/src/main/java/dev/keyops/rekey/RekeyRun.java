@@ -7,12 +7,16 @@ import dev.keyops.partition.PartitionRebuilder;
 import dev.keyops.partition.PartitionRebuilder.Outcome;
 import dev.keyops.partition.RebuildCheckpoints;
 import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,39 +58,60 @@ public final class RekeyRun {
 
   /** The partitions of this shard, by relative path, sorted. Temporary files are not partitions. */
   public static List<Path> partitions(Path dataDir, Shard shard) throws IOException {
-    try (Stream<Path> files = Files.walk(dataDir)) {
-      return files
-          .filter(Files::isRegularFile)
-          .filter(p -> !p.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX))
-          .filter(p -> shard.owns(relative(dataDir, p)))
-          .sorted()
-          .toList();
-    }
+    return regularFiles(dataDir).stream()
+        .filter(p -> !p.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX))
+        .filter(p -> shard.owns(relative(dataDir, p)))
+        .sorted()
+        .toList();
   }
 
   /** Deletes temporary files a crashed run of this shard left behind; the originals are intact. */
   static int cleanUpTemporaryFiles(Path dataDir, Shard shard) throws IOException {
-    List<Path> temps;
-    try (Stream<Path> files = Files.walk(dataDir)) {
-      temps =
-          files
-              .filter(Files::isRegularFile)
-              .filter(p -> p.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX))
-              .filter(
-                  p -> {
-                    String target =
-                        p.getFileName()
-                            .toString()
-                            .substring(PartitionRebuilder.TEMP_PREFIX.length());
-                    return shard.owns(relative(dataDir, p.resolveSibling(target)));
-                  })
-              .toList();
-    }
+    List<Path> temps =
+        regularFiles(dataDir).stream()
+            .filter(p -> p.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX))
+            .filter(
+                p -> {
+                  String target =
+                      p.getFileName().toString().substring(PartitionRebuilder.TEMP_PREFIX.length());
+                  return shard.owns(relative(dataDir, p.resolveSibling(target)));
+                })
+            .toList();
     for (Path t : temps) {
       Files.deleteIfExists(t);
       LOG.info("removed temporary file {} left by an interrupted run", relative(dataDir, t));
     }
     return temps.size();
+  }
+
+  /**
+   * Every regular file below {@code dir}. Other shards work in the same directory at the same time:
+   * their temporary files appear and vanish (renamed over their partitions) while we list, so an
+   * entry that is gone by the time it is read is skipped, not an error (Files.walk would throw
+   * NoSuchFileException and end the shard).
+   */
+  static List<Path> regularFiles(Path dir) throws IOException {
+    List<Path> out = new ArrayList<>();
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            if (attrs.isRegularFile()) {
+              out.add(file);
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+            if (e instanceof NoSuchFileException && !file.equals(dir)) {
+              return FileVisitResult.CONTINUE;
+            }
+            throw e;
+          }
+        });
+    return out;
   }
 
   public WorkerResult run() throws IOException {

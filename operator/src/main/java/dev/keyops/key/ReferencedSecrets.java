@@ -106,11 +106,6 @@ public class ReferencedSecrets extends AbstractEventSource<Secret, EncryptionKey
     return out;
   }
 
-  /** Number of Secrets watched now (for tests and metrics). */
-  public int watchedCount() {
-    return watched.size();
-  }
-
   private synchronized Watched watch(String id, String namespace, String name) {
     Watched w = watched.get(id);
     if (w != null) {

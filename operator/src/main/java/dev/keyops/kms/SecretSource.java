@@ -2,7 +2,6 @@ package dev.keyops.kms;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
 
 /**
  * Where {@link KeyProviders} reads Secrets. In the operator, keyops' own Secrets come from an
@@ -27,22 +26,4 @@ public interface SecretSource {
    * now on a change of it wakes the key.
    */
   Secret referenced(EncryptionKey by, String name);
-
-  /** Reads straight from the API server (tools and tests that run no informers). */
-  static SecretSource api(KubernetesClient client) {
-    return new SecretSource() {
-      @Override
-      public Secret owned(String namespace, String name) {
-        return client.secrets().inNamespace(namespace).withName(name).get();
-      }
-
-      @Override
-      public void written(Secret secret, Secret previous) {}
-
-      @Override
-      public Secret referenced(EncryptionKey by, String name) {
-        return owned(by.getMetadata().getNamespace(), name);
-      }
-    };
-  }
 }

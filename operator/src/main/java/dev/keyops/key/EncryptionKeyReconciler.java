@@ -301,12 +301,19 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       }
       return m;
     } catch (ProviderException e) {
-      return failed(k, e, wasReady, now, next);
+      // Keys verified once (material recorded) back off to the interval, even while an outage has
+      // made them unverified; only keys never verified yet get the short cap.
+      return failed(k, e, wasReady, s.getFingerprint() != null, now, next);
     }
   }
 
   private Material failed(
-      EncryptionKey k, ProviderException e, boolean wasReady, Instant now, Duration[] next) {
+      EncryptionKey k,
+      ProviderException e,
+      boolean wasReady,
+      boolean everVerified,
+      Instant now,
+      Duration[] next) {
     EncryptionKeyStatus s = k.getStatus();
     Long gen = k.getMetadata().getGeneration();
     boolean gcp = s.getKms() != null;
@@ -319,7 +326,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
         // A spec error: only an edit fixes it, and the edit wakes the key. No recheck.
         kmsSchedule.forget(uid);
       } else {
-        failures = kmsSchedule.failed(uid, e.transientFailure(), now);
+        failures = kmsSchedule.failed(uid, e.transientFailure(), everVerified, now);
         next[0] = kmsSchedule.untilNext(uid, now);
       }
       if (e.transientFailure() && wasReady && failures < FAILURES_BEFORE_UNVERIFIED) {

@@ -15,6 +15,10 @@ import java.util.function.DoubleSupplier;
  *   <li>After a transient failure: 15 s, doubling per failure in a row, capped at the interval.
  *   <li>After a permanent failure (access denied, key disabled): a recheck after 30 s, capped at
  *       the interval, doubling like a transient one, since a person has to act first.
+ *   <li>A key never verified (no material recorded: nobody can use it yet, and someone is waiting
+ *       for it) backs off the same way but is capped lower: 1 minute after transient failures, 5
+ *       minutes after permanent ones. A key verified once keeps its material meanwhile, so it may
+ *       wait longer, and an outage of many keys stays bounded by the interval.
  *   <li>A key first seen by this process (after a start) that is already verified: a random point
  *       within one interval, so a restart does not revalidate every key at once.
  * </ul>
@@ -26,6 +30,8 @@ public final class KmsSchedule {
 
   static final Duration FIRST_BACKOFF = Duration.ofSeconds(15);
   static final Duration FIRST_PERMANENT_RECHECK = Duration.ofSeconds(30);
+  static final Duration UNVERIFIED_TRANSIENT_CAP = Duration.ofMinutes(1);
+  static final Duration UNVERIFIED_PERMANENT_CAP = Duration.ofMinutes(5);
 
   private record Entry(Instant next, int failures) {}
 
@@ -80,12 +86,17 @@ public final class KmsSchedule {
    * Records a failed check; returns the number of failures in a row, this one included.
    *
    * @param transientFailure whether Cloud KMS may answer on its own (UNAVAILABLE, deadline)
+   * @param verifiedBefore whether the key was ever verified (its material is recorded)
    */
-  public int failed(String uid, boolean transientFailure, Instant now) {
+  public int failed(String uid, boolean transientFailure, boolean verifiedBefore, Instant now) {
     Entry prev = entries.get(uid);
     int failures = (prev == null ? 0 : prev.failures()) + 1;
     Duration first = transientFailure ? FIRST_BACKOFF : FIRST_PERMANENT_RECHECK;
-    entries.put(uid, new Entry(now.plus(backoff(first, failures)), failures));
+    Duration cap =
+        verifiedBefore
+            ? interval
+            : min(interval, transientFailure ? UNVERIFIED_TRANSIENT_CAP : UNVERIFIED_PERMANENT_CAP);
+    entries.put(uid, new Entry(now.plus(backoff(first, failures, cap)), failures));
     return failures;
   }
 
@@ -105,10 +116,13 @@ public final class KmsSchedule {
     entries.remove(uid);
   }
 
-  /** {@code first} doubled per earlier failure, capped at the interval. */
-  Duration backoff(Duration first, int failures) {
-    Duration d = first.multipliedBy(1L << Math.min(failures - 1, 20));
-    return d.compareTo(interval) < 0 ? d : interval;
+  /** {@code first} doubled per earlier failure, capped at {@code cap}. */
+  static Duration backoff(Duration first, int failures, Duration cap) {
+    return min(first.multipliedBy(1L << Math.min(failures - 1, 20)), cap);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) < 0 ? a : b;
   }
 
   private Duration jittered(Duration d) {

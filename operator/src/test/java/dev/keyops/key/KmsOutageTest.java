@@ -83,6 +83,45 @@ class KmsOutageTest {
     }
   }
 
+  /**
+   * A key created during an outage has never been verified: nobody can use it yet, so its checks
+   * back off only to 1 minute (not the 10-minute interval), bounded in calls, and it is Ready
+   * within a minute of Cloud KMS answering again.
+   */
+  @Test
+  void aKeyCreatedDuringAnOutageIsReadyWithinAMinuteOfRecovery() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    try (OperatorHarness h = new OperatorHarness(Duration.ofMinutes(10), clock)) {
+      h.kms.create(KMS_KEY);
+      h.kms.setUnavailable(true);
+      int kmsBefore = h.kms.totalCalls();
+      h.client().resource(Fixtures.gcpKey("flaky-1", "flaky", KMS_KEY)).create();
+      h.awaitKey(
+          "flaky-1",
+          k ->
+              k.getStatus() != null
+                  && Conditions.find(k.getStatus().getConditions(), Conditions.READY)
+                      .filter(c -> "KmsUnavailable".equals(c.getReason()))
+                      .isPresent(),
+          "Ready=False KmsUnavailable");
+      quiesce(h);
+      for (int t = 5; t <= 600; t += 5) {
+        clock.advance(Duration.ofSeconds(5));
+        poke(h, "outage-" + t);
+      }
+      int kmsCalls = h.kms.totalCalls() - kmsBefore;
+      // Checks at 0, 15, 45, 105, then every 60 s up to 585: 13 in 10 minutes.
+      assertTrue(kmsCalls <= 13, "at most one Cloud KMS call per step, got " + kmsCalls);
+      assertTrue(kmsCalls >= 11, "and a check at least every minute: " + kmsCalls);
+      h.kms.setUnavailable(false);
+      for (int t = 5; t <= 60 && !verified(h.key("flaky-1")); t += 5) {
+        clock.advance(Duration.ofSeconds(5));
+        poke(h, "recovered-" + t);
+      }
+      assertTrue(verified(h.key("flaky-1")), "verified within a minute of recovery");
+    }
+  }
+
   static boolean verified(EncryptionKey k) {
     return k.getStatus() != null
         && Conditions.isTrue(k.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED);

@@ -19,7 +19,7 @@ class KmsScheduleTest {
     Instant now = T0;
     long[] expected = {15, 30, 60, 120, 120, 120};
     for (long seconds : expected) {
-      s.failed("k", true, now);
+      s.failed("k", true, true, now);
       assertFalse(
           s.due("k", false, now.plusSeconds(seconds).minusMillis(1)), "early at " + seconds);
       now = now.plusSeconds(seconds);
@@ -43,7 +43,7 @@ class KmsScheduleTest {
       Instant now = T0.plusSeconds(t);
       if (s.due("k", true, now)) {
         calls++;
-        s.failed("k", true, now);
+        s.failed("k", true, true, now);
       }
     }
     // Steps start at 0 (jitter 0 makes a verified key due at once), 15, 45, 105, 225 s.
@@ -73,7 +73,7 @@ class KmsScheduleTest {
   @Test
   void permanentFailuresRecheckFromThirtySeconds() {
     KmsSchedule s = new KmsSchedule(Duration.ofMinutes(10), () -> 0.5);
-    s.failed("k", false, T0);
+    s.failed("k", false, true, T0);
     assertFalse(s.due("k", false, T0.plusSeconds(29)));
     assertTrue(s.due("k", false, T0.plusSeconds(30)));
   }
@@ -85,5 +85,39 @@ class KmsScheduleTest {
     assertFalse(s.due("k", true, T0.plusSeconds(1)));
     s.requestNow("k", T0.plusSeconds(1));
     assertTrue(s.due("k", true, T0.plusSeconds(1)));
+  }
+
+  /**
+   * A key never verified is waited for by someone and usable by no one: its backoff stops at 1
+   * minute (transient) or 5 minutes (permanent) even with a 10-minute interval, so a key whose
+   * first checks fail under load is Ready within a minute of Cloud KMS answering again.
+   */
+  @Test
+  void keysNotYetVerifiedBackOffToAtMostOneMinuteOrFiveAfterPermanentFailures() {
+    KmsSchedule s = new KmsSchedule(Duration.ofMinutes(10), () -> 0.5);
+    Instant now = T0;
+    long[] expected = {15, 30, 60, 60, 60};
+    for (long seconds : expected) {
+      s.failed("new", true, false, now);
+      assertFalse(s.due("new", false, now.plusSeconds(seconds).minusMillis(1)));
+      now = now.plusSeconds(seconds);
+      assertTrue(s.due("new", false, now), "due after at most " + seconds + " s");
+    }
+    Instant t = T0;
+    long[] permanent = {30, 60, 120, 240, 300, 300};
+    for (long seconds : permanent) {
+      s.failed("denied", false, false, t);
+      assertFalse(s.due("denied", false, t.plusSeconds(seconds).minusMillis(1)));
+      t = t.plusSeconds(seconds);
+      assertTrue(s.due("denied", false, t), "due after at most " + seconds + " s");
+    }
+    Instant v = T0;
+    Duration last = Duration.ZERO;
+    for (int i = 0; i < 8; i++) {
+      s.failed("verified", true, true, v);
+      last = s.untilNext("verified", v);
+      v = v.plus(last);
+    }
+    assertEquals(Duration.ofMinutes(10), last, "a verified key still backs off to the interval");
   }
 }

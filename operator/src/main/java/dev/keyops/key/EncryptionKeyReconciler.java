@@ -322,8 +322,8 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       metrics.kmsValidation(e.reason().name());
       String uid = k.getMetadata().getUid();
       int failures = 0;
-      if (e.reason() == Reason.InvalidKeyName) {
-        // A spec error: only an edit fixes it, and the edit wakes the key. No recheck.
+      if (e.specError()) {
+        // Only an edit fixes it, and the edit wakes the key. No recheck.
         kmsSchedule.forget(uid);
       } else {
         failures = kmsSchedule.failed(uid, e.transientFailure(), everVerified, now);

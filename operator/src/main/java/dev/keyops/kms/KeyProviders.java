@@ -50,7 +50,10 @@ public class KeyProviders {
   private final SecureRandom random = new SecureRandom();
   private final Map<String, CachedKey> keyChecks = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private record CachedKey(KmsGateway.CryptoKeyInfo info, java.time.Instant expires) {}
+  private final Map<String, Object> keyCheckLocks = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record CachedKey(
+      KmsGateway.CryptoKeyInfo info, java.time.Instant read, java.time.Instant expires) {}
 
   /**
    * @param readCacheTtl how long a successful GetCryptoKey of a Cloud KMS key is reused by every
@@ -284,14 +287,19 @@ public class KeyProviders {
    */
   KmsGateway.CryptoKeyInfo cryptoKey(KmsGateway gateway, String name, boolean fresh) {
     String id = System.identityHashCode(gateway) + "/" + name;
-    CachedKey c = keyChecks.get(id);
-    java.time.Instant now = clock.instant();
-    if (!fresh && c != null && now.isBefore(c.expires())) {
-      return c.info();
+    java.time.Instant asked = clock.instant();
+    // One read in flight per Cloud KMS key: keys of one Cloud KMS key reconciled at the same time
+    // wait for it instead of each sending their own.
+    synchronized (keyCheckLocks.computeIfAbsent(id, k -> new Object())) {
+      CachedKey c = keyChecks.get(id);
+      java.time.Instant now = clock.instant();
+      if (c != null && now.isBefore(c.expires()) && (!fresh || c.read().isAfter(asked))) {
+        return c.info(); // fresh: only a read that started after this call was made
+      }
+      KmsGateway.CryptoKeyInfo info = KmsAccessValidator.describeKey(gateway, name);
+      keyChecks.put(id, new CachedKey(info, now, now.plus(readCacheTtl)));
+      return info;
     }
-    KmsGateway.CryptoKeyInfo info = KmsAccessValidator.describeKey(gateway, name);
-    keyChecks.put(id, new CachedKey(info, now.plus(readCacheTtl)));
-    return info;
   }
 
   /** The Cloud KMS client for a gcpKms key's credentials. */

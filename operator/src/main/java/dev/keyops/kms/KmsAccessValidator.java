@@ -29,7 +29,7 @@ public final class KmsAccessValidator {
     try {
       return GcpKeyName.parse(keyName);
     } catch (IllegalArgumentException e) {
-      throw new ProviderException(Reason.InvalidKeyName, e.getMessage());
+      throw ProviderException.inSpec(Reason.InvalidKeyName, e.getMessage());
     }
   }
 

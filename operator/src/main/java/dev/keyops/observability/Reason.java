@@ -84,6 +84,7 @@ public enum Reason {
   WorkersNotStarted,
   WorkersRunning,
   WorkerOOMKilled,
+  VolumeNotWritable,
   ProgressDeadlineExceeded,
   DeadlineExceeded,
   InvalidJob,

@@ -122,6 +122,9 @@ public class ReencryptionJobReconciler
     if (s.getJobName() != null) {
       Job job = context.getSecondaryResource(Job.class).orElse(null);
       boolean ended = s.getPhase() == JobPhase.Succeeded || s.getPhase() == JobPhase.Failed;
+      if (job == null && !ended && endedMeanwhile(rej)) {
+        return UpdateControl.noUpdate();
+      }
       Duration gateNext = ended ? null : throttle.follow(rej, s, job, gate, now);
       next = runs.observe(rej, s, job, context.getSecondaryResources(Pod.class), !gate.run(), now);
       next = ended ? next : Throttle.earliest(next, gateNext);
@@ -295,6 +298,26 @@ public class ReencryptionJobReconciler
   }
 
   /** A patch that holds only the name, namespace and status. */
+  /**
+   * Whether the job already ended on the API server though the cached copy says it runs. When this
+   * controller ends a job it deletes its Job in the same reconcile (a progress deadline, a
+   * cancellation); the Job's deletion can wake the next reconcile before the status write reaches
+   * the cache, and that stale copy must not be taken for "someone deleted the Job" (JobDeleted
+   * would overwrite the real reason). A Job gone while its job runs is rare, so one GET is cheap.
+   */
+  private boolean endedMeanwhile(ReencryptionJob rej) {
+    ReencryptionJob live =
+        client
+            .resources(ReencryptionJob.class)
+            .inNamespace(rej.getMetadata().getNamespace())
+            .withName(rej.getMetadata().getName())
+            .get();
+    return live == null
+        || (live.getStatus() != null
+            && (live.getStatus().getPhase() == JobPhase.Succeeded
+                || live.getStatus().getPhase() == JobPhase.Failed));
+  }
+
   private static ReencryptionJob fresh(ReencryptionJob rej, ReencryptionJobStatus s) {
     ReencryptionJob fresh = new ReencryptionJob();
     fresh.setMetadata(

@@ -31,7 +31,8 @@ public final class ResultAggregation {
       long failuresOmitted,
       int shardsReported,
       int shardsExpected,
-      List<String> errors) {
+      List<String> errors,
+      java.util.Set<String> errorReasons) {
 
     /** Every shard reported a result that scanned its files: the counts cover every partition. */
     public boolean complete() {
@@ -56,9 +57,13 @@ public final class ResultAggregation {
     Map<String, Long> after = new TreeMap<>();
     List<PartitionFailure> failures = new ArrayList<>();
     List<String> errors = new ArrayList<>();
+    java.util.Set<String> errorReasons = new java.util.TreeSet<>();
     for (WorkerResult r : results) {
       if (r.error != null) {
         errors.add("shard " + r.shard + ": " + r.error);
+        if (r.errorReason != null) {
+          errorReasons.add(r.errorReason);
+        }
         continue;
       }
       total += r.total;
@@ -92,6 +97,7 @@ public final class ResultAggregation {
         omitted,
         results.size() - errors.size(),
         shardsExpected,
-        errors);
+        errors,
+        errorReasons);
   }
 }

@@ -172,7 +172,11 @@ class RunObserver {
       Reason reason =
           "DeadlineExceeded".equals(jobConditionReason(job, "Failed"))
               ? Reason.DeadlineExceeded
-              : oom.isPresent() ? Reason.WorkerOOMKilled : Reason.JobFailed;
+              : oom.isPresent()
+                  ? Reason.WorkerOOMKilled
+                  : totals.errorReasons().contains(Reason.VolumeNotWritable.name())
+                      ? Reason.VolumeNotWritable
+                      : Reason.JobFailed;
       fail(events, rej, s, reason, String.join("; ", why), now);
     }
     metrics.partitions("rebuilt", totals.partitions().getRebuilt());

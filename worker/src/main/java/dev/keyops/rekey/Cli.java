@@ -141,6 +141,9 @@ public final class Cli {
         "2: could not run."
       })
   static final class Rekey extends KeyringOption implements Callable<Integer> {
+    /** {@link WorkerResult#errorReason} when the data directory cannot be written. */
+    static final String VOLUME_NOT_WRITABLE = "VolumeNotWritable";
+
     @CommandLine.ParentCommand Cli cli;
 
     @Option(names = "--data", required = true, description = "directory of the partitions")
@@ -202,6 +205,12 @@ public final class Cli {
       if (!Files.isDirectory(data)) {
         return fail("--data " + data + " is not a directory");
       }
+      if (!dryRun) {
+        String unwritable = RekeyRun.unwritable(data);
+        if (unwritable != null) {
+          return fail(VOLUME_NOT_WRITABLE, unwritable);
+        }
+      }
       Keyring ring;
       try {
         ring = loadKeyring();
@@ -227,11 +236,20 @@ public final class Cli {
     }
 
     private int fail(String message) throws IOException {
+      return fail(null, message);
+    }
+
+    /**
+     * @param reason a machine-readable name for the operator (e.g. {@value #VOLUME_NOT_WRITABLE}),
+     *     or null
+     */
+    private int fail(String reason, String message) throws IOException {
       WorkerResult r = new WorkerResult();
       r.shard = shard;
       r.mode = mode;
       r.dryRun = dryRun;
       r.error = message;
+      r.errorReason = reason;
       writeResult(r.toJson());
       System.err.println("keyops rekey: " + message);
       return CANNOT_RUN;

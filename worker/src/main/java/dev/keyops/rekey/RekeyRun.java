@@ -57,6 +57,48 @@ public final class RekeyRun {
   }
 
   /** The partitions of this shard, by relative path, sorted. Temporary files are not partitions. */
+  /**
+   * Whether this process can create files in the data directory, found by creating one (the only
+   * test that covers permissions, fsGroup, read-only mounts and ACLs alike): null when it can, else
+   * what is wrong and what to do. A rebuild writes each partition's new version next to it, so a
+   * directory it cannot write would fail every partition one by one.
+   */
+  static String unwritable(Path dataDir) {
+    Path probe = null;
+    try {
+      // Named like the rebuild's temporary files, so other shards listing meanwhile skip it.
+      probe = Files.createTempFile(dataDir, PartitionRebuilder.TEMP_PREFIX + "write-probe-", "");
+      return null;
+    } catch (IOException e) {
+      return "the data directory "
+          + dataDir
+          + " is not writable by this worker (uid "
+          + uid()
+          + "): "
+          + e.getClass().getSimpleName()
+          + ". A volume whose files belong to another user needs fsGroup to apply (a hostPath"
+          + " volume never applies it; use a `local` PersistentVolume or one from a CSI"
+          + " driver, or make the directory group-writable for the pod's fsGroup), and must"
+          + " not be mounted read-only";
+    } finally {
+      if (probe != null) {
+        try {
+          Files.deleteIfExists(probe);
+        } catch (IOException ignored) {
+          // a leftover probe is an empty temporary file; the next run removes it
+        }
+      }
+    }
+  }
+
+  private static String uid() {
+    try {
+      return String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return System.getProperty("user.name", "?");
+    }
+  }
+
   public static List<Path> partitions(Path dataDir, Shard shard) throws IOException {
     return regularFiles(dataDir).stream()
         .filter(p -> !p.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX))

@@ -41,6 +41,9 @@ public class WorkerResult {
   @JsonProperty public long durationMs;
   @JsonProperty public String error;
 
+  /** Why the worker could not run, as a name the operator maps to a reason (with error). */
+  @JsonProperty public String errorReason;
+
   /** One partition that was not rebuilt. */
   public record Failure(
       @JsonProperty("partition") String partition,

@@ -65,7 +65,9 @@ public final class ErrorKinds {
           false,
           null);
     }
-    if (code == 0 || code == 408 || code == 429 || code >= 500) {
+    // Only a 4xx answer is the API server refusing the request. No answer at all (code 0, or -1
+    // for a client-side failure such as an interrupted call while shutting down) is not.
+    if (code < 400 || code == 408 || code == 429 || code >= 500) {
       return new Kind(
           Reason.ApiServerUnavailable,
           "the API server did not answer (" + what + "): retrying with backoff",
@@ -92,7 +94,7 @@ public final class ErrorKinds {
     if (k.getStatus() != null && k.getStatus().getMessage() != null) {
       return k.getCode() + " " + k.getStatus().getMessage();
     }
-    return k.getCode() == 0 ? "no response" : "HTTP " + k.getCode();
+    return k.getCode() <= 0 ? "no response" : "HTTP " + k.getCode();
   }
 
   private static String cut(String s) {

@@ -125,6 +125,10 @@ class StallsAndErrorsTest {
     assertEquals(Reason.ApiServerUnavailable, ErrorKinds.classify(api(503)).reason());
     assertEquals(Reason.ApiServerUnavailable, ErrorKinds.classify(api(429)).reason());
     assertFalse(ErrorKinds.classify(api(500)).permanent());
+    // A call that never got an answer (interrupted during shutdown: code -1) is no refusal.
+    assertEquals(Reason.ApiServerUnavailable, ErrorKinds.classify(api(-1)).reason());
+    assertFalse(ErrorKinds.classify(api(-1)).permanent());
+    assertEquals(Reason.ApiServerUnavailable, ErrorKinds.classify(api(0)).reason());
     var internal = ErrorKinds.classify(new IllegalStateException("secret-looking text"));
     assertEquals(Reason.InternalError, internal.reason());
     assertFalse(internal.permanent());

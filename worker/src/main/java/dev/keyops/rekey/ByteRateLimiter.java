@@ -7,13 +7,15 @@ import java.time.Duration;
 /**
  * The worker's {@code --bytes-per-second} limit: a token bucket over the partition bytes its
  * rebuilds stream (see {@link RebuildPacer}), shared by every rebuild of the process whatever its
- * thread. The bucket holds at most 100 ms worth of bytes, so the only bursts are that and one chunk
- * (at most 1 MiB): a large partition is slowed while it streams, not between partitions. A chunk is
- * charged after it was read; the thread then sleeps until the bucket is out of debt, so over any
- * stretch of time the bytes streamed are at most the limit times its length plus that burst. Time
- * spent outside the stream (fsync, verification, rename, opening the next file) refills the bucket
- * only up to its small capacity, so it slows the measured rate a little rather than allowing a
- * catch-up burst.
+ * thread. A chunk (at most 1 MiB) is charged after it was read, and the thread then sleeps until
+ * the bucket is out of debt, so a large partition is slowed while it streams, not between
+ * partitions.
+ *
+ * <p>The bucket starts empty and holds at most one second's worth of bytes (as Guava's RateLimiter
+ * does by default): the pauses a rebuild takes between streams (fsync, verification, rename, the
+ * next file's header) count towards the rate instead of lowering it, and the burst after a longer
+ * pause is at most one second's worth. Over any stretch of time the bytes streamed are thus at most
+ * the limit times its length, plus one second's worth and one chunk.
  */
 public final class ByteRateLimiter implements RebuildPacer {
 
@@ -38,7 +40,7 @@ public final class ByteRateLimiter implements RebuildPacer {
         };
   }
 
-  static final Duration BURST = Duration.ofMillis(100);
+  static final Duration BURST = Duration.ofSeconds(1);
 
   private final long bytesPerSecond;
   private final double capacity;
@@ -54,7 +56,7 @@ public final class ByteRateLimiter implements RebuildPacer {
     this.bytesPerSecond = bytesPerSecond;
     this.capacity = Math.max(1.0, bytesPerSecond * (BURST.toNanos() / 1e9));
     this.clock = clock;
-    this.tokens = capacity;
+    this.tokens = 0;
     this.updated = clock.nanoTime();
   }
 

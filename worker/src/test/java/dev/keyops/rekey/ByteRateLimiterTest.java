@@ -61,15 +61,30 @@ class ByteRateLimiterTest {
   }
 
   @Test
-  void idleTimeBuysOnlyASmallBurst() throws Exception {
+  void pausesBetweenStreamsCountTowardsTheRate() throws Exception {
     ByteRateLimiter limiter = new ByteRateLimiter(10 * MIB, clock);
-    clock.advance(60_000_000_000L); // a minute idle (a long fsync, a slow directory listing)
     long start = clock.nanoTime();
-    for (int i = 0; i < 20; i++) {
+    for (int partition = 0; partition < 10; partition++) {
+      clock.advance(500_000_000L); // 0.5 s of fsync, verification and rename, not streamed
+      for (int i = 0; i < 10; i++) {
+        limiter.streamed(MIB);
+      }
+    }
+    // 100 MiB at 10 MiB/s: 10 s in all, pauses included (not 10 s of streaming + 5 s of pauses).
+    assertWithinTenPercent(100 * MIB, 10 * MIB, clock.secondsSince(start));
+  }
+
+  @Test
+  void idleTimeBuysAtMostOneSecondOfBurst() throws Exception {
+    ByteRateLimiter limiter = new ByteRateLimiter(10 * MIB, clock);
+    clock.advance(60_000_000_000L); // a minute idle (a slow directory listing, a huge fsync)
+    long start = clock.nanoTime();
+    for (int i = 0; i < 40; i++) {
       limiter.streamed(MIB);
     }
-    // Without a cap the minute would allow 600 MiB at once; the bucket holds 100 ms (1 MiB).
-    assertWithinTenPercent(19 * MIB, 10 * MIB, clock.secondsSince(start));
+    // Without a cap the minute would allow 600 MiB at once; the bucket holds 1 s (10 MiB), so
+    // the other 30 MiB take 3 s.
+    assertWithinTenPercent(30 * MIB, 10 * MIB, clock.secondsSince(start));
   }
 
   @Test

@@ -57,9 +57,9 @@ public class ReencryptionJobSpec {
           + " pod (a Job running parallelism pods at once moves up to parallelism times this)."
           + " Reencrypt reads and writes each byte once (plus a verification read of the new file,"
           + " usually from the page cache); Rewrap rewrites only key slots and is barely slowed"
-          + " (an unencrypted partition, which it encrypts in full, counts)."
-          + " The worker paces while a partition streams, with at most 100 ms of burst. At least"
-          + " 1048576 (1 MiB/s); for example 52428800 is 50 MiB/s. Default: no limit.";
+          + " (an unencrypted partition, which it encrypts in full, counts). The worker paces"
+          + " while a partition streams, with at most one second of burst. At least 1048576"
+          + " (1 MiB/s); for example 52428800 is 50 MiB/s. Default: no limit.";
 
   /** The default of {@link #progressDeadlineSeconds}. */
   public static final int DEFAULT_PROGRESS_DEADLINE_SECONDS = 300;

@@ -203,27 +203,24 @@ class RekeyJobFactoryTest {
         3600L, RekeyJobFactory.build(r, "img", null, null).getSpec().getActiveDeadlineSeconds());
   }
 
+  static Container firstContainer(ReencryptionJob r) {
+    return RekeyJobFactory.build(r, "img", null, null)
+        .getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0);
+  }
+
   @Test
   void bytesPerSecondGoesToTheWorkerAndToACustomTemplatesEnvironment() {
     ReencryptionJob r = rej();
-    Container unlimited =
-        RekeyJobFactory.build(r, "img", null, null)
-            .getSpec()
-            .getTemplate()
-            .getSpec()
-            .getContainers()
-            .get(0);
+    Container unlimited = firstContainer(r);
     assertFalse(unlimited.getArgs().contains("--bytes-per-second"), "no limit unless asked");
     assertFalse(env(unlimited).containsKey("KEYOPS_BYTES_PER_SECOND"));
 
     r.getSpec().setBytesPerSecond(52428800L);
-    Container c =
-        RekeyJobFactory.build(r, "img", null, null)
-            .getSpec()
-            .getTemplate()
-            .getSpec()
-            .getContainers()
-            .get(0);
+    Container c = firstContainer(r);
     List<String> args = c.getArgs();
     int at = args.indexOf("--bytes-per-second");
     assertTrue(at > 0, args.toString());
@@ -240,13 +237,7 @@ class RekeyJobFactoryTest {
                 .endContainer()
                 .endSpec()
                 .build());
-    Container custom =
-        RekeyJobFactory.build(r, "img", null, null)
-            .getSpec()
-            .getTemplate()
-            .getSpec()
-            .getContainers()
-            .get(0);
+    Container custom = firstContainer(r);
     assertEquals("52428800", env(custom).get("KEYOPS_BYTES_PER_SECOND"));
     assertFalse(
         custom.getArgs().contains("--bytes-per-second"),

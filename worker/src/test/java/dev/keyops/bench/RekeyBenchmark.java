@@ -128,14 +128,7 @@ public final class RekeyBenchmark {
 
     report.add(kmsCalls(root.resolve("kms")));
     System.out.println();
-    System.out.println(
-        "== keyops rekey benchmark ("
-            + System.getProperty("java.vm.name")
-            + " "
-            + Runtime.version()
-            + ", "
-            + Runtime.getRuntime().availableProcessors()
-            + " cores)");
+    System.out.println(header("keyops rekey benchmark"));
     report.forEach(System.out::println);
     deleteTree(root);
   }
@@ -163,14 +156,7 @@ public final class RekeyBenchmark {
     Run r = runWorker(jar, keyring, data, "reencrypt", "--bytes-per-second", rate);
     double measured = r.bytes() / (r.result().durationMs / 1000.0);
     System.out.println();
-    System.out.println(
-        "== keyops rekey --bytes-per-second ("
-            + System.getProperty("java.vm.name")
-            + " "
-            + Runtime.version()
-            + ", "
-            + Runtime.getRuntime().availableProcessors()
-            + " cores)");
+    System.out.println(header("keyops rekey --bytes-per-second"));
     System.out.printf(
         Locale.ROOT,
         "reencrypt %d partitions, %.1f MiB, limit %s: measured %.2f MiB/s (%.1f%% of the limit),"
@@ -183,6 +169,18 @@ public final class RekeyBenchmark {
         r.result().durationMs / 1000.0,
         r.seconds());
     deleteTree(root);
+  }
+
+  private static String header(String title) {
+    return "== "
+        + title
+        + " ("
+        + System.getProperty("java.vm.name")
+        + " "
+        + Runtime.version()
+        + ", "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores)";
   }
 
   record Run(

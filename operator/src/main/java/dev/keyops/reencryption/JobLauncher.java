@@ -7,6 +7,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.Reason;
+import dev.keyops.rekey.ByteRate;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -154,7 +155,11 @@ final class JobLauncher {
               + RekeyJobFactory.mode(rej.getSpec().getMode())
               + (Boolean.TRUE.equals(rej.getSpec().getDryRun()) ? " (dry run)" : "")
               + " onto "
-              + target.getMetadata().getName());
+              + target.getMetadata().getName()
+              + (rej.getSpec().getBytesPerSecond() == null
+                  ? ""
+                  : ", each worker throttled to "
+                      + ByteRate.format(rej.getSpec().getBytesPerSecond())));
     }
   }
 

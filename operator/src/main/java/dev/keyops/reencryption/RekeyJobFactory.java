@@ -193,6 +193,9 @@ public final class RekeyJobFactory {
                 env("KEYOPS_SHARDS", Integer.toString(shards)),
                 env("KEYOPS_TARGET_KEY_ID", targetKeyId),
                 env("KEYOPS_RESULT", "/dev/termination-log")));
+    if (spec.getBytesPerSecond() != null) {
+      env.add(env("KEYOPS_BYTES_PER_SECOND", Long.toString(spec.getBytesPerSecond())));
+    }
     if (gcpCredentials != null) {
       mounts.add(
           new VolumeMountBuilder()
@@ -317,6 +320,10 @@ public final class RekeyJobFactory {
     }
     if (Boolean.TRUE.equals(spec.getDryRun())) {
       args.add("--dry-run");
+    }
+    if (spec.getBytesPerSecond() != null) {
+      args.add("--bytes-per-second");
+      args.add(Long.toString(spec.getBytesPerSecond()));
     }
     return new ContainerBuilder()
         .withName(CONTAINER)

@@ -135,6 +135,7 @@ final class RingActions {
     spec.setShards(p.getShards());
     spec.setParallelism(p.getParallelism());
     spec.setWorker(p.getWorker());
+    spec.setBytesPerSecond(p.getBytesPerSecond());
     job.setSpec(spec);
     try {
       client.resource(job).create();

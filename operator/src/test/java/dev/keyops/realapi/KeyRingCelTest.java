@@ -223,4 +223,49 @@ class KeyRingCelTest {
             () -> jobs.withName("throttled").edit(j -> SchemaAndCelTest.set(j, "mode", "Rewrap")));
     assertTrue(e.getMessage().contains("spec is immutable once created"), e.getMessage());
   }
+
+  @Test
+  void aThrottleIsAtLeastOneMebibytePerSecondAndFixedOnceCreated() {
+    String m = rejected(JOB.formatted("too-slow", "  bytesPerSecond: 1000"));
+    assertTrue(
+        m.contains("spec.bytesPerSecond") && m.contains("greater than or equal to 1048576"), m);
+    m = rejected(JOB.formatted("quantity", "  bytesPerSecond: 50Mi"));
+    assertTrue(m.contains("spec.bytesPerSecond"), m);
+    String ring =
+        """
+        apiVersion: keyops.dev/v1alpha1
+        kind: KeyRing
+        metadata: {name: %s}
+        spec:
+          reencryption: {storage: {persistentVolumeClaim: {claimName: d}}, bytesPerSecond: %d}
+        """;
+    m = rejected(ring.formatted("ring-too-slow", 1000));
+    assertTrue(m.contains("spec.reencryption.bytesPerSecond"), m);
+    create(ring.formatted("ring-throttled", 52428800));
+
+    create(JOB.formatted("limited", "  bytesPerSecond: 1048576"));
+    create(JOB.formatted("unlimited", ""));
+    var jobs =
+        admin.genericKubernetesResources("keyops.dev/v1alpha1", "ReencryptionJob").inNamespace(ns);
+    jobs.withName("limited").edit(j -> SchemaAndCelTest.set(j, "suspend", true));
+    for (var change :
+        java.util.List.<java.util.function.UnaryOperator<GenericKubernetesResource>>of(
+            j -> SchemaAndCelTest.set(j, "bytesPerSecond", 104857600),
+            j -> {
+              ((Map<?, ?>) j.getAdditionalProperties().get("spec")).remove("bytesPerSecond");
+              return j;
+            })) {
+      KubernetesClientException e =
+          assertThrows(
+              KubernetesClientException.class, () -> jobs.withName("limited").edit(change));
+      assertTrue(e.getMessage().contains("spec is immutable once created"), e.getMessage());
+    }
+    KubernetesClientException e =
+        assertThrows(
+            KubernetesClientException.class,
+            () ->
+                jobs.withName("unlimited")
+                    .edit(j -> SchemaAndCelTest.set(j, "bytesPerSecond", 1048576)));
+    assertTrue(e.getMessage().contains("spec is immutable once created"), e.getMessage());
+  }
 }

@@ -366,6 +366,33 @@ class ReencryptionJobControllerTest {
         "ReencryptionJob gone");
   }
 
+  /** The worker runs with the job's limit (its log says so) and the launch event names it. */
+  @Test
+  void aThrottledJobsWorkersRunWithItsLimit() throws Exception {
+    EncryptionKey k1 = key("events-1", true);
+    write("a", 5000, ring(k1.getStatus().getKeyId()));
+    EncryptionKey k2 = key("events-2", true);
+    ring(k2.getStatus().getKeyId());
+    ReencryptionJob r =
+        Fixtures.reencryptionJob("default", "slow", "events", "events-data", "partitions");
+    r.getSpec().setBytesPerSecond(2L << 20);
+    h.client().resource(r).create();
+
+    assertEquals(
+        1, awaitPhase("slow", JobPhase.Succeeded).getStatus().getPartitions().getRebuilt());
+    assertTrue(
+        h.events("slow").stream()
+            .anyMatch(e -> e.getMessage().contains("each worker throttled to 2.0 MiB/s")),
+        () -> h.events("slow").toString());
+    String log;
+    try (var logs = Files.walk(tmp.resolve("pods"))) {
+      Path file = logs.filter(f -> f.getFileName().toString().equals("log")).findFirst().get();
+      log = Files.readString(file);
+    }
+    assertTrue(log.contains("re-encryption throttled to at most 2.0 MiB/s"), log);
+    assertTrue(log.contains("(limit 2.0 MiB/s)"), log);
+  }
+
   @Test
   void aDryRunRecordsTheInventoryAndChangesNoData() throws Exception {
     EncryptionKey k1 = key("events-1", true);

@@ -1,6 +1,7 @@
 package dev.keyops.reencryption;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -200,5 +201,46 @@ class RekeyJobFactoryTest {
     r.getSpec().setActiveDeadlineSeconds(3600L);
     assertEquals(
         3600L, RekeyJobFactory.build(r, "img", null, null).getSpec().getActiveDeadlineSeconds());
+  }
+
+  static Container firstContainer(ReencryptionJob r) {
+    return RekeyJobFactory.build(r, "img", null, null)
+        .getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0);
+  }
+
+  @Test
+  void bytesPerSecondGoesToTheWorkerAndToACustomTemplatesEnvironment() {
+    ReencryptionJob r = rej();
+    Container unlimited = firstContainer(r);
+    assertFalse(unlimited.getArgs().contains("--bytes-per-second"), "no limit unless asked");
+    assertFalse(env(unlimited).containsKey("KEYOPS_BYTES_PER_SECOND"));
+
+    r.getSpec().setBytesPerSecond(52428800L);
+    Container c = firstContainer(r);
+    List<String> args = c.getArgs();
+    int at = args.indexOf("--bytes-per-second");
+    assertTrue(at > 0, args.toString());
+    assertEquals("52428800", args.get(at + 1));
+    assertEquals("52428800", env(c).get("KEYOPS_BYTES_PER_SECOND"));
+
+    r.getSpec()
+        .setTemplate(
+            new PodTemplateSpecBuilder()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("rebuild")
+                .withImage("columnstore:9")
+                .endContainer()
+                .endSpec()
+                .build());
+    Container custom = firstContainer(r);
+    assertEquals("52428800", env(custom).get("KEYOPS_BYTES_PER_SECOND"));
+    assertFalse(
+        custom.getArgs().contains("--bytes-per-second"),
+        "a custom container's arguments are its own");
   }
 }

@@ -113,7 +113,9 @@ class KeyRingControllerTest {
   void periodElapsesNewKeyStagedThenPromotedThenReencryptionJobCreated() {
     primaryKey("orders-first", "orders");
     Instant activated = Instant.parse(h.key("orders-first").getStatus().getActivatedAt());
-    h.client().resource(ring("orders", managedEvery("24h"), rewrapOn("orders-data"))).create();
+    ReencryptionPolicy policy = rewrapOn("orders-data");
+    policy.setBytesPerSecond(52428800L);
+    h.client().resource(ring("orders", managedEvery("24h"), policy)).create();
 
     KeyRing r =
         awaitRing(
@@ -171,6 +173,7 @@ class KeyRingControllerTest {
     assertEquals(
         "orders-data", job.getSpec().getStorage().getPersistentVolumeClaim().getClaimName());
     assertEquals("orders", job.getMetadata().getOwnerReferences().get(0).getName());
+    assertEquals(52428800L, job.getSpec().getBytesPerSecond(), "the ring's throttle passes on");
     r =
         awaitRing(
             "orders",

@@ -62,6 +62,7 @@ public final class PartitionRebuilder {
   private final boolean dryRun;
   private final PartitionCodec codec;
   private final RebuildCheckpoints checkpoints;
+  private final RebuildPacer pacer;
 
   /** A rebuilder with a codec of its own; like the codec, use it from one thread at a time. */
   public PartitionRebuilder(Keyring ring, Mode mode, boolean dryRun) {
@@ -78,11 +79,27 @@ public final class PartitionRebuilder {
       boolean dryRun,
       PartitionCodec codec,
       RebuildCheckpoints checkpoints) {
+    this(ring, mode, dryRun, codec, checkpoints, RebuildPacer.NONE);
+  }
+
+  /**
+   * @param codec the codec (and so the buffers) this rebuilder writes through
+   * @param checkpoints told each point of a rebuild it passes (a seam for crash tests)
+   * @param pacer told each chunk a re-encryption streams, and may block it (a rate limit)
+   */
+  public PartitionRebuilder(
+      Keyring ring,
+      Mode mode,
+      boolean dryRun,
+      PartitionCodec codec,
+      RebuildCheckpoints checkpoints,
+      RebuildPacer pacer) {
     this.ring = ring;
     this.mode = mode;
     this.dryRun = dryRun;
     this.codec = codec;
     this.checkpoints = checkpoints;
+    this.pacer = pacer;
   }
 
   public Outcome rebuild(Path file) {
@@ -151,7 +168,8 @@ public final class PartitionRebuilder {
                 ? new PartitionCodec.NonClosingIn(Channels.newInputStream(src.position(0)))
                 : PartitionCodec.decryptBody(src, opened);
         try {
-          crc = codec.encrypt(new SourceErrors(plain), dst, ring);
+          // Paced outside SourceErrors: a pacer's failure is no sign of corrupt data.
+          crc = codec.encrypt(new Paced(new SourceErrors(plain), pacer), dst, ring);
         } catch (SourceError e) {
           Files.deleteIfExists(temp);
           return new Outcome(
@@ -269,6 +287,34 @@ public final class PartitionRebuilder {
   private static final class SourceError extends IOException {
     SourceError(IOException cause) {
       super(cause.getMessage(), cause);
+    }
+  }
+
+  /** Reports every chunk read to the pacer, which may block before the next one. */
+  private static final class Paced extends java.io.FilterInputStream {
+    private final RebuildPacer pacer;
+
+    Paced(InputStream in, RebuildPacer pacer) {
+      super(in);
+      this.pacer = pacer;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        pacer.streamed(n);
+      }
+      return n;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int c = in.read();
+      if (c >= 0) {
+        pacer.streamed(1);
+      }
+      return c;
     }
   }
 

@@ -63,6 +63,9 @@ public final class Cli {
           new dev.keyops.kms.KmsDataKeyUnwrapper(
               endpoint != null ? endpoint : System.getenv("KEYOPS_KMS_ENDPOINT"));
 
+  /** The clock {@code --bytes-per-second} paces by; replaced in tests by one that never waits. */
+  static ByteRateLimiter.Clock clock = ByteRateLimiter.Clock.SYSTEM;
+
   private final RebuildCheckpoints checkpoints;
 
   private Cli(RebuildCheckpoints checkpoints) {
@@ -181,6 +184,17 @@ public final class Cli {
         description = "write the JSON result here (in a pod: /dev/termination-log)")
     Path result;
 
+    @Option(
+        names = "--bytes-per-second",
+        paramLabel = "RATE",
+        converter = RateConverter.class,
+        description =
+            "at most RATE partition bytes per second streamed through re-encryption, for all of"
+                + " this process (each byte is read once and written once; a rewrap only rewrites"
+                + " key slots and is barely slowed). Bytes, or with a suffix K, M, G (x1000) or"
+                + " Ki, Mi, Gi (x1024): 50Mi. Default: no limit")
+    Long bytesPerSecond;
+
     @Override
     public Integer call() throws IOException {
       PartitionRebuilder.Mode m =
@@ -228,7 +242,9 @@ public final class Cli {
                 + expectPrimary
                 + ": the key ring changed since the rebuild started; create a new ReencryptionJob");
       }
-      WorkerResult r = new RekeyRun(ring, data, m, s, dryRun, cli.checkpoints).run();
+      ByteRateLimiter limiter =
+          bytesPerSecond == null ? null : new ByteRateLimiter(bytesPerSecond, clock);
+      WorkerResult r = new RekeyRun(ring, data, m, s, dryRun, cli.checkpoints, limiter).run();
       String json = r.toJson();
       writeResult(json);
       System.out.println(json);
@@ -258,6 +274,18 @@ public final class Cli {
     private void writeResult(String json) throws IOException {
       if (result != null) {
         Files.writeString(result, json);
+      }
+    }
+  }
+
+  /** Parses {@code --bytes-per-second}; picocli reports a bad value and exits 2. */
+  static final class RateConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      try {
+        return ByteRate.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
       }
     }
   }

@@ -6,6 +6,7 @@ import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionRebuilder;
 import dev.keyops.partition.PartitionRebuilder.Outcome;
 import dev.keyops.partition.RebuildCheckpoints;
+import dev.keyops.partition.RebuildPacer;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -32,6 +33,7 @@ public final class RekeyRun {
   private final Shard shard;
   private final boolean dryRun;
   private final RebuildCheckpoints checkpoints;
+  private final ByteRateLimiter limiter;
 
   public RekeyRun(
       Keyring ring, Path dataDir, PartitionRebuilder.Mode mode, Shard shard, boolean dryRun) {
@@ -48,12 +50,29 @@ public final class RekeyRun {
       Shard shard,
       boolean dryRun,
       RebuildCheckpoints checkpoints) {
+    this(ring, dataDir, mode, shard, dryRun, checkpoints, null);
+  }
+
+  /**
+   * @param checkpoints told each point of every rebuild (the crash-safety tests' seam)
+   * @param limiter paces the bytes the rebuilds stream ({@code --bytes-per-second}), or null for no
+   *     limit
+   */
+  public RekeyRun(
+      Keyring ring,
+      Path dataDir,
+      PartitionRebuilder.Mode mode,
+      Shard shard,
+      boolean dryRun,
+      RebuildCheckpoints checkpoints,
+      ByteRateLimiter limiter) {
     this.ring = ring;
     this.dataDir = dataDir;
     this.mode = mode;
     this.shard = shard;
     this.dryRun = dryRun;
     this.checkpoints = checkpoints;
+    this.limiter = limiter;
   }
 
   /** The partitions of this shard, by relative path, sorted. Temporary files are not partitions. */
@@ -172,17 +191,24 @@ public final class RekeyRun {
       totalBytes += Files.size(f);
     }
     LOG.info(
-        "rekey shard {}: {} partitions, {} MiB, mode {}{}",
+        "rekey shard {}: {} partitions, {} MiB, mode {}{}{}",
         shard,
         files.size(),
         totalBytes >> 20,
         result.mode,
-        dryRun ? " (dry run)" : "");
+        dryRun ? " (dry run)" : "",
+        limiter == null ? "" : ", re-encryption throttled to " + limiter);
     if (!dryRun) {
       CryptoWarmup.run();
     }
     PartitionRebuilder rebuilder =
-        new PartitionRebuilder(ring, mode, dryRun, new PartitionCodec(), checkpoints);
+        new PartitionRebuilder(
+            ring,
+            mode,
+            dryRun,
+            new PartitionCodec(),
+            checkpoints,
+            limiter == null ? RebuildPacer.NONE : limiter);
     long lastLog = System.nanoTime();
     int done = 0;
     for (Path file : files) {
@@ -227,19 +253,20 @@ public final class RekeyRun {
     }
   }
 
-  private static void logProgress(int done, int total, long bytes, long totalBytes, long nanos) {
+  private void logProgress(int done, int total, long bytes, long totalBytes, long nanos) {
     double seconds = Math.max(nanos / 1e9, 1e-3);
     double rate = bytes / seconds;
     double eta = rate > 0 ? (totalBytes - bytes) / rate : 0;
     LOG.info(
         String.format(
             Locale.ROOT,
-            "progress: %d/%d partitions, %.1f/%.1f MiB, %.1f MiB/s, %.1f partitions/s, ETA %.0fs",
+            "progress: %d/%d partitions, %.1f/%.1f MiB, %.1f MiB/s%s, %.1f partitions/s, ETA %.0fs",
             done,
             total,
             bytes / 1048576.0,
             totalBytes / 1048576.0,
             rate / 1048576.0,
+            limiter == null ? "" : " (limit " + ByteRate.format(limiter.bytesPerSecond()) + ")",
             done / seconds,
             eta));
   }

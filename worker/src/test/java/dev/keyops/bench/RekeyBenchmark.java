@@ -32,11 +32,12 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Rekey benchmark (not a test). Run with {@code dev/bench-rekey [DIR]}. Generates 1 GiB + 4 x 256
- * MiB large partitions and 2,000 partitions of 64 KiB, then prints, in one run: the I/O baseline
- * (copy + fsync + read-back + rename, no crypto), rekey throughput of the real worker process in
- * both modes with its peak RSS, crypto-only throughput beside `openssl speed`, and the number of
- * Cloud KMS unwraps for a ring of gcpKms keys.
+ * Rekey benchmark (not a test). Run with {@code dev/bench-rekey [DIR]}, or {@code dev/bench-rekey
+ * --throttle [RATE] [DIR]} for the {@code --bytes-per-second} measurement alone. Generates 1 GiB +
+ * 4 x 256 MiB large partitions and 2,000 partitions of 64 KiB, then prints, in one run: the I/O
+ * baseline (copy + fsync + read-back + rename, no crypto), rekey throughput of the real worker
+ * process in both modes with its peak RSS, crypto-only throughput beside `openssl speed`, and the
+ * number of Cloud KMS unwraps for a ring of gcpKms keys.
  */
 public final class RekeyBenchmark {
 
@@ -45,6 +46,10 @@ public final class RekeyBenchmark {
   private RekeyBenchmark() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--throttle")) {
+      throttled(args[1], Path.of(args[2]), args[3]);
+      return;
+    }
     Path root =
         Path.of(args.length > 0 ? args[0] : System.getProperty("java.io.tmpdir") + "/keyops-bench");
     String jar = args.length > 1 ? args[1] : "operator/target/keyops.jar";
@@ -123,16 +128,59 @@ public final class RekeyBenchmark {
 
     report.add(kmsCalls(root.resolve("kms")));
     System.out.println();
-    System.out.println(
-        "== keyops rekey benchmark ("
-            + System.getProperty("java.vm.name")
-            + " "
-            + Runtime.version()
-            + ", "
-            + Runtime.getRuntime().availableProcessors()
-            + " cores)");
+    System.out.println(header("keyops rekey benchmark"));
     report.forEach(System.out::println);
     deleteTree(root);
+  }
+
+  /**
+   * {@code --bytes-per-second} measured on the real worker process: about 100 MiB (one 64 MiB
+   * partition and 36 of 1 MiB) re-encrypted at the given rate; the rate is the worker's own
+   * (partition bytes over its duration, JVM start excluded), and the largest partition shows the
+   * pacing holds within one file.
+   */
+  private static void throttled(String rate, Path root, String jar) throws Exception {
+    deleteTree(root);
+    Path data = Files.createDirectories(root.resolve("data"));
+    KeyringDocument.Entry k1 = TestKeyrings.key("k1", "Primary");
+    KeyringDocument.Entry k2 = TestKeyrings.key("k2", "Primary");
+    Keyring ring1 = TestKeyrings.ring(TestKeyrings.doc(k1));
+    System.out.println("generating data in " + root + " ...");
+    encryptRandom(data.resolve("large"), 64L * MIB, ring1);
+    for (int i = 0; i < 36; i++) {
+      encryptRandom(data.resolve("small-" + i), MIB, ring1);
+    }
+    Path keyring = root.resolve("keyring.json");
+    TestKeyrings.write(keyring, TestKeyrings.doc(k2, TestKeyrings.withState(k1, "Retired")));
+    long limit = dev.keyops.rekey.ByteRate.parse(rate);
+    Run r = runWorker(jar, keyring, data, "reencrypt", "--bytes-per-second", rate);
+    double measured = r.bytes() / (r.result().durationMs / 1000.0);
+    System.out.println();
+    System.out.println(header("keyops rekey --bytes-per-second"));
+    System.out.printf(
+        Locale.ROOT,
+        "reencrypt %d partitions, %.1f MiB, limit %s: measured %.2f MiB/s (%.1f%% of the limit),"
+            + " %.1f s in the worker, %.1f s wall with JVM start%n",
+        r.result().rebuilt,
+        r.bytes() / (double) MIB,
+        rate,
+        measured / MIB,
+        100 * measured / limit,
+        r.result().durationMs / 1000.0,
+        r.seconds());
+    deleteTree(root);
+  }
+
+  private static String header(String title) {
+    return "== "
+        + title
+        + " ("
+        + System.getProperty("java.vm.name")
+        + " "
+        + Runtime.version()
+        + ", "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores)";
   }
 
   record Run(
@@ -169,10 +217,12 @@ public final class RekeyBenchmark {
     Thread.sleep(2000);
   }
 
-  private static Run runWorker(String jar, Path keyring, Path data, String mode) throws Exception {
+  private static Run runWorker(String jar, Path keyring, Path data, String mode, String... more)
+      throws Exception {
     settle();
-    ProcessBuilder pb =
-        new ProcessBuilder(
+    List<String> command =
+        new ArrayList<>(
+            List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m",
                 "-XX:ActiveProcessorCount=1",
@@ -186,7 +236,10 @@ public final class RekeyBenchmark {
                 "--mode",
                 mode,
                 "--result",
-                data.resolveSibling(data.getFileName() + ".result.json").toString())
+                data.resolveSibling(data.getFileName() + ".result.json").toString()));
+    command.addAll(List.of(more));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(data.resolveSibling(data.getFileName() + "." + mode + ".log").toFile());
     long start = System.nanoTime();

@@ -53,6 +53,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.STRING,
     priority = 1)
 @AdditionalPrinterColumn(
+    name = "BytesPerSecond",
+    jsonPath = ".spec.bytesPerSecond",
+    type = AdditionalPrinterColumn.Type.INTEGER,
+    priority = 1)
+@AdditionalPrinterColumn(
     name = "Job",
     jsonPath = ".status.jobName",
     type = AdditionalPrinterColumn.Type.STRING,

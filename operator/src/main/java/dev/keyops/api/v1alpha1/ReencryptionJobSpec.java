@@ -32,7 +32,9 @@ import java.util.List;
             + " && has(self.worker) == has(oldSelf.worker)"
             + " && (!has(self.worker) || self.worker == oldSelf.worker)"
             + " && has(self.template) == has(oldSelf.template)"
-            + " && (!has(self.template) || self.template == oldSelf.template)",
+            + " && (!has(self.template) || self.template == oldSelf.template)"
+            + " && has(self.bytesPerSecond) == has(oldSelf.bytesPerSecond)"
+            + " && (!has(self.bytesPerSecond) || self.bytesPerSecond == oldSelf.bytesPerSecond)",
     message =
         "spec is immutable once created (a running Job's pod template cannot change), except"
             + " suspend and windows: delete this ReencryptionJob and create a new one")
@@ -43,8 +45,21 @@ import java.util.List;
     message =
         "set either worker (overrides for the keyops worker) or template (your own pod), not both")
 @JsonClassDescription(
-    "The rebuild to run: the key ring, the target key, the storage, how to shard it, the mode, and the worker pods. Immutable once created.")
+    "The rebuild to run: the key ring, the target key, the storage, how to shard it, the mode, the worker pods and how fast and when they may run. Immutable once created, except suspend and windows.")
 public class ReencryptionJobSpec {
+
+  /** The lowest {@link #bytesPerSecond}: 1 MiB/s (the worker streams in chunks of up to 1 MiB). */
+  public static final long MIN_BYTES_PER_SECOND = 1L << 20;
+
+  /** The description of {@code bytesPerSecond}, shared with the KeyRing's reencryption policy. */
+  public static final String BYTES_PER_SECOND =
+      "At most this many partition bytes per second streamed through re-encryption, per worker"
+          + " pod (a Job running parallelism pods at once moves up to parallelism times this)."
+          + " Reencrypt reads and writes each byte once (plus a verification read of the new file,"
+          + " usually from the page cache); Rewrap rewrites only key slots and is barely slowed"
+          + " (an unencrypted partition, which it encrypts in full, counts). The worker paces"
+          + " while a partition streams, with at most one second of burst. At least 1048576"
+          + " (1 MiB/s); for example 52428800 is 50 MiB/s. Default: no limit.";
 
   /** The default of {@link #progressDeadlineSeconds}. */
   public static final int DEFAULT_PROGRESS_DEADLINE_SECONDS = 300;
@@ -117,6 +132,10 @@ public class ReencryptionJobSpec {
           + " keyops worker contract (environment, keyring mount, JSON result in the termination"
           + " message). See README.")
   private PodTemplateSpec template;
+
+  @Min(MIN_BYTES_PER_SECOND)
+  @JsonPropertyDescription(BYTES_PER_SECOND)
+  private Long bytesPerSecond;
 
   @JsonPropertyDescription(
       "Pause (true) or resume (false) the rebuild: maps to the batch/v1 Job's suspend (running"
@@ -216,6 +235,14 @@ public class ReencryptionJobSpec {
 
   public void setTemplate(PodTemplateSpec template) {
     this.template = template;
+  }
+
+  public Long getBytesPerSecond() {
+    return bytesPerSecond;
+  }
+
+  public void setBytesPerSecond(Long bytesPerSecond) {
+    this.bytesPerSecond = bytesPerSecond;
   }
 
   public Boolean getSuspend() {

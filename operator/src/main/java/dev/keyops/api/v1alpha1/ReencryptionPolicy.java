@@ -34,6 +34,10 @@ public class ReencryptionPolicy {
   @JsonPropertyDescription("Overrides for the keyops worker pods.")
   private WorkerOverrides worker;
 
+  @Min(ReencryptionJobSpec.MIN_BYTES_PER_SECOND)
+  @JsonPropertyDescription(ReencryptionJobSpec.BYTES_PER_SECOND)
+  private Long bytesPerSecond;
+
   public Storage getStorage() {
     return storage;
   }
@@ -64,6 +68,14 @@ public class ReencryptionPolicy {
 
   public void setShards(Integer shards) {
     this.shards = shards;
+  }
+
+  public Long getBytesPerSecond() {
+    return bytesPerSecond;
+  }
+
+  public void setBytesPerSecond(Long bytesPerSecond) {
+    this.bytesPerSecond = bytesPerSecond;
   }
 
   public WorkerOverrides getWorker() {

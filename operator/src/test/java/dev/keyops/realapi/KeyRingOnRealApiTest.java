@@ -16,14 +16,11 @@ import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import dev.keyops.testing.OperatorHarness;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Tag;
@@ -46,14 +43,7 @@ class KeyRingOnRealApiTest {
     MutableClock clock = new MutableClock(Instant.parse("2026-05-01T08:00:00Z"));
     try (KubernetesClient admin = RealApi.admin()) {
       RealApi.installCrds(admin);
-      admin
-          .namespaces()
-          .resource(
-              new NamespaceBuilder().withNewMetadata().withName(SYSTEM_NS).endMetadata().build())
-          .createOr(n -> n.update());
-      for (HasMetadata o : admin.load(Files.newInputStream(Path.of(rbac))).items()) {
-        admin.resource(o).inNamespace(SYSTEM_NS).forceConflicts().serverSideApply();
-      }
+      RealApi.installChartRbac(admin, SYSTEM_NS);
       String ns = RealApi.namespace(admin, "keyring");
       OperatorConfig config =
           OperatorConfig.defaults()

@@ -10,9 +10,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The conditions that kstatus (Flux, cli-utils, {@code kubectl apply --prune}) and {@code kubectl
- * wait} read, derived for every keyops kind in one place from what the controllers already
- * recorded:
+ * The conditions that kstatus (Flux's health checks, cli-utils) and {@code kubectl wait} read,
+ * derived for every keyops kind in one place from what the controllers already recorded:
  *
  * <ul>
  *   <li>{@code Reconciling=True} while keyops works towards the desired state by itself (a key not

@@ -91,8 +91,9 @@ public final class KStatus {
 
   /**
    * An EncryptionKey, from its conditions. A key being deleted is Stalled while the drop guard
-   * refuses it and Reconciling while its destruction is scheduled; otherwise its conditions are
-   * left as they are (kstatus reports it Terminating, and a key dropped at once writes nothing).
+   * refuses it and Reconciling while its destruction is scheduled; once let go (or kept, its
+   * destruction cancelled) neither is True any more, and otherwise its conditions are left as they
+   * are (kstatus reports it Terminating).
    *
    * @return the verdict, or empty to leave the conditions alone
    */
@@ -111,7 +112,16 @@ public final class KStatus {
       return Optional.of(Verdict.reconciling(destroying.get().getReason(), message(destroying)));
     }
     if (deleting) {
-      return Optional.empty();
+      // Let go (or kept by keyops.dev/keep): nothing is in progress or stuck any more.
+      if (trueCondition(cs, STALLED).isEmpty() && trueCondition(cs, RECONCILING).isEmpty()) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          Conditions.find(cs, "DestroyScheduled")
+              .map(c -> Verdict.current(c.getReason(), c.getMessage()))
+              .orElse(
+                  Verdict.current(
+                      Reason.DropAllowed.name(), "deleted: the drop guard lets the key go")));
     }
     Optional<Condition> ready = Conditions.find(cs, Conditions.READY);
     if (ready.isEmpty() || Conditions.UNKNOWN.equals(ready.get().getStatus())) {

@@ -151,7 +151,24 @@ class KStatusTest {
                 true,
                 List.of(c("Ready", "False", "InvalidKeyMaterial")),
                 null,
-                null));
+                null),
+            new KeyRow(
+                "let go after a refusal: no longer stalled",
+                true,
+                List.of(
+                    c("Ready", "True", "KeyMaterialValid"),
+                    c("Stalled", "True", "DropRefusedNoInventory")),
+                Progress.CURRENT,
+                "DropAllowed"),
+            new KeyRow(
+                "destruction cancelled: no longer reconciling",
+                true,
+                List.of(
+                    c("Ready", "True", "KeyMaterialValid"),
+                    c("DestroyScheduled", "False", "DestroyCancelled"),
+                    c("Reconciling", "True", "DestroyScheduled")),
+                Progress.CURRENT,
+                "DestroyCancelled"));
     return table.stream()
         .map(
             row ->

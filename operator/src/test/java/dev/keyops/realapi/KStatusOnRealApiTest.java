@@ -116,23 +116,9 @@ class KStatusOnRealApiTest {
         Path manifests = Files.writeString(tmp.resolve("manifests.yaml"), MANIFESTS);
         kubectl(kubeconfig, "apply", "-n", ns, "-f", manifests.toString());
 
-        kubectl(
-            kubeconfig,
-            "wait",
-            "-n",
-            ns,
-            "--for=condition=Ready",
-            "--timeout=60s",
-            "ek/good",
-            "ek/staged");
-        kubectl(
-            kubeconfig,
-            "wait",
-            "-n",
-            ns,
-            "--for=condition=Stalled",
-            "--timeout=60s",
-            "ek/bad-material");
+        await(kubeconfig, ns, "Ready", "ek/good", "ek/staged", "kr/invoices");
+        await(kubeconfig, ns, "Stalled", "ek/bad-material", "kr/legacy", "rej/onto-missing");
+        await(kubeconfig, ns, "Reconciling", "kr/orders", "rej/onto-staged");
         String why =
             kubectl(
                 kubeconfig,
@@ -143,34 +129,6 @@ class KStatusOnRealApiTest {
                 "-o",
                 "jsonpath={.status.conditions[?(@.type==\"Stalled\")].reason}");
         assertEquals("InvalidKeyMaterial", why.strip());
-        kubectl(
-            kubeconfig, "wait", "-n", ns, "--for=condition=Ready", "--timeout=60s", "kr/invoices");
-        kubectl(
-            kubeconfig,
-            "wait",
-            "-n",
-            ns,
-            "--for=condition=Reconciling",
-            "--timeout=60s",
-            "kr/orders");
-        kubectl(
-            kubeconfig, "wait", "-n", ns, "--for=condition=Stalled", "--timeout=60s", "kr/legacy");
-        kubectl(
-            kubeconfig,
-            "wait",
-            "-n",
-            ns,
-            "--for=condition=Reconciling",
-            "--timeout=60s",
-            "rej/onto-staged");
-        kubectl(
-            kubeconfig,
-            "wait",
-            "-n",
-            ns,
-            "--for=condition=Stalled",
-            "--timeout=60s",
-            "rej/onto-missing");
 
         String kstatus = System.getProperty("keyops.kstatus");
         assumeTrue(
@@ -222,6 +180,15 @@ class KStatusOnRealApiTest {
       result.put(id[0] + "/" + id[2], f[1]);
     }
     return result;
+  }
+
+  /** kubectl wait --for=condition=TYPE on the objects, as a user or a script would. */
+  private static void await(Path kubeconfig, String ns, String condition, String... objects)
+      throws Exception {
+    List<String> args =
+        new ArrayList<>(List.of("wait", "-n", ns, "--for=condition=" + condition, "--timeout=60s"));
+    args.addAll(List.of(objects));
+    kubectl(kubeconfig, args.toArray(String[]::new));
   }
 
   private static String kubectl(Path kubeconfig, String... args) throws Exception {

@@ -292,7 +292,7 @@ public class KeyRingCoordinator {
   }
 
   /** Condition type of the Disabled state and its refusals. */
-  public static final String DISABLED = "Disabled";
+  public static final String DISABLED = Conditions.DISABLED;
 
   private static void apply(EncryptionKey k, KeyLifecycle.Planned p) {
     EncryptionKeyStatus s = k.getStatus();

@@ -101,7 +101,7 @@ public final class KStatus {
     List<Condition> cs = s.getConditions();
     Optional<Condition> error = falseCondition(cs, Conditions.RECONCILED);
     Optional<Condition> dropBlocked = trueCondition(cs, Conditions.DROP_BLOCKED);
-    Optional<Condition> destroying = trueCondition(cs, "DestroyScheduled");
+    Optional<Condition> destroying = trueCondition(cs, Conditions.DESTROY_SCHEDULED);
     if (error.isPresent()) {
       return Optional.of(Verdict.failure(error.get()));
     }
@@ -117,7 +117,7 @@ public final class KStatus {
         return Optional.empty();
       }
       return Optional.of(
-          Conditions.find(cs, "DestroyScheduled")
+          Conditions.find(cs, Conditions.DESTROY_SCHEDULED)
               .map(c -> Verdict.current(c.getReason(), c.getMessage()))
               .orElse(
                   Verdict.current(
@@ -138,7 +138,7 @@ public final class KStatus {
     if (atRisk.isPresent()) {
       return Optional.of(Verdict.stalled(atRisk.get().getReason(), message(atRisk)));
     }
-    Optional<Condition> disableRefused = falseCondition(cs, "Disabled");
+    Optional<Condition> disableRefused = falseCondition(cs, Conditions.DISABLED);
     if (disableRefused.isPresent()
         && disableRefused.get().getReason() != null
         && disableRefused.get().getReason().startsWith("DisableRefused")) {
@@ -201,7 +201,7 @@ public final class KStatus {
               .orElse("every partition is on the target key"));
     }
     if (phase == JobPhase.Running) {
-      Optional<Condition> suspended = trueCondition(cs, "Suspended");
+      Optional<Condition> suspended = trueCondition(cs, Conditions.SUSPENDED);
       if (suspended.isPresent()) {
         return Reason.InvalidWindow.name().equals(suspended.get().getReason())
             ? Verdict.stalled(suspended.get().getReason(), message(suspended))

@@ -1,8 +1,9 @@
 -- Argo CD health of a keyops EncryptionKey (keyops.dev/v1alpha1).
 -- Healthy: Ready (Staged, Primary or Retired as asked). Progressing: not reconciled yet, or
 -- activated and waiting to be promoted. Degraded: not Ready (bad material, Cloud KMS access
--- lost, activation refused), or a drop refused by the drop guard. Suspended: Disabled (a state
--- the API adds later: material kept, out of the keyring).
+-- lost, activation refused), a drop refused by the drop guard, or Stalled (the kstatus condition:
+-- a disable refused, the Cloud KMS key version that wraps it at risk). Suspended: Disabled
+-- (material kept, out of the keyring).
 local hs = {}
 
 local function condition(t)
@@ -65,6 +66,13 @@ end
 if ready.status == "False" then
   hs.status = "Degraded"
   hs.message = state .. ", not Ready: " .. describe(ready)
+  return hs
+end
+
+local stalled = condition("Stalled")
+if stalled ~= nil and stalled.status == "True" then
+  hs.status = "Degraded"
+  hs.message = state .. ", stalled: " .. describe(stalled)
   return hs
 end
 

@@ -172,10 +172,10 @@ public final class KeyopsOperator implements AutoCloseable {
     return new LeaderElectionConfiguration(
         config.leaseName(),
         config.leaseNamespace(),
-        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
-        null,
+        config.leaseDuration(),
+        config.renewDeadline(),
+        config.retryPeriod(),
+        config.leaseIdentity(),
         callbacks,
         false);
   }

@@ -19,6 +19,13 @@ import java.util.stream.Collectors;
  * @param leaderElection whether to elect a leader on a Lease before reconciling
  * @param leaseName name of the Lease
  * @param leaseNamespace namespace of the Lease; null means the client's namespace
+ * @param leaseIdentity this replica's name in the Lease; null means HOSTNAME (the pod's name), else
+ *     a random one
+ * @param leaseDuration how long a leader's Lease lasts without renewal: the longest a standby waits
+ *     to take over from a leader that died
+ * @param renewDeadline how long the leader keeps trying to renew before it gives up leading (and
+ *     exits, so its pod restarts as a standby)
+ * @param retryPeriod how often the Lease is tried (renewed by the leader, acquired by standbys)
  * @param kmsRevalidateInterval how often Cloud KMS access is checked again (jittered)
  * @param workerImage image of the rekey worker pods; normally the operator's own image
  * @param workerImagePullSecrets names of Secrets (in each ReencryptionJob's namespace) for pulling
@@ -33,6 +40,10 @@ public record OperatorConfig(
     boolean leaderElection,
     String leaseName,
     String leaseNamespace,
+    String leaseIdentity,
+    Duration leaseDuration,
+    Duration renewDeadline,
+    Duration retryPeriod,
     Duration kmsRevalidateInterval,
     String workerImage,
     List<String> workerImagePullSecrets,
@@ -63,6 +74,16 @@ public record OperatorConfig(
       throw new IllegalArgumentException(
           "KEYOPS_LOG_FORMAT must be 'text' or 'json', got '" + logFormat + "'");
     }
+    Duration leaseDuration =
+        parseDuration("KEYOPS_LEASE_DURATION", env.getOrDefault("KEYOPS_LEASE_DURATION", "15s"));
+    Duration renewDeadline =
+        parseDuration(
+            "KEYOPS_LEASE_RENEW_DEADLINE", env.getOrDefault("KEYOPS_LEASE_RENEW_DEADLINE", "10s"));
+    Duration retryPeriod =
+        parseDuration(
+            "KEYOPS_LEASE_RETRY_PERIOD", env.getOrDefault("KEYOPS_LEASE_RETRY_PERIOD", "2s"));
+    checkLeaseTimings(leaseDuration, renewDeadline, retryPeriod);
+    String identity = env.getOrDefault("KEYOPS_LEASE_IDENTITY", "").trim();
     return new OperatorConfig(
         watch,
         port,
@@ -70,6 +91,10 @@ public record OperatorConfig(
         parseBoolean("KEYOPS_LEADER_ELECTION", env.getOrDefault("KEYOPS_LEADER_ELECTION", "true")),
         env.getOrDefault("KEYOPS_LEASE_NAME", "keyops-leader"),
         env.getOrDefault("KEYOPS_LEASE_NAMESPACE", env.get("POD_NAMESPACE")),
+        identity.isEmpty() ? null : identity,
+        leaseDuration,
+        renewDeadline,
+        retryPeriod,
         parseDuration(
             "KEYOPS_KMS_REVALIDATE_INTERVAL",
             env.getOrDefault("KEYOPS_KMS_REVALIDATE_INTERVAL", "10m")),
@@ -104,6 +129,45 @@ public record OperatorConfig(
     return copy(b -> b.leaseNamespace = value);
   }
 
+  public OperatorConfig withLeaseIdentity(String value) {
+    return copy(b -> b.leaseIdentity = value);
+  }
+
+  /** The Lease timings, checked as {@link #fromEnv} checks them. */
+  public OperatorConfig withLeaseTimings(
+      Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+    checkLeaseTimings(leaseDuration, renewDeadline, retryPeriod);
+    return copy(
+        b -> {
+          b.leaseDuration = leaseDuration;
+          b.renewDeadline = renewDeadline;
+          b.retryPeriod = retryPeriod;
+        });
+  }
+
+  /**
+   * The leader must give up before its Lease can expire, and must be able to try renewing more than
+   * twice (with the elector's jitter of 1.2) before giving up.
+   */
+  static void checkLeaseTimings(Duration leaseDuration, Duration renewDeadline, Duration retry) {
+    if (renewDeadline.compareTo(leaseDuration) >= 0) {
+      throw new IllegalArgumentException(
+          "KEYOPS_LEASE_RENEW_DEADLINE ("
+              + renewDeadline
+              + ") must be shorter than KEYOPS_LEASE_DURATION ("
+              + leaseDuration
+              + "): a leader must stop before another replica may take its Lease");
+    }
+    if (retry.multipliedBy(22).compareTo(renewDeadline.multipliedBy(10)) >= 0) {
+      throw new IllegalArgumentException(
+          "KEYOPS_LEASE_RETRY_PERIOD ("
+              + retry
+              + ") must be shorter than KEYOPS_LEASE_RENEW_DEADLINE / 2.2 ("
+              + renewDeadline
+              + "): the leader needs more than two tries (with jitter) to renew in time");
+    }
+  }
+
   public OperatorConfig withWatchNamespaces(java.util.Collection<String> value) {
     return copy(b -> b.watchNamespaces = Set.copyOf(value));
   }
@@ -131,6 +195,10 @@ public record OperatorConfig(
     boolean leaderElection;
     String leaseName;
     String leaseNamespace;
+    String leaseIdentity;
+    Duration leaseDuration;
+    Duration renewDeadline;
+    Duration retryPeriod;
     Duration kmsRevalidateInterval;
     String workerImage;
     List<String> workerImagePullSecrets;
@@ -145,6 +213,10 @@ public record OperatorConfig(
       leaderElection = c.leaderElection;
       leaseName = c.leaseName;
       leaseNamespace = c.leaseNamespace;
+      leaseIdentity = c.leaseIdentity;
+      leaseDuration = c.leaseDuration;
+      renewDeadline = c.renewDeadline;
+      retryPeriod = c.retryPeriod;
       kmsRevalidateInterval = c.kmsRevalidateInterval;
       workerImage = c.workerImage;
       workerImagePullSecrets = c.workerImagePullSecrets;
@@ -161,6 +233,10 @@ public record OperatorConfig(
           leaderElection,
           leaseName,
           leaseNamespace,
+          leaseIdentity,
+          leaseDuration,
+          renewDeadline,
+          retryPeriod,
           kmsRevalidateInterval,
           workerImage,
           workerImagePullSecrets,

@@ -20,6 +20,10 @@ class OperatorConfigTest {
     assertTrue(c.leaderElection());
     assertTrue(c.serverSideApply());
     assertEquals(Duration.ofMinutes(10), c.kmsRevalidateInterval());
+    assertEquals(Duration.ofSeconds(15), c.leaseDuration());
+    assertEquals(Duration.ofSeconds(10), c.renewDeadline());
+    assertEquals(Duration.ofSeconds(2), c.retryPeriod());
+    assertEquals(null, c.leaseIdentity(), "HOSTNAME (the pod's name) is the elector's default");
     assertEquals(java.util.List.of(), c.workerImagePullSecrets());
     assertEquals(
         java.util.List.of("regcred", "mirror"),
@@ -52,6 +56,44 @@ class OperatorConfigTest {
   }
 
   @Test
+  void leaseTimingsAreReadAndMustLetTheLeaderStopBeforeItsLeaseExpires() {
+    OperatorConfig c =
+        OperatorConfig.fromEnv(
+            Map.of(
+                "KEYOPS_LEASE_DURATION", "30s",
+                "KEYOPS_LEASE_RENEW_DEADLINE", "20s",
+                "KEYOPS_LEASE_RETRY_PERIOD", "5s",
+                "KEYOPS_LEASE_IDENTITY", "keyops-0"));
+    assertEquals(Duration.ofSeconds(30), c.leaseDuration());
+    assertEquals(Duration.ofSeconds(20), c.renewDeadline());
+    assertEquals(Duration.ofSeconds(5), c.retryPeriod());
+    assertEquals("keyops-0", c.leaseIdentity());
+
+    String tooLong =
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    OperatorConfig.fromEnv(
+                        Map.of(
+                            "KEYOPS_LEASE_DURATION", "10s", "KEYOPS_LEASE_RENEW_DEADLINE", "10s")))
+            .getMessage();
+    assertTrue(tooLong.startsWith("KEYOPS_LEASE_RENEW_DEADLINE (PT10S) must be shorter"), tooLong);
+    String tooFewTries =
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> OperatorConfig.fromEnv(Map.of("KEYOPS_LEASE_RETRY_PERIOD", "5s")))
+            .getMessage();
+    assertTrue(tooFewTries.startsWith("KEYOPS_LEASE_RETRY_PERIOD (PT5S)"), tooFewTries);
+    OperatorConfig.fromEnv(Map.of("KEYOPS_LEASE_RETRY_PERIOD", "4s")); // 10s > 2.2 x 4s
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            OperatorConfig.defaults()
+                .withLeaseTimings(
+                    Duration.ofSeconds(6), Duration.ofSeconds(4), Duration.ofSeconds(2)));
+  }
+
+  @Test
   void badValuesNameTheVariable() {
     for (var bad :
         Map.of(
@@ -62,7 +104,9 @@ class OperatorConfigTest {
                 "KEYOPS_LEADER_ELECTION",
                 "yes",
                 "KEYOPS_KMS_REVALIDATE_INTERVAL",
-                "10 minutes")
+                "10 minutes",
+                "KEYOPS_LEASE_DURATION",
+                "15")
             .entrySet()) {
       String m =
           assertThrows(

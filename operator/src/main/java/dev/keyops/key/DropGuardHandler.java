@@ -207,7 +207,7 @@ class DropGuardHandler {
   }
 
   /** Condition type: a deleted key waits for its destroyTime. */
-  public static final String DESTROY_SCHEDULED = "DestroyScheduled";
+  public static final String DESTROY_SCHEDULED = Conditions.DESTROY_SCHEDULED;
 
   static DropGuard.Decision decide(EncryptionKey k) {
     EncryptionKeyStatus s = k.getStatus();

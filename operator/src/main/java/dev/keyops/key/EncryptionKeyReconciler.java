@@ -203,14 +203,21 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     if (copy.getStatus() == null) {
       copy.setStatus(new EncryptionKeyStatus());
     }
-    if (Conditions.set(
+    boolean transition =
+        Conditions.set(
             copy.getStatus().getConditions(),
             Conditions.RECONCILED,
             Conditions.FALSE,
             err.reason().name(),
             err.message(),
             key.getMetadata().getGeneration(),
-            clock.instant())
+            clock.instant());
+    if (err.permanent()) {
+      // Observed, and stuck on it: kstatus must see Stalled, not a generation not yet observed.
+      copy.getStatus().setObservedGeneration(key.getMetadata().getGeneration());
+    }
+    KeyRingCoordinator.kstatus(copy, clock.instant());
+    if (transition
         || !KeyRingCoordinator.statusJson(copy).equals(KeyRingCoordinator.statusJson(key))) {
       events.warning(key, err.reason(), err.message());
       try {

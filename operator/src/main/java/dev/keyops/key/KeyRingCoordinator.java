@@ -8,6 +8,7 @@ import dev.keyops.kms.Material;
 import dev.keyops.kms.ProviderException;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
+import dev.keyops.observability.KStatus;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.KeyId;
@@ -145,6 +146,7 @@ public class KeyRingCoordinator {
       if (k == current && decorate != null) {
         decorate.accept(k, p);
       }
+      kstatus(k, now);
       if (!statusJson(k).equals(written.get(k.getMetadata().getName()))) {
         caches.wrote(client.resource(k).updateStatus());
       }
@@ -280,8 +282,17 @@ public class KeyRingCoordinator {
     }
   }
 
+  /** The kstatus conditions Reconciling and Stalled of a key, from its other conditions. */
+  static void kstatus(EncryptionKey k, Instant now) {
+    KStatus.key(k.getStatus(), k.getMetadata().getDeletionTimestamp() != null)
+        .ifPresent(
+            v ->
+                KStatus.record(
+                    k.getStatus().getConditions(), v, false, k.getMetadata().getGeneration(), now));
+  }
+
   /** Condition type of the Disabled state and its refusals. */
-  public static final String DISABLED = "Disabled";
+  public static final String DISABLED = Conditions.DISABLED;
 
   private static void apply(EncryptionKey k, KeyLifecycle.Planned p) {
     EncryptionKeyStatus s = k.getStatus();

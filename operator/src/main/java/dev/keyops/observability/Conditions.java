@@ -19,6 +19,9 @@ public final class Conditions {
   public static final String COMPLETE = "Complete";
   public static final String FAILED = "Failed";
   public static final String WAITING = "Waiting";
+  public static final String DISABLED = "Disabled";
+  public static final String DESTROY_SCHEDULED = "DestroyScheduled";
+  public static final String SUSPENDED = "Suspended";
 
   /** False while reconciling the object fails; removed once it succeeds again. */
   public static final String RECONCILED = "Reconciled";

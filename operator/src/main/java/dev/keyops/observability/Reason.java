@@ -90,6 +90,12 @@ public enum Reason {
   InvalidJob,
   JobNameConflict,
   JobDeleted,
+  // kstatus conditions Reconciling and Stalled (see KStatus); other reasons are reused there
+  Validating,
+  Rotating,
+  RotationBlocked,
+  Pending,
+  Running,
   // Errors a reconcile met (any controller): reason = the kind of error
   Reconciled,
   Forbidden,

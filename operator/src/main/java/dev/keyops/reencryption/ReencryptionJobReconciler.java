@@ -8,6 +8,7 @@ import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.ErrorKinds;
 import dev.keyops.observability.EventRecorder;
+import dev.keyops.observability.KStatus;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.DataKeyUnwrapper;
@@ -114,8 +115,12 @@ public class ReencryptionJobReconciler
     ReencryptionJobStatus s = copy(before);
     Instant now = clock.instant();
     Duration next = null;
+    s.setObservedGeneration(rej.getMetadata().getGeneration());
     if (!Admission.active(rej) && (s.getJobName() == null || RunObserver.recorded(s))) {
-      return UpdateControl.noUpdate(); // ended, and everything about it recorded
+      // Ended, and everything about it recorded: only a spec change (suspend, windows) or the
+      // kstatus conditions of a job from an older keyops can be new.
+      kstatus(rej, s, now);
+      return same(before, s) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(fresh(rej, s));
     }
     Windows.Decision gate =
         Windows.decide(now, rej.getSpec().getSuspend(), rej.getSpec().getWindows());
@@ -143,9 +148,15 @@ public class ReencryptionJobReconciler
           rej.getMetadata().getGeneration(),
           now);
     }
+    kstatus(rej, s, now);
     UpdateControl<ReencryptionJob> u =
         same(before, s) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(fresh(rej, s));
     return next == null ? u : u.rescheduleAfter(next);
+  }
+
+  /** Ready, Reconciling and Stalled from the phase and the other conditions (see KStatus). */
+  private static void kstatus(ReencryptionJob rej, ReencryptionJobStatus s, Instant now) {
+    KStatus.record(s.getConditions(), KStatus.job(s), true, rej.getMetadata().getGeneration(), now);
   }
 
   /**
@@ -258,6 +269,11 @@ public class ReencryptionJobReconciler
     if (kind.permanent() && s.getJobName() == null && Admission.active(rej)) {
       RunObserver.fail(null, rej, s, kind.reason(), kind.message(), now);
     }
+    if (kind.permanent()) {
+      // Observed, and stuck on it: kstatus must see Stalled, not a generation not yet observed.
+      s.setObservedGeneration(rej.getMetadata().getGeneration());
+    }
+    kstatus(rej, s, now);
     if (newKind) {
       events.warning(rej, kind.reason(), kind.message());
     }

@@ -9,6 +9,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
 import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
+import dev.keyops.observability.KStatus;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.rekey.WorkerResult;
@@ -41,7 +42,7 @@ class RunObserver {
 
   static final String INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
   static final String INVENTORY_RECORDED = "InventoryRecorded";
-  static final String STALLED = "Stalled";
+  static final String STALLED = KStatus.STALLED;
   static final String DEGRADED = "Degraded";
 
   /** How often a running job is looked at without an event: stalls and deadlines need time. */
@@ -115,18 +116,7 @@ class RunObserver {
     }
     s.setCompletedAt(now.toString());
     Long gen = s.getObservedGeneration();
-    Conditions.find(s.getConditions(), STALLED)
-        .filter(c -> Conditions.TRUE.equals(c.getStatus()))
-        .ifPresent(
-            c ->
-                Conditions.set(
-                    s.getConditions(),
-                    STALLED,
-                    Conditions.FALSE,
-                    c.getReason(),
-                    "the Job ended",
-                    gen,
-                    now));
+    // Stalled follows the end (False when Succeeded, True with the reason when Failed): KStatus.
     if (complete && totals.complete() && totals.problems() == 0) {
       s.setPhase(JobPhase.Succeeded);
       String msg =

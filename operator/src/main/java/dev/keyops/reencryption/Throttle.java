@@ -18,7 +18,7 @@ import java.time.Instant;
  */
 final class Throttle {
 
-  static final String SUSPENDED = "Suspended";
+  static final String SUSPENDED = Conditions.SUSPENDED;
 
   private final KubernetesClient client;
   private final EventRecorder events;

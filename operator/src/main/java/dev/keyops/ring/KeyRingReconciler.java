@@ -9,6 +9,7 @@ import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
+import dev.keyops.observability.KStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -87,11 +88,11 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     Wake wake = new Wake();
 
     followPromotion(ring, s, ringKeys, now);
-    rotate(ring, s, ringKeys, now, wake);
+    KStatus.Verdict policy = rotate(ring, s, ringKeys, now, wake);
     if (ring.getSpec() != null && ring.getSpec().getRetention() != null) {
       wake.at(actions.disableExpired(ring, ringKeys, now));
     }
-    status.record(ring, s, ringKeys, now);
+    status.record(ring, s, ringKeys, policy, now);
 
     ring.setStatus(s);
     UpdateControl<KeyRing> c =
@@ -122,12 +123,13 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     }
   }
 
-  private void rotate(
+  /** Rotates when due; returns the verdict on the rotation policy (see {@link RingStatus}). */
+  private KStatus.Verdict rotate(
       KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, Instant now, Wake wake) {
     RotationPolicy p = ring.getSpec() == null ? null : ring.getSpec().getRotation();
     if (p == null) {
       s.setNextRotationTime(null);
-      return;
+      return RingStatus.noRotation();
     }
     Duration period = OperatorConfig.parseDuration("spec.rotation.period", p.getPeriod());
     Duration stagedFor =
@@ -176,7 +178,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     }
     s.setNextRotationTime(d.nextRotation().toString());
     wake.at(d.wakeIn());
-    status.rotation(ring, s, d, p.getKeyTemplate() != null, now);
+    return status.rotation(ring, s, d, p.getKeyTemplate() != null, now);
   }
 
   /**

@@ -7,7 +7,9 @@ import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.RingKey;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
+import dev.keyops.observability.KStatus;
 import dev.keyops.observability.Reason;
+import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
 import java.util.List;
 
@@ -27,8 +29,11 @@ final class RingStatus {
     this.events = events;
   }
 
-  /** Ready and RotationDue after a rotation decision. */
-  void rotation(
+  /**
+   * RotationDue after a rotation decision; returns the policy's verdict (Ready or Stalled, see
+   * {@link KStatus}), which {@link #record} writes.
+   */
+  KStatus.Verdict rotation(
       KeyRing ring, KeyRingStatus s, RotationRules.Decision d, boolean canRotate, Instant now) {
     Long gen = ring.getMetadata().getGeneration();
     if (!canRotate) {
@@ -36,8 +41,11 @@ final class RingStatus {
           "spec.rotation has no keyTemplate: keyops cannot create material for this ring (customer"
               + " secretRef keys); rotate by hand: apply a new EncryptionKey with activate: true,"
               + " or set keyTemplate to managed or gcpKms";
-      if (Conditions.set(
-          s.getConditions(), READY, Conditions.FALSE, Reason.NoKeyTemplate.name(), msg, gen, now)) {
+      boolean news =
+          !Conditions.find(s.getConditions(), READY)
+              .map(c -> Reason.NoKeyTemplate.name().equals(c.getReason()))
+              .orElse(false);
+      if (news) {
         events.warning(ring, Reason.NoKeyTemplate, msg);
       }
       String due =
@@ -55,22 +63,9 @@ final class RingStatus {
           && d.due()) {
         events.warning(ring, Reason.ManualRotationRequired, due);
       }
-      return;
+      return new KStatus.Verdict(
+          KStatus.Progress.STALLED, Reason.NoKeyTemplate.name(), msg + "; " + due);
     }
-    Conditions.set(
-        s.getConditions(),
-        READY,
-        Conditions.TRUE,
-        Reason.PolicyApplied.name(),
-        "rotation every "
-            + ring.getSpec().getRotation().getPeriod()
-            + " with new "
-            + (ring.getSpec().getRotation().getKeyTemplate().getGcpKms() != null
-                ? "gcpKms"
-                : "managed")
-            + " keys",
-        gen,
-        now);
     boolean rotating = s.getPendingKey() != null;
     Conditions.set(
         s.getConditions(),
@@ -84,10 +79,32 @@ final class RingStatus {
             : d.due() ? "a rotation is due" : "next rotation at " + d.nextRotation(),
         gen,
         now);
+    return new KStatus.Verdict(
+        KStatus.Progress.CURRENT,
+        Reason.PolicyApplied.name(),
+        "rotation every "
+            + ring.getSpec().getRotation().getPeriod()
+            + " with new "
+            + (ring.getSpec().getRotation().getKeyTemplate().getGcpKms() != null
+                ? "gcpKms"
+                : "managed")
+            + " keys");
   }
 
-  /** Keys by state, the Primary, and whether old keys still hold data. */
-  void record(KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, Instant now) {
+  /** The verdict of a ring without spec.rotation. */
+  static KStatus.Verdict noRotation() {
+    return new KStatus.Verdict(
+        KStatus.Progress.CURRENT,
+        Reason.PolicyApplied.name(),
+        "no automatic rotation: keys are rotated by hand");
+  }
+
+  /**
+   * Keys by state, the Primary, whether old keys still hold data, and the kstatus conditions
+   * (Ready, Reconciling while rotating, Stalled) from the policy's verdict.
+   */
+  void record(
+      KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, KStatus.Verdict policy, Instant now) {
     Long gen = ring.getMetadata().getGeneration();
     s.setObservedGeneration(gen);
     s.setKeys(
@@ -108,16 +125,18 @@ final class RingStatus {
             .findFirst()
             .orElse(null));
     if (ring.getSpec() == null || ring.getSpec().getRotation() == null) {
-      Conditions.set(
-          s.getConditions(),
-          READY,
-          Conditions.TRUE,
-          Reason.PolicyApplied.name(),
-          "no automatic rotation: keys are rotated by hand",
-          gen,
-          now);
       Conditions.remove(s.getConditions(), ROTATION_DUE);
     }
+    Condition pendingStalled =
+        ks.stream()
+            .filter(k -> k.getMetadata().getName().equals(s.getPendingKey()))
+            .filter(k -> k.getStatus() != null)
+            .flatMap(k -> Conditions.find(k.getStatus().getConditions(), KStatus.STALLED).stream())
+            .filter(c -> Conditions.TRUE.equals(c.getStatus()))
+            .findFirst()
+            .orElse(null);
+    KStatus.record(
+        s.getConditions(), KStatus.ring(policy, s.getPendingKey(), pendingStalled), true, gen, now);
     List<String> withData =
         ks.stream()
             .filter(

@@ -3,6 +3,7 @@ package dev.keyops.realapi;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.keyops.testing.Crds;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
@@ -43,11 +44,37 @@ final class RealApi {
 
   /** A client that acts as a ServiceAccount (impersonation), to test with exactly its RBAC. */
   static KubernetesClient as(String namespace, String serviceAccount) throws IOException {
+    return new KubernetesClientBuilder().withConfig(asConfig(namespace, serviceAccount)).build();
+  }
+
+  /** The configuration of {@link #as}, for clients built otherwise (a request counter). */
+  static Config asConfig(String namespace, String serviceAccount) throws IOException {
     Config c = config();
     c.setImpersonateUsername("system:serviceaccount:" + namespace + ":" + serviceAccount);
     c.setImpersonateGroups(
         "system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated");
-    return new KubernetesClientBuilder().withConfig(c).build();
+    return c;
+  }
+
+  /**
+   * Applies the Helm chart's ServiceAccount and RBAC (rendered by dev/test into -Dkeyops.chartRbac)
+   * into the operator's namespace, which it creates; skips the test without it.
+   */
+  static void installChartRbac(KubernetesClient admin, String systemNamespace) throws IOException {
+    String rbac = System.getProperty("keyops.chartRbac");
+    assumeTrue(rbac != null && !rbac.isBlank(), "no rendered chart RBAC: run dev/test");
+    admin
+        .namespaces()
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(systemNamespace)
+                .endMetadata()
+                .build())
+        .createOr(n -> n.update());
+    for (HasMetadata o : admin.load(Files.newInputStream(Path.of(rbac))).items()) {
+      admin.resource(o).inNamespace(systemNamespace).forceConflicts().serverSideApply();
+    }
   }
 
   /** Installs (or updates) the committed CRDs and waits until they are established. */

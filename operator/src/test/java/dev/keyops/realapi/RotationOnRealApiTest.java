@@ -19,8 +19,6 @@ import dev.keyops.partition.PartitionCodec;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.LocalPodRunner;
 import dev.keyops.testing.OperatorHarness;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.ByteArrayInputStream;
@@ -57,14 +55,7 @@ class RotationOnRealApiTest {
     assumeTrue(rbac != null && !rbac.isBlank(), "no rendered chart RBAC: run dev/test");
     try (KubernetesClient admin = RealApi.admin()) {
       RealApi.installCrds(admin);
-      admin
-          .namespaces()
-          .resource(
-              new NamespaceBuilder().withNewMetadata().withName(SYSTEM_NS).endMetadata().build())
-          .createOr(n -> n.update());
-      for (HasMetadata o : admin.load(Files.newInputStream(Path.of(rbac))).items()) {
-        admin.resource(o).inNamespace(SYSTEM_NS).forceConflicts().serverSideApply();
-      }
+      RealApi.installChartRbac(admin, SYSTEM_NS);
       String ns = RealApi.namespace(admin, "rotation");
       Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
       OperatorConfig config =

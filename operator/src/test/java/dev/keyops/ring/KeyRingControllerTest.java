@@ -144,6 +144,9 @@ class KeyRingControllerTest {
     r = awaitRing("orders", x -> next.equals(x.getStatus().getPendingKey()), "pending key");
     assertEquals(clock.instant().toString(), r.getStatus().getLastRotationTime());
     assertTrue(Conditions.isTrue(r.getStatus().getConditions(), "RotationDue"));
+    // kstatus: rotating is work in progress, not the steady state.
+    assertTrue(Conditions.isTrue(r.getStatus().getConditions(), "Reconciling"));
+    assertFalse(Conditions.isTrue(r.getStatus().getConditions(), Conditions.READY));
 
     // Not before stagedFor (10m).
     clock.advance(Duration.ofMinutes(5));
@@ -183,6 +186,8 @@ class KeyRingControllerTest {
                     && Conditions.isTrue(x.getStatus().getConditions(), "ReencryptionPending"),
             "the new Primary recorded, the old key pending a rebuild");
     assertEquals(next + "-rebuild", r.getStatus().getLastReencryptionJob());
+    assertTrue(Conditions.isTrue(r.getStatus().getConditions(), Conditions.READY));
+    assertFalse(Conditions.find(r.getStatus().getConditions(), "Reconciling").isPresent());
     assertTrue(Conditions.isTrue(r.getStatus().getConditions(), "ReencryptionPending"));
     assertEquals(
         Instant.parse(r.getStatus().getLastRotationTime()).plus(Duration.ofHours(24)).toString(),
@@ -226,6 +231,12 @@ class KeyRingControllerTest {
     var ready = Conditions.find(r.getStatus().getConditions(), Conditions.READY).get();
     assertEquals("False", ready.getStatus());
     assertEquals("NoKeyTemplate", ready.getReason());
+    assertEquals(
+        "NoKeyTemplate",
+        Conditions.find(r.getStatus().getConditions(), "Stalled")
+            .filter(c -> "True".equals(c.getStatus()))
+            .orElseThrow()
+            .getReason());
     clock.advance(Duration.ofHours(2));
     poke("legacy");
     r =

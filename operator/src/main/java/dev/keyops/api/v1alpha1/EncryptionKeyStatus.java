@@ -50,7 +50,11 @@ public class EncryptionKeyStatus {
   private KmsStatus kms;
 
   @JsonPropertyDescription(
-      "Ready and KmsAccessVerified conditions, and DropBlocked while a drop is refused.")
+      "Conditions: Ready (valid, usable material), KmsAccessVerified, DataAtRisk, Promoted,"
+          + " DropBlocked while a drop is refused, Disabled, DestroyScheduled, Reconciled (the last"
+          + " error the operator met, if any), and for kstatus and kubectl wait: Reconciling (True"
+          + " while keyops works on the key by itself) and Stalled (True while it cannot progress"
+          + " without someone acting; the reason says why).")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The metadata.generation this status describes.")

@@ -37,7 +37,11 @@ public class KeyRingStatus {
   @JsonPropertyDescription("The keys of the ring, sorted by name, with state and partitions.")
   private List<RingKey> keys = new ArrayList<>();
 
-  @JsonPropertyDescription("Ready, RotationDue and ReencryptionPending.")
+  @JsonPropertyDescription(
+      "Conditions: Ready (True when the policy is applied and no rotation is under way),"
+          + " Reconciling (True while rotating), Stalled (True when keyops cannot apply the policy"
+          + " by itself: no keyTemplate, or a new key that cannot become Ready), RotationDue and"
+          + " ReencryptionPending.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The metadata.generation this status describes.")

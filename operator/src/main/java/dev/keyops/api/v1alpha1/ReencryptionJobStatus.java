@@ -43,9 +43,12 @@ public class ReencryptionJobStatus {
   private List<PartitionFailure> failures;
 
   @JsonPropertyDescription(
-      "Conditions: Complete, Failed, Waiting (why a Pending job has not started), Stalled (why no"
-          + " worker runs), Degraded (workers that failed, e.g. OOMKilled), InventoryRecorded and"
-          + " Reconciled (the last error the operator met, if any).")
+      "Conditions: Ready (True once Succeeded), Reconciling (True while the job waits or runs),"
+          + " Stalled (True when it cannot progress without someone acting: why no worker runs, a"
+          + " target key that does not exist, or why it Failed), Complete, Failed, Waiting (why a"
+          + " Pending job has not started), Degraded (workers that failed, e.g. OOMKilled),"
+          + " Suspended, InventoryRecorded and Reconciled (the last error the operator met, if"
+          + " any).")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The metadata.generation this status describes.")

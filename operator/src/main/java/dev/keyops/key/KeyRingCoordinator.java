@@ -8,7 +8,6 @@ import dev.keyops.kms.Material;
 import dev.keyops.kms.ProviderException;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.KeyId;
 import dev.keyops.partition.KeyringDocument;
@@ -44,7 +43,6 @@ public class KeyRingCoordinator {
   private final KeyProviders providers;
   private final KeyringWriter keyrings;
   private final EventRecorder events;
-  private final KeyopsMetrics metrics;
   private final Clock clock;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
@@ -54,14 +52,12 @@ public class KeyRingCoordinator {
       KeyProviders providers,
       KeyringWriter keyrings,
       EventRecorder events,
-      KeyopsMetrics metrics,
       Clock clock) {
     this.client = client;
     this.caches = caches;
     this.providers = providers;
     this.keyrings = keyrings;
     this.events = events;
-    this.metrics = metrics;
     this.clock = clock;
   }
 
@@ -149,12 +145,6 @@ public class KeyRingCoordinator {
         caches.wrote(client.resource(k).updateStatus());
       }
       announce(k, p, ring);
-      metrics.keyState(
-          k.getMetadata().getUid(),
-          k.getStatus().getState(),
-          k.getStatus().getActivatedAt() == null
-              ? null
-              : Instant.parse(k.getStatus().getActivatedAt()));
     }
     writeKeyring(ns, ring, keys, current, material, dropping);
     return current;

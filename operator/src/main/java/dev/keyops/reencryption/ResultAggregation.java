@@ -22,6 +22,7 @@ public final class ResultAggregation {
    *
    * @param shardsExpected how many shards the run has; the inventory is complete only when every
    *     shard reported
+   * @param bytes the bytes of the partitions the reporting shards processed
    */
   public record Totals(
       PartitionTotals partitions,
@@ -31,7 +32,8 @@ public final class ResultAggregation {
       long failuresOmitted,
       int shardsReported,
       int shardsExpected,
-      List<String> errors) {
+      List<String> errors,
+      long bytes) {
 
     /** Every shard reported a result that scanned its files: the counts cover every partition. */
     public boolean complete() {
@@ -52,6 +54,7 @@ public final class ResultAggregation {
     long unrecoverable = 0;
     long unencrypted = 0;
     long omitted = 0;
+    long bytes = 0;
     Map<String, Long> before = new TreeMap<>();
     Map<String, Long> after = new TreeMap<>();
     List<PartitionFailure> failures = new ArrayList<>();
@@ -67,6 +70,7 @@ public final class ResultAggregation {
       failed += r.failed;
       unrecoverable += r.unrecoverable;
       unencrypted += r.unencrypted;
+      bytes += r.bytes;
       r.byKeyBefore.forEach((k, v) -> before.merge(k, v, Long::sum));
       r.byKeyAfter.forEach((k, v) -> after.merge(k, v, Long::sum));
       omitted += r.failuresOmitted;
@@ -92,6 +96,7 @@ public final class ResultAggregation {
         omitted,
         results.size() - errors.size(),
         shardsExpected,
-        errors);
+        errors,
+        bytes);
   }
 }

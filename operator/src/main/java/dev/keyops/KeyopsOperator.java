@@ -10,6 +10,7 @@ import dev.keyops.kms.KmsGateways;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
+import dev.keyops.observability.RingMetrics;
 import dev.keyops.reencryption.ReencryptionJobReconciler;
 import dev.keyops.ring.KeyRingCache;
 import dev.keyops.ring.KeyRingReconciler;
@@ -74,7 +75,7 @@ public final class KeyopsOperator implements AutoCloseable {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
-    KeyopsMetrics metrics = new KeyopsMetrics(registry, clock);
+    KeyopsMetrics metrics = new KeyopsMetrics(registry);
 
     Operator operator =
         new Operator(
@@ -101,7 +102,7 @@ public final class KeyopsOperator implements AutoCloseable {
             config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
     KeyRingCoordinator rings =
         new KeyRingCoordinator(
-            client, caches, providers, new KeyringWriter(client, caches), events, metrics, clock);
+            client, caches, providers, new KeyringWriter(client, caches), events, clock);
     KeyRingCache ringPolicies = new KeyRingCache();
     KmsSchedule kmsSchedule =
         new KmsSchedule(
@@ -119,7 +120,7 @@ public final class KeyopsOperator implements AutoCloseable {
             ringPolicies,
             config.destroyAfter()),
         o -> watch(o, config));
-    operator.register(
+    ReencryptionJobReconciler jobs =
         new ReencryptionJobReconciler(
             client,
             caches,
@@ -127,11 +128,23 @@ public final class KeyopsOperator implements AutoCloseable {
             metrics,
             clock,
             config.workerImage(),
-            config.workerImagePullSecrets()),
-        o -> watch(o, config));
+            config.workerImagePullSecrets());
+    operator.register(jobs, o -> watch(o, config));
     operator.register(
         new KeyRingReconciler(client, caches, ringPolicies, events, clock), o -> watch(o, config));
 
+    // Per-key-ring gauges, computed at scrape time from the controllers' caches.
+    registry
+        .getPrometheusRegistry()
+        .register(
+            new RingMetrics(
+                new RingMetrics.Sources(
+                    caches::cachedKeys,
+                    jobs::cachedJobs,
+                    ringPolicies::rotations,
+                    ReencryptionJobReconciler::stalled),
+                metrics,
+                clock));
     HttpEndpoints endpoints =
         HttpEndpoints.start(
             "0.0.0.0",

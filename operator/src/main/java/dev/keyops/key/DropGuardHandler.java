@@ -114,7 +114,6 @@ class DropGuardHandler {
     if (key.getSpec().getProvider().kind() != ProviderKind.secretRef) {
       providers.deleteMaterial(key);
     }
-    metrics.keyGone(key.getMetadata().getUid());
     return DeleteControl.defaultDelete();
   }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /**
  * The EncryptionKey controller's view of the cluster, from its informers: the keys of a ring
@@ -75,6 +76,16 @@ public class KeyCaches implements RingView, SecretSource {
             "interrupted while waiting for the EncryptionKey informers");
       }
     }
+  }
+
+  /**
+   * Every EncryptionKey in the informer's cache, as cached (not copied: read only), or none before
+   * the informer runs. For the metrics, which read each key once per scrape.
+   */
+  public Stream<EncryptionKey> cachedKeys() {
+    return keys instanceof AbstractEventSource<?, ?> primary && primary.isRunning()
+        ? keys.list()
+        : Stream.empty();
   }
 
   static String ringKey(String namespace, String keyRing) {

@@ -9,7 +9,6 @@ import dev.keyops.kms.ProviderException;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KStatus;
-import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.KeyId;
 import dev.keyops.partition.KeyringDocument;
@@ -45,7 +44,6 @@ public class KeyRingCoordinator {
   private final KeyProviders providers;
   private final KeyringWriter keyrings;
   private final EventRecorder events;
-  private final KeyopsMetrics metrics;
   private final Clock clock;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
@@ -55,14 +53,12 @@ public class KeyRingCoordinator {
       KeyProviders providers,
       KeyringWriter keyrings,
       EventRecorder events,
-      KeyopsMetrics metrics,
       Clock clock) {
     this.client = client;
     this.caches = caches;
     this.providers = providers;
     this.keyrings = keyrings;
     this.events = events;
-    this.metrics = metrics;
     this.clock = clock;
   }
 
@@ -151,12 +147,6 @@ public class KeyRingCoordinator {
         caches.wrote(client.resource(k).updateStatus());
       }
       announce(k, p, ring);
-      metrics.keyState(
-          k.getMetadata().getUid(),
-          k.getStatus().getState(),
-          k.getStatus().getActivatedAt() == null
-              ? null
-              : Instant.parse(k.getStatus().getActivatedAt()));
     }
     writeKeyring(ns, ring, keys, current, material, dropping);
     return current;

@@ -259,7 +259,7 @@ public class KmsVersionFollower {
     }
   }
 
-  /** status.kms version fields, the DataAtRisk condition, its event and the gauges. */
+  /** status.kms version fields, the DataAtRisk condition and its event (the gauges read them). */
   private void record(
       EncryptionKey k, Plan plan, KmsGateway.VersionState state, Instant destroyTime) {
     KmsStatus kms = k.getStatus().getKms();
@@ -295,11 +295,5 @@ public class KmsVersionFollower {
     if (plan.risk() == Risk.AT_RISK && (transition || changed)) {
       events.warning(k, Reason.KeyVersionAtRisk, plan.message());
     }
-    metrics.dataAtRisk(
-        k.getMetadata().getUid(),
-        k.getMetadata().getNamespace(),
-        k.getSpec().getKeyRing(),
-        plan.risk() == Risk.AT_RISK,
-        destroyTime);
   }
 }

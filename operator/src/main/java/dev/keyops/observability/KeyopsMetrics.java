@@ -1,52 +1,76 @@
 package dev.keyops.observability;
 
-import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * keyops' own metrics. Tags are operations and outcomes, never resource names, so cardinality stays
- * flat however many keys there are.
+ * keyops' own counters, tagged by operation and outcome (never by resource name), and the in-memory
+ * progress of the ReencryptionJobs this process follows. The per-key-ring gauges are computed at
+ * scrape time by {@link RingMetrics} from the controllers' caches and from the progress kept here.
  */
 public class KeyopsMetrics {
 
   private final MeterRegistry registry;
-  private final Clock clock;
-  private final Map<String, KeyState> stateByUid = new ConcurrentHashMap<>();
-  private final Map<String, Instant> primarySinceByUid = new ConcurrentHashMap<>();
-  private final Map<String, AtRisk> atRiskByUid = new ConcurrentHashMap<>();
-  private final Map<String, Boolean> ringGauges = new ConcurrentHashMap<>();
+  private final Map<String, JobProgress> progressByUid = new ConcurrentHashMap<>();
+  private final Map<RingId, LongAdder> bytesByRing = new ConcurrentHashMap<>();
 
-  /** A gcpKms key whose wrapping Cloud KMS key version is not enabled. */
-  private record AtRisk(String namespace, String keyRing, Instant destroyTime) {}
+  /** A key ring: its namespace and name. */
+  public record RingId(String namespace, String keyRing) {}
 
-  public KeyopsMetrics(MeterRegistry registry, Clock clock) {
+  /**
+   * What this process knows of a ReencryptionJob's run: shards that reported a result out of all,
+   * and the bytes those shards processed.
+   */
+  public record JobProgress(int shardsCompleted, int shards, long bytes) {}
+
+  public KeyopsMetrics(MeterRegistry registry) {
     this.registry = registry;
-    this.clock = clock;
-    for (KeyState state : KeyState.values()) {
-      Gauge.builder("keyops_keys", stateByUid, m -> count(m, state))
-          .description("EncryptionKeys by state")
-          .tag("state", state.name())
-          .register(registry);
-    }
-    Gauge.builder("keyops_primary_key_age_seconds", this, KeyopsMetrics::oldestPrimaryAgeSeconds)
-        .description("Age of the oldest Primary key, in seconds since its activation")
-        .register(registry);
   }
 
-  /** Records the state of a key, and when it became Primary (null unless Primary). */
-  public void keyState(String uid, KeyState state, Instant primarySince) {
-    stateByUid.put(uid, state);
-    if (state == KeyState.Primary && primarySince != null) {
-      primarySinceByUid.put(uid, primarySince);
-    } else {
-      primarySinceByUid.remove(uid);
+  /**
+   * Records a ReencryptionJob's progress, from its shards' results, and adds the bytes processed
+   * since the last call to its key ring's byte counter.
+   *
+   * @param resultsSeenBefore whether the job's status already counted some of these results when
+   *     this process first saw it (another process followed it before a restart): those bytes were
+   *     counted there, so they set the baseline here instead of being counted again
+   */
+  public void jobProgress(
+      ReencryptionJob rej, int shardsCompleted, int shards, long bytes, boolean resultsSeenBefore) {
+    JobProgress now = new JobProgress(shardsCompleted, shards, bytes);
+    JobProgress before = progressByUid.put(rej.getMetadata().getUid(), now);
+    long base = before != null ? before.bytes() : resultsSeenBefore ? bytes : 0;
+    if (bytes > base) {
+      bytesByRing
+          .computeIfAbsent(
+              new RingId(rej.getMetadata().getNamespace(), rej.getSpec().getKeyRing()),
+              r -> new LongAdder())
+          .add(bytes - base);
     }
+  }
+
+  /** The progress of a job this process follows, or null. */
+  JobProgress progress(String uid) {
+    return progressByUid.get(uid);
+  }
+
+  /** Bytes processed by the ReencryptionJobs of a key ring since this process started, or null. */
+  LongAdder bytes(RingId ring) {
+    return bytesByRing.get(ring);
+  }
+
+  /**
+   * Forgets jobs and key rings that no longer exist (called at scrape time with what the caches
+   * hold), so their series end instead of staying forever.
+   */
+  void retain(Set<String> jobUids, Set<RingId> rings) {
+    progressByUid.keySet().retainAll(jobUids);
+    bytesByRing.keySet().retainAll(rings);
   }
 
   /** Counts a key lifecycle step (disable, scheduled destruction, cancellation, destruction). */
@@ -58,12 +82,6 @@ public class KeyopsMetrics {
         .increment();
   }
 
-  public void keyGone(String uid) {
-    stateByUid.remove(uid);
-    primarySinceByUid.remove(uid);
-    atRiskByUid.remove(uid);
-  }
-
   /** Counts a re-wrap of a gcpKms data key onto a new primary version, by outcome. */
   public void kmsRewrap(String outcome) {
     Counter.builder("keyops_kms_rewraps_total")
@@ -72,51 +90,6 @@ public class KeyopsMetrics {
         .tag("outcome", outcome)
         .register(registry)
         .increment();
-  }
-
-  /**
-   * Records whether a gcpKms key's data key is wrapped only by a Cloud KMS key version that is not
-   * enabled (data at risk), and when that version is destroyed (null if not scheduled).
-   */
-  public void dataAtRisk(
-      String uid, String namespace, String keyRing, boolean atRisk, Instant destroyTime) {
-    if (!atRisk) {
-      atRiskByUid.remove(uid);
-      return;
-    }
-    atRiskByUid.put(uid, new AtRisk(namespace, keyRing, destroyTime));
-    if (ringGauges.putIfAbsent(namespace + "/" + keyRing, Boolean.TRUE) == null) {
-      Gauge.builder("keyops_keys_data_at_risk", atRiskByUid, m -> atRisk(m, namespace, keyRing))
-          .description(
-              "gcpKms keys whose data key is wrapped only by a Cloud KMS key version that is"
-                  + " DISABLED, DESTROY_SCHEDULED or DESTROYED")
-          .tags("namespace", namespace, "key_ring", keyRing)
-          .register(registry);
-      Gauge.builder(
-              "keyops_kms_version_destroy_time_seconds",
-              atRiskByUid,
-              m -> earliestDestroy(m, namespace, keyRing))
-          .description(
-              "Earliest scheduled destruction (Unix time) of a Cloud KMS key version that is the"
-                  + " only wrapping of a data key in the key ring; NaN when none is scheduled")
-          .tags("namespace", namespace, "key_ring", keyRing)
-          .register(registry);
-    }
-  }
-
-  private static double atRisk(Map<String, AtRisk> m, String namespace, String keyRing) {
-    return m.values().stream()
-        .filter(a -> a.namespace().equals(namespace) && a.keyRing().equals(keyRing))
-        .count();
-  }
-
-  private static double earliestDestroy(Map<String, AtRisk> m, String namespace, String keyRing) {
-    return m.values().stream()
-        .filter(a -> a.namespace().equals(namespace) && a.keyRing().equals(keyRing))
-        .filter(a -> a.destroyTime() != null)
-        .mapToDouble(a -> a.destroyTime().getEpochSecond())
-        .min()
-        .orElse(Double.NaN);
   }
 
   /** Counts a Cloud KMS validation by its outcome (a Reason name). */
@@ -152,17 +125,5 @@ public class KeyopsMetrics {
         .tag("reason", reason)
         .register(registry)
         .increment();
-  }
-
-  private static double count(Map<String, KeyState> states, KeyState state) {
-    return states.values().stream().filter(state::equals).count();
-  }
-
-  private double oldestPrimaryAgeSeconds() {
-    Instant now = clock.instant();
-    return primarySinceByUid.values().stream()
-        .mapToDouble(since -> (now.toEpochMilli() - since.toEpochMilli()) / 1000.0)
-        .max()
-        .orElse(0);
   }
 }

@@ -28,7 +28,9 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
@@ -38,6 +40,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Reconciles ReencryptionJobs: wait in the key ring's queue and for the target key, launch one
@@ -63,6 +66,7 @@ public class ReencryptionJobReconciler
   private final RunObserver runs;
   private final JobLauncher launcher;
   private final Throttle throttle;
+  private volatile IndexerResourceCache<ReencryptionJob> cache;
 
   public ReencryptionJobReconciler(
       KubernetesClient client,
@@ -85,6 +89,7 @@ public class ReencryptionJobReconciler
   public List<EventSource<?, ReencryptionJob>> prepareEventSources(
       EventSourceContext<ReencryptionJob> context) {
     context.getPrimaryCache().addIndexer(RING_INDEX, r -> List.of(ringKey(r)));
+    cache = context.getPrimaryCache();
     var jobs =
         InformerEventSourceConfiguration.from(Job.class, ReencryptionJob.class)
             .withName("jobs")
@@ -296,6 +301,22 @@ public class ReencryptionJobReconciler
         .filter(j -> JobLauncher.ownedBy(j, rej))
         .ifPresent(j -> JobLauncher.stop(client, j));
     return DeleteControl.defaultDelete();
+  }
+
+  /**
+   * Every ReencryptionJob in the primary cache, as cached (read only), or none before the informer
+   * runs. For the metrics, which read each job once per scrape.
+   */
+  public Stream<ReencryptionJob> cachedJobs() {
+    IndexerResourceCache<ReencryptionJob> c = cache;
+    return c instanceof AbstractEventSource<?, ?> s && s.isRunning() ? c.list() : Stream.empty();
+  }
+
+  /** Whether no worker of a running job runs (its Stalled condition is True). */
+  public static boolean stalled(ReencryptionJob rej) {
+    return rej.getStatus() != null
+        && rej.getStatus().getConditions() != null
+        && Conditions.isTrue(rej.getStatus().getConditions(), RunObserver.STALLED);
   }
 
   static String ringKey(ReencryptionJob r) {

@@ -22,6 +22,7 @@ public final class ResultAggregation {
    *
    * @param shardsExpected how many shards the run has; the inventory is complete only when every
    *     shard reported
+   * @param bytes the bytes of the partitions the reporting shards processed
    */
   public record Totals(
       PartitionTotals partitions,
@@ -32,7 +33,8 @@ public final class ResultAggregation {
       int shardsReported,
       int shardsExpected,
       List<String> errors,
-      java.util.Set<String> errorReasons) {
+      java.util.Set<String> errorReasons,
+      long bytes) {
 
     /** Every shard reported a result that scanned its files: the counts cover every partition. */
     public boolean complete() {
@@ -53,6 +55,7 @@ public final class ResultAggregation {
     long unrecoverable = 0;
     long unencrypted = 0;
     long omitted = 0;
+    long bytes = 0;
     Map<String, Long> before = new TreeMap<>();
     Map<String, Long> after = new TreeMap<>();
     List<PartitionFailure> failures = new ArrayList<>();
@@ -72,6 +75,7 @@ public final class ResultAggregation {
       failed += r.failed;
       unrecoverable += r.unrecoverable;
       unencrypted += r.unencrypted;
+      bytes += r.bytes;
       r.byKeyBefore.forEach((k, v) -> before.merge(k, v, Long::sum));
       r.byKeyAfter.forEach((k, v) -> after.merge(k, v, Long::sum));
       omitted += r.failuresOmitted;
@@ -98,6 +102,7 @@ public final class ResultAggregation {
         results.size() - errors.size(),
         shardsExpected,
         errors,
-        errorReasons);
+        errorReasons,
+        bytes);
   }
 }

@@ -83,6 +83,8 @@ class RunObserver {
     List<String> podProblems = new ArrayList<>();
     ResultAggregation.Totals totals =
         ResultAggregation.aggregate(latestResults(pods, podProblems), shards);
+    boolean seenBefore = s.getPartitions() != null && nonZero(s.getPartitions().getTotal());
+    metrics.jobProgress(rej, totals.shardsReported(), shards, totals.bytes(), seenBefore);
     s.setPartitions(totals.partitions());
     s.setByKey(totals.byKeyBefore());
     s.setFailures(totals.failures().isEmpty() ? null : totals.failures());
@@ -418,6 +420,10 @@ class RunObserver {
                 .get();
       }
     }
+  }
+
+  private static boolean nonZero(Long n) {
+    return n != null && n > 0;
   }
 
   /** The newest pod's result per completion index. */

@@ -2,13 +2,16 @@ package dev.keyops.ring;
 
 import dev.keyops.OperatorConfig;
 import dev.keyops.api.v1alpha1.KeyRing;
+import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.key.RingPolicy;
+import dev.keyops.observability.RingMetrics.RingRotation;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The KeyRing controller's primary cache, as the EncryptionKey controller reads it. Waits for the
@@ -54,6 +57,36 @@ public final class KeyRingCache implements RingPolicy {
         .map(r -> r.getSpec() == null ? null : r.getSpec().getRetention())
         .map(r -> r.getDestroyAfter())
         .map(d -> OperatorConfig.parseDurationOrZero("spec.retention.destroyAfter", d));
+  }
+
+  /**
+   * Every KeyRing in the cache with its rotation period and stagedFor (null without automatic
+   * rotation), or none before the informer runs. For the metrics: no waiting, no copies.
+   */
+  public Stream<RingRotation> rotations() {
+    if (!(rings instanceof AbstractEventSource<?, ?> s && s.isRunning())) {
+      return Stream.empty();
+    }
+    return rings.list().map(KeyRingCache::rotation);
+  }
+
+  static RingRotation rotation(KeyRing r) {
+    RotationPolicy p = r.getSpec() == null ? null : r.getSpec().getRotation();
+    Duration period = null;
+    Duration stagedFor = null;
+    if (p != null && p.getPeriod() != null) {
+      try {
+        period = OperatorConfig.parseDuration("spec.rotation.period", p.getPeriod());
+        stagedFor =
+            OperatorConfig.parseDurationOrZero(
+                "spec.rotation.stagedFor", p.getStagedFor() == null ? "10m" : p.getStagedFor());
+      } catch (IllegalArgumentException e) {
+        period = null; // the KeyRing's own status says what is wrong; no gauge for a bad period
+        stagedFor = null;
+      }
+    }
+    return new RingRotation(
+        r.getMetadata().getNamespace(), r.getMetadata().getName(), period, stagedFor);
   }
 
   private void awaitReady() {

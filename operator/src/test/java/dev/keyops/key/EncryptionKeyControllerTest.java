@@ -129,9 +129,9 @@ class EncryptionKeyControllerTest {
         h.client().resources(EncryptionKey.class).inNamespace("default").list().getItems().stream()
             .filter(k -> state(k) == KeyState.Primary)
             .count());
-    String metrics = h.operator().registry().scrape();
-    assertTrue(metrics.contains("keyops_keys{state=\"Primary\"} 1.0"), metrics);
-    assertTrue(metrics.contains("keyops_keys{state=\"Retired\"} 1.0"), metrics);
+    h.awaitScrape(
+        "keyops_keys{key_ring=\"orders\",namespace=\"default\",state=\"Primary\"} 1.0",
+        "keyops_keys{key_ring=\"orders\",namespace=\"default\",state=\"Retired\"} 1.0");
   }
 
   @Test

@@ -235,10 +235,8 @@ class KmsVersionFollowerTest {
         h.events("orders-1").stream()
             .anyMatch(
                 e -> "KeyVersionAtRisk".equals(e.getReason()) && "Warning".equals(e.getType())));
-    String scrape = h.operator().registry().scrape();
-    assertTrue(
-        scrape.contains("keyops_keys_data_at_risk{key_ring=\"orders\",namespace=\"default\"} 1.0"),
-        scrape);
+    String scrape =
+        h.awaitScrape("keyops_keys_data_at_risk{key_ring=\"orders\",namespace=\"default\"} 1.0");
     assertEquals(
         destroy.getEpochSecond(),
         sample(
@@ -258,11 +256,7 @@ class KmsVersionFollowerTest {
     EncryptionKey healed =
         h.awaitKey("orders-1", k -> V2.equals(k.getStatus().getKms().getKeyVersion()), "on v2");
     assertEquals(Conditions.FALSE, condition(healed, Conditions.DATA_AT_RISK).getStatus());
-    assertTrue(
-        h.operator()
-            .registry()
-            .scrape()
-            .contains("keyops_keys_data_at_risk{key_ring=\"orders\",namespace=\"default\"} 0.0"));
+    h.awaitScrape("keyops_keys_data_at_risk{key_ring=\"orders\",namespace=\"default\"} 0.0");
   }
 
   @Test

@@ -96,6 +96,17 @@ public final class OperatorHarness implements AutoCloseable {
         .sum();
   }
 
+  /**
+   * Waits until the operator's Prometheus scrape contains every line given (the per-ring gauges
+   * read the informer caches, which follow the API server a moment later); returns the scrape.
+   */
+  public String awaitScrape(String... lines) {
+    return await(
+        () -> operator.registry().scrape(),
+        s -> java.util.Arrays.stream(lines).allMatch(s::contains),
+        "a scrape with " + String.join(", ", lines));
+  }
+
   public static <T> T await(Supplier<T> get, Predicate<T> until, String what) {
     return await(get, until, what, Duration.ofSeconds(30));
   }

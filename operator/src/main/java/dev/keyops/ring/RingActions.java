@@ -136,6 +136,7 @@ final class RingActions {
     spec.setParallelism(p.getParallelism());
     spec.setWorker(p.getWorker());
     spec.setBytesPerSecond(p.getBytesPerSecond());
+    spec.setWindows(p.getWindows() == null ? null : List.copyOf(p.getWindows()));
     job.setSpec(spec);
     try {
       client.resource(job).create();

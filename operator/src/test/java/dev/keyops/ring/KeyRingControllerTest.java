@@ -27,6 +27,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -115,6 +116,12 @@ class KeyRingControllerTest {
     Instant activated = Instant.parse(h.key("orders-first").getStatus().getActivatedAt());
     ReencryptionPolicy policy = rewrapOn("orders-data");
     policy.setBytesPerSecond(52428800L);
+    // A Deny window that is not open during the test (29 February), so the job still runs.
+    dev.keyops.api.v1alpha1.RebuildWindow leapDay = new dev.keyops.api.v1alpha1.RebuildWindow();
+    leapDay.setKind(dev.keyops.api.v1alpha1.RebuildWindow.Kind.Deny);
+    leapDay.setSchedule("30 12 29 2 *");
+    leapDay.setDuration("1m");
+    policy.setWindows(List.of(leapDay));
     h.client().resource(ring("orders", managedEvery("24h"), policy)).create();
 
     KeyRing r =
@@ -177,6 +184,8 @@ class KeyRingControllerTest {
         "orders-data", job.getSpec().getStorage().getPersistentVolumeClaim().getClaimName());
     assertEquals("orders", job.getMetadata().getOwnerReferences().get(0).getName());
     assertEquals(52428800L, job.getSpec().getBytesPerSecond(), "the ring's throttle passes on");
+    assertEquals(1, job.getSpec().getWindows().size(), "and so do its windows");
+    assertEquals("30 12 29 2 *", job.getSpec().getWindows().get(0).getSchedule());
     r =
         awaitRing(
             "orders",

@@ -50,7 +50,9 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public void start() throws IOException {
-    gateways = new KmsGateways(config.kmsEndpoint(), Duration.ofSeconds(2));
+    // The operator's own deadline: a shorter one made first calls time out on a loaded machine
+    // (the fake never hangs; an outage answers UNAVAILABLE at once).
+    gateways = new KmsGateways(config.kmsEndpoint(), Duration.ofSeconds(10));
     operator = KeyopsOperator.start(api.client(), config, clock, gateways);
   }
 

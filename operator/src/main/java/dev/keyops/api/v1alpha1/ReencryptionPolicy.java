@@ -6,6 +6,7 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
+import java.util.List;
 
 /** The ReencryptionJob a KeyRing creates after each of its rotations. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -37,6 +38,12 @@ public class ReencryptionPolicy {
   @Min(ReencryptionJobSpec.MIN_BYTES_PER_SECOND)
   @JsonPropertyDescription(ReencryptionJobSpec.BYTES_PER_SECOND)
   private Long bytesPerSecond;
+
+  @JsonPropertyDescription(
+      "Time windows (UTC) given to every ReencryptionJob this ring creates: outside every Allow"
+          + " window (when any is given) or inside a Deny window its Job is suspended. A change"
+          + " applies to jobs created afterwards; edit a job's own windows to change a running one.")
+  private List<RebuildWindow> windows;
 
   public Storage getStorage() {
     return storage;
@@ -84,5 +91,13 @@ public class ReencryptionPolicy {
 
   public void setWorker(WorkerOverrides worker) {
     this.worker = worker;
+  }
+
+  public List<RebuildWindow> getWindows() {
+    return windows;
+  }
+
+  public void setWindows(List<RebuildWindow> windows) {
+    this.windows = windows;
   }
 }

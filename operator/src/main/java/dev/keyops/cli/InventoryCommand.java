@@ -20,7 +20,6 @@ import dev.keyops.observability.Reason;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -76,13 +75,7 @@ final class InventoryCommand implements Callable<Integer> {
       description = "the directory of the partitions inside the claim (with --claim)")
   String subPath;
 
-  @Option(
-      names = "--timeout",
-      paramLabel = "DURATION",
-      defaultValue = "30m",
-      converter = KubectlKeyops.DurationConverter.class,
-      description = "how long to wait for the job (default: ${DEFAULT-VALUE})")
-  Duration timeout;
+  @Mixin TimeoutOption timeout;
 
   /** What the inventory found, also for -o json|yaml. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -144,11 +137,11 @@ final class InventoryCommand implements Callable<Integer> {
               + " from "
               + src.from()
               + "; waiting up to "
-              + HumanTime.duration(timeout));
+              + HumanTime.duration(timeout.timeout));
       err.flush();
       String[] last = {""};
       ReencryptionJob done =
-          new Waiting(s, timeout, root.clock)
+          new Waiting(s, timeout.timeout, root.clock)
               .until(
                   rejs.withName(name),
                   "reencryptionjobs",
@@ -248,8 +241,11 @@ final class InventoryCommand implements Callable<Integer> {
   /** Prints the job's phase (and why it waits or stalls) whenever that changes. */
   private static void report(ReencryptionJob j, String[] last, PrintWriter err) {
     RingReport.Job v = RingReport.job(j);
+    if (v.phase() == null) {
+      return; // not seen by keyops yet
+    }
     String line =
-        (v.phase() == null ? "New" : v.phase())
+        v.phase()
             + (v.reason() == null ? "" : " (" + v.reason() + ": " + v.message() + ")")
             + (v.scanned() == null ? "" : ", " + v.scanned() + " partition(s) scanned");
     if (!line.equals(last[0])) {

@@ -52,7 +52,10 @@ import picocli.CommandLine.Spec;
       "  kubectl keyops status events -n payments",
       "  kubectl keyops inventory events --claim events-data",
       "  kubectl keyops can-drop events-2026-10 && kubectl delete ek events-2026-10",
-      "  kubectl keyops rotate orders --wait"
+      "  kubectl keyops rotate orders --wait",
+      "",
+      "After rotating a Cloud KMS key, make keyops revalidate (and re-wrap) a gcpKms key now:",
+      "  kubectl annotate ek NAME keyops.dev/revalidate-requested=\"$(date +%s)\" --overwrite"
     })
 public final class KubectlKeyops implements Callable<Integer> {
 

@@ -10,7 +10,6 @@ import dev.keyops.ring.KeyRingReconciler;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -49,13 +48,7 @@ final class RotateCommand implements Callable<Integer> {
   @Option(names = "--wait", description = "wait until the new key is Primary")
   boolean await;
 
-  @Option(
-      names = "--timeout",
-      paramLabel = "DURATION",
-      defaultValue = "30m",
-      converter = KubectlKeyops.DurationConverter.class,
-      description = "how long --wait waits (default: ${DEFAULT-VALUE})")
-  Duration timeout;
+  @Mixin TimeoutOption timeout;
 
   @Override
   public Integer call() {
@@ -131,7 +124,7 @@ final class RotateCommand implements Callable<Integer> {
         return KubectlKeyops.OK;
       }
       out.flush();
-      Waiting w = new Waiting(s, timeout, root.clock);
+      Waiting w = new Waiting(s, timeout.timeout, root.clock);
       String follow = "the rotation goes on; follow it with kubectl keyops status " + ring;
       KeyRing handled =
           w.until(

@@ -4,6 +4,7 @@ import dev.keyops.cli.Cluster.Ring;
 import dev.keyops.cli.ClusterOptions.Session;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -83,30 +84,25 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private void summary(List<RingReport> reports, Instant now, PrintWriter out) {
-    Table t =
-        all
-            ? new Table(
-                "NAMESPACE",
+    List<String> headers =
+        new ArrayList<>(
+            List.of(
                 "KEYRING",
                 "PRIMARY",
                 "ACTIVE FOR",
                 "NEXT ROTATION",
                 "KEYS",
                 "PARTITIONS",
-                "LAST JOB")
-            : new Table(
-                "KEYRING",
-                "PRIMARY",
-                "ACTIVE FOR",
-                "NEXT ROTATION",
-                "KEYS",
-                "PARTITIONS",
-                "LAST JOB");
+                "LAST JOB"));
+    if (all) {
+      headers.add(0, "NAMESPACE");
+    }
+    Table t = new Table(headers.toArray(String[]::new));
     for (RingReport r : reports) {
       List<RingReport.Job> js = r.reencryptionJobs();
       RingReport.Job last = js.isEmpty() ? null : js.get(js.size() - 1);
       List<Object> cells =
-          new java.util.ArrayList<>(
+          new ArrayList<>(
               List.of(
                   r.keyRing(),
                   orNone(r.primary()),
@@ -186,7 +182,7 @@ final class StatusCommand implements Callable<Integer> {
     for (RingReport.Job j : r.reencryptionJobs()) {
       jobs.row(
           j.name(),
-          j.phase() == null ? "New" : j.phase(),
+          j.phase(),
           j.dryRun() ? "DryRun" : j.mode(),
           j.targetKey(),
           j.scanned(),

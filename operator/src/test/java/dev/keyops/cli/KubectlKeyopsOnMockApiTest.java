@@ -170,16 +170,6 @@ class KubectlKeyopsOnMockApiTest {
     return Plugin.run(Clock.fixed(NOW, ZoneOffset.UTC), all);
   }
 
-  /** The cells of the table row whose first cell is {@code first}. */
-  static List<String> row(String table, String first) {
-    return table
-        .lines()
-        .filter(l -> l.startsWith(first + " "))
-        .findFirst()
-        .map(l -> List.of(l.split(" {3,}")))
-        .orElseThrow(() -> new AssertionError("no row " + first + " in\n" + table));
-  }
-
   @Test
   void statusListsEveryRingOnALine() {
     Plugin r = run("status");
@@ -187,7 +177,7 @@ class KubectlKeyopsOnMockApiTest {
     assertEquals(
         List.of(
             "KEYRING", "PRIMARY", "ACTIVE FOR", "NEXT ROTATION", "KEYS", "PARTITIONS", "LAST JOB"),
-        row(r.out(), "KEYRING"));
+        Plugin.row(r.out(), "KEYRING"));
     assertEquals(
         List.of(
             "events",
@@ -197,13 +187,13 @@ class KubectlKeyopsOnMockApiTest {
             "1 Primary, 2 Retired",
             "e0=3,e1=0,e2=4",
             "count-1 Succeeded"),
-        row(r.out(), "events"));
+        Plugin.row(r.out(), "events"));
     assertEquals(
         List.of("orders", "o1", "3d", "in 3d", "1 Primary", "<none>", "<none>"),
-        row(r.out(), "orders"));
+        Plugin.row(r.out(), "orders"));
 
     Plugin all = run("status", "-A");
-    assertEquals(List.of("default", "events"), row(all.out(), "default").subList(0, 2));
+    assertEquals(List.of("default", "events"), Plugin.row(all.out(), "default").subList(0, 2));
   }
 
   @Test
@@ -223,7 +213,7 @@ class KubectlKeyopsOnMockApiTest {
             "f" + ID0.substring(0, 15),
             "3",
             "24h ago by count-1"),
-        row(r.out(), "e0"));
+        Plugin.row(r.out(), "e0"));
     // The mock server stamps creationTimestamp with the real time.
     String created =
         client
@@ -244,7 +234,7 @@ class KubectlKeyopsOnMockApiTest {
             "1",
             HumanTime.age(created, NOW),
             "<none>"),
-        row(r.out(), "count-1"));
+        Plugin.row(r.out(), "count-1"));
 
     Plugin orders = run("status", "orders");
     assertTrue(
@@ -330,11 +320,11 @@ class KubectlKeyopsOnMockApiTest {
         r::toString);
     assertEquals(
         List.of(ID2, "e2", "Primary", "yes", "managed", "f" + ID2.substring(0, 15), "<none>"),
-        row(r.out(), ID2));
+        Plugin.row(r.out(), ID2));
     // An empty PRIMARY cell: the split joins its neighbours.
     assertEquals(
         List.of(ID1, "e1", "Retired", "managed", "f" + ID1.substring(0, 15), "<none>"),
-        row(r.out(), ID1));
+        Plugin.row(r.out(), ID1));
     Plugin json = run("keyring", "events", "-o", "json");
     Plugin yaml = run("keyring", "events", "-o", "yaml");
     for (byte[] m : material) {
@@ -356,7 +346,7 @@ class KubectlKeyopsOnMockApiTest {
             .contains(
                 "from EncryptionKey statuses\nNote: Secret orders-keyring does not exist yet"),
         orders::toString);
-    assertEquals("o1", row(orders.out(), IDO).get(1));
+    assertEquals("o1", Plugin.row(orders.out(), IDO).get(1));
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.List;
 
 /**
  * Runs {@code kubectl keyops} in this process and captures what it prints: the command's own stdout
@@ -36,6 +37,19 @@ public record Plugin(int code, String out, String err) {
       System.setOut(stdout);
     }
     return new Plugin(code, out + passedThrough.toString(StandardCharsets.UTF_8), err.toString());
+  }
+
+  /**
+   * The cells of the table row whose first cell is {@code first} (cells are separated by at least
+   * three spaces; an empty cell joins its neighbours).
+   */
+  public static List<String> row(String table, String first) {
+    return table
+        .lines()
+        .filter(l -> l.startsWith(first + " "))
+        .findFirst()
+        .map(l -> List.of(l.split(" {3,}")))
+        .orElseThrow(() -> new AssertionError("no row " + first + " in\n" + table));
   }
 
   /** Everything it printed, for leak checks and failure messages. */

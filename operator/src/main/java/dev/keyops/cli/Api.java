@@ -65,7 +65,7 @@ final class Api {
                   + server
                   + hint(verb, resource));
       case 404 ->
-          resource.contains("keyops.dev") || isKeyops(resource)
+          isKeyops(resource)
               ? new CliException(
                   "the API server has no "
                       + resource

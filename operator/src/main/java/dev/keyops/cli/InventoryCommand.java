@@ -150,7 +150,15 @@ final class InventoryCommand implements Callable<Integer> {
                     return finished(j);
                   },
                   "ReencryptionJob " + name + " to finish",
-                  "it goes on; see kubectl keyops status " + ring);
+                  () ->
+                      last[0].isEmpty()
+                          ? "keyops has not picked the job up: is the operator running, and does it"
+                              + " watch namespace "
+                              + s.namespace()
+                              + "? (kubectl delete rej "
+                              + name
+                              + " to withdraw it)"
+                          : "it goes on; see kubectl keyops status " + ring);
       // The inventory was recorded on the keys before the job's status said so: read them now.
       List<EncryptionKey> keys =
           Api.call(

@@ -132,7 +132,7 @@ final class RotateCommand implements Callable<Integer> {
               "keyrings",
               k -> k.getStatus() != null && token.equals(k.getStatus().getRotationRequestHandled()),
               "keyops to act on the request (is the operator running?)",
-              follow);
+              () -> follow);
       // The key it created: pending until promoted, then the Primary.
       String created =
           handled.getStatus().getPendingKey() != null
@@ -154,7 +154,7 @@ final class RotateCommand implements Callable<Integer> {
               "encryptionkeys",
               k -> k.getStatus() != null && k.getStatus().getState() == KeyState.Primary,
               "key " + created + " to become Primary",
-              follow);
+              () -> follow);
       out.println(
           "encryptionkey.keyops.dev/"
               + created

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /** Waiting for an object to reach a state by watching it (as kubectl wait), within a deadline. */
 final class Waiting {
@@ -27,10 +28,10 @@ final class Waiting {
 
   /**
    * @param what what is awaited, for the timeout message ("key X to become Primary")
-   * @param after what goes on after a timeout, and how to follow it
+   * @param after what goes on after a timeout, and how to follow it (asked at the timeout)
    */
   <T extends HasMetadata> T until(
-      Resource<T> object, String resource, Predicate<T> done, String what, String after) {
+      Resource<T> object, String resource, Predicate<T> done, String what, Supplier<String> after) {
     long left = Math.max(1, Duration.between(clock.instant(), deadline).toMillis());
     try {
       return object.waitUntilCondition(o -> o != null && done.test(o), left, TimeUnit.MILLISECONDS);
@@ -41,7 +42,7 @@ final class Waiting {
               + " waiting for "
               + what
               + " (--timeout to wait longer): "
-              + after);
+              + after.get());
     } catch (KubernetesClientException e) {
       throw Api.explain(e, session, "watch", resource);
     }

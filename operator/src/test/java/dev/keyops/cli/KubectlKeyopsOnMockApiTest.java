@@ -394,4 +394,37 @@ class KubectlKeyopsOnMockApiTest {
     r = run("inventory", "orders", "--sub-path", "p");
     assertEquals("error: --sub-path needs --claim (the PersistentVolumeClaim it is in)\n", r.err());
   }
+
+  @Test
+  void waitingEndsAtTheTimeoutAndSaysWhatGoesOn() {
+    // No operator runs here: nothing ever acts on the request or the job.
+    Plugin rotate = run("rotate", "orders", "--wait", "--timeout", "2s");
+    assertEquals(2, rotate.code(), rotate::toString);
+    assertTrue(
+        rotate
+            .err()
+            .startsWith(
+                "error: timed out after 2s waiting for keyops to act on the request (is the"
+                    + " operator running?) (--timeout to wait longer): the rotation goes on"),
+        rotate::toString);
+
+    Plugin inventory = run("inventory", "events", "--timeout", "2s");
+    assertEquals(2, inventory.code(), inventory::toString);
+    assertTrue(
+        inventory.err().contains("a dry run over claim events-data from ReencryptionJob count-1"),
+        inventory::toString);
+    assertTrue(
+        inventory.err().contains("keyops has not picked the job up: is the operator running"),
+        inventory::toString);
+    ReencryptionJob created =
+        client.resources(ReencryptionJob.class).list().getItems().stream()
+            .filter(j -> j.getMetadata().getName().startsWith("events-inventory-"))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(created.getSpec().getDryRun());
+    assertEquals(
+        "events-data", created.getSpec().getStorage().getPersistentVolumeClaim().getClaimName());
+    assertEquals(
+        "kubectl-keyops", created.getMetadata().getLabels().get(InventoryCommand.CREATED_BY));
+  }
 }

@@ -55,7 +55,8 @@ import picocli.CommandLine.Spec;
       "  kubectl keyops rotate orders --wait",
       "",
       "After rotating a Cloud KMS key, make keyops revalidate (and re-wrap) a gcpKms key now:",
-      "  kubectl annotate ek NAME keyops.dev/revalidate-requested=\"$(date +%s)\" --overwrite"
+      "  kubectl annotate ek NAME --overwrite \\",
+      "    keyops.dev/revalidate-requested=\"$(date +%%s)\""
     })
 public final class KubectlKeyops implements Callable<Integer> {
 

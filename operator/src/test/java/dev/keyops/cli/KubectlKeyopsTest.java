@@ -23,6 +23,9 @@ class KubectlKeyopsTest {
   void helpListsEveryCommandAndEachCommandHasItsOwn() {
     Plugin help = Plugin.run("--help");
     assertEquals(0, help.code(), help::toString);
+    assertTrue(
+        help.out().contains("    keyops.dev/revalidate-requested=\"$(date +%s)\"\n"),
+        help::toString);
     for (String c : COMMANDS) {
       assertTrue(help.out().contains("\n  " + c + " "), c + " missing from\n" + help.out());
       Plugin own = Plugin.run(c, "--help");

@@ -125,58 +125,9 @@ final class KeyringCommand implements Callable<Integer> {
       secret = null;
       note = "you may not read Secret " + name + " (get secrets): shown from the keys' statuses";
     }
-    Map<String, EncryptionKey> byId =
-        keys.stream()
-            .filter(k -> k.getStatus() != null && k.getStatus().getKeyId() != null)
-            .collect(
-                Collectors.toMap(k -> k.getStatus().getKeyId(), Function.identity(), (a, b) -> a));
-    List<Key> listed = new ArrayList<>();
-    String primary;
-    String source;
-    if (secret != null) {
-      Document d = parse(secret, name);
-      primary = d.primaryKeyId();
-      source = "Secret " + name;
-      for (Document.Entry e : d.keys() == null ? List.<Document.Entry>of() : d.keys()) {
-        EncryptionKey k = byId.get(e.keyId());
-        listed.add(
-            new Key(
-                e.keyId(),
-                e.name(),
-                e.state(),
-                Objects.equals(e.keyId(), primary),
-                e.provider(),
-                k == null ? null : k.getStatus().getFingerprint(),
-                e.kmsKeyName()));
-      }
-    } else {
-      // What the keyring holds: every Ready Staged, Primary and Retired key.
-      source = "EncryptionKey statuses";
-      primary = null;
-      for (EncryptionKey k : keys) {
-        var st = k.getStatus();
-        if (st == null
-            || st.getKeyId() == null
-            || !inKeyring(st.getState())
-            || !Conditions.isTrue(st.getConditions(), Conditions.READY)) {
-          continue;
-        }
-        if (st.getState() == KeyState.Primary) {
-          primary = st.getKeyId();
-        }
-        listed.add(
-            new Key(
-                st.getKeyId(),
-                k.getMetadata().getName(),
-                st.getState().name(),
-                st.getState() == KeyState.Primary,
-                st.getProvider() == null ? null : st.getProvider().name(),
-                st.getFingerprint(),
-                k.getSpec().getProvider() == null || k.getSpec().getProvider().getGcpKms() == null
-                    ? null
-                    : k.getSpec().getProvider().getGcpKms().getKeyName()));
-      }
-    }
+    List<Key> listed = secret != null ? fromSecret(secret, name, keys) : fromStatuses(keys);
+    String primary = listed.stream().filter(Key::primary).map(Key::keyId).findFirst().orElse(null);
+    String source = secret != null ? "Secret " + name : "EncryptionKey statuses";
     List<String> ids = listed.stream().map(Key::keyId).toList();
     List<String> missing =
         keys.stream()
@@ -192,6 +143,55 @@ final class KeyringCommand implements Callable<Integer> {
             .toList();
     return new View(
         s.namespace(), ring, source, note, primary, listed, missing.isEmpty() ? null : missing);
+  }
+
+  /** The keys the Secret lists, with each key's fingerprint from its status. */
+  private static List<Key> fromSecret(Secret secret, String name, List<EncryptionKey> keys) {
+    Map<String, EncryptionKey> byId =
+        keys.stream()
+            .filter(k -> k.getStatus() != null && k.getStatus().getKeyId() != null)
+            .collect(
+                Collectors.toMap(k -> k.getStatus().getKeyId(), Function.identity(), (a, b) -> a));
+    Document d = parse(secret, name);
+    List<Key> listed = new ArrayList<>();
+    for (Document.Entry e : d.keys() == null ? List.<Document.Entry>of() : d.keys()) {
+      EncryptionKey k = byId.get(e.keyId());
+      listed.add(
+          new Key(
+              e.keyId(),
+              e.name(),
+              e.state(),
+              Objects.equals(e.keyId(), d.primaryKeyId()),
+              e.provider(),
+              k == null ? null : k.getStatus().getFingerprint(),
+              e.kmsKeyName()));
+    }
+    return listed;
+  }
+
+  /** What the keyring holds by the keys' statuses: every Ready Staged, Primary and Retired key. */
+  private static List<Key> fromStatuses(List<EncryptionKey> keys) {
+    List<Key> listed = new ArrayList<>();
+    for (EncryptionKey k : keys) {
+      var st = k.getStatus();
+      if (st == null
+          || st.getKeyId() == null
+          || !inKeyring(st.getState())
+          || !Conditions.isTrue(st.getConditions(), Conditions.READY)) {
+        continue;
+      }
+      var gcp = k.getSpec().getProvider() == null ? null : k.getSpec().getProvider().getGcpKms();
+      listed.add(
+          new Key(
+              st.getKeyId(),
+              k.getMetadata().getName(),
+              st.getState().name(),
+              st.getState() == KeyState.Primary,
+              st.getProvider() == null ? null : st.getProvider().name(),
+              st.getFingerprint(),
+              gcp == null ? null : gcp.getKeyName()));
+    }
+    return listed;
   }
 
   static boolean inKeyring(KeyState s) {

@@ -287,6 +287,20 @@ class KubectlKeyopsOnRealApiTest {
         assertTrue(readOnly.err().contains("keyops-edit"), readOnly::toString);
         Plugin canRead = cli(kubeconfig, ns, "status", "orders", "--as", "reader");
         assertEquals(0, canRead.code(), canRead::toString);
+        // Who may not read Secrets sees the keyring as the keys' statuses describe it.
+        Plugin keyring = cli(kubeconfig, ns, "keyring", "orders", "--as", "reader");
+        assertEquals(0, keyring.code(), keyring::toString);
+        assertTrue(
+            keyring
+                .out()
+                .contains(
+                    "from EncryptionKey statuses\nNote: you may not read Secret orders-keyring (get"
+                        + " secrets): shown from the keys' statuses\n"),
+            keyring::toString);
+        EncryptionKey firstKey = keys.withName("orders-first").get();
+        assertEquals(
+            List.of(firstKey.getStatus().getKeyId(), "orders-first", "Primary", "yes", "managed"),
+            Plugin.row(keyring.out(), firstKey.getStatus().getKeyId()).subList(0, 5));
 
         Plugin rotated = cli(kubeconfig, ns, "rotate", "orders", "--wait", "--timeout", "90s");
         assertEquals(0, rotated.code(), rotated::toString);

@@ -9,8 +9,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Entry point of the one keyops jar. Without arguments (or with {@code operator}) it runs the
- * operator; {@code rekey}, {@code encrypt}, {@code decrypt} and {@code inspect} run the partition
- * tools.
+ * operator; any other command is one of {@code kubectl keyops}'s ({@code status}, {@code rotate},
+ * {@code inventory}, {@code can-drop}, {@code keyring}, {@code install-plugin}) or a partition tool
+ * ({@code rekey}, {@code encrypt}, {@code decrypt}, {@code inspect}).
  */
 public final class Main {
 
@@ -20,7 +21,7 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && !args[0].equals("operator")) {
-      System.exit(dev.keyops.rekey.Cli.run(args));
+      System.exit(dev.keyops.cli.KubectlKeyops.main("keyops", args));
       return;
     }
     OperatorConfig config;

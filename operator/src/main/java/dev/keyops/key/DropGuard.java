@@ -1,6 +1,9 @@
 package dev.keyops.key;
 
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.observability.Reason;
 import java.time.Instant;
 
@@ -19,6 +22,32 @@ public final class DropGuard {
   private DropGuard() {}
 
   public record Decision(boolean allowed, Reason reason, String message) {}
+
+  /**
+   * The rule applied to a key as the API shows it: its state, retirement, last inventory and the
+   * break-glass annotation. The drop-guard finalizer and {@code kubectl keyops can-drop} both
+   * decide with this.
+   */
+  public static Decision decide(EncryptionKey k) {
+    EncryptionKeyStatus s = k.getStatus() == null ? new EncryptionKeyStatus() : k.getStatus();
+    PartitionCount p = s.getPartitions();
+    boolean breakGlass =
+        k.getMetadata().getAnnotations() != null
+            && "true"
+                .equals(
+                    k.getMetadata().getAnnotations().get(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION));
+    return decide(
+        s.getState(),
+        k.getSpec().getKeyRing(),
+        instant(s.getRetiredAt()),
+        p == null ? null : p.getCount(),
+        p == null ? null : instant(p.getCountedAt()),
+        breakGlass);
+  }
+
+  private static Instant instant(String s) {
+    return s == null ? null : Instant.parse(s);
+  }
 
   /**
    * @param partitions partitions on the key in the last completed inventory, or null if none

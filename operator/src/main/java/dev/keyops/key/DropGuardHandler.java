@@ -3,7 +3,6 @@ package dev.keyops.key;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.ProviderKind;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.observability.Conditions;
@@ -61,7 +60,7 @@ class DropGuardHandler {
           ring,
           name,
           k -> {
-            DropGuard.Decision d = decide(k);
+            DropGuard.Decision d = DropGuard.decide(k);
             allowed[0] = d.allowed();
             EncryptionKeyStatus s = k.getStatus();
             Instant now = clock.instant();
@@ -207,21 +206,4 @@ class DropGuardHandler {
 
   /** Condition type: a deleted key waits for its destroyTime. */
   public static final String DESTROY_SCHEDULED = Conditions.DESTROY_SCHEDULED;
-
-  static DropGuard.Decision decide(EncryptionKey k) {
-    EncryptionKeyStatus s = k.getStatus();
-    PartitionCount p = s.getPartitions();
-    boolean breakGlass =
-        k.getMetadata().getAnnotations() != null
-            && "true"
-                .equals(
-                    k.getMetadata().getAnnotations().get(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION));
-    return DropGuard.decide(
-        s.getState(),
-        k.getSpec().getKeyRing(),
-        KeyRingCoordinator.instant(s.getRetiredAt()),
-        p == null ? null : p.getCount(),
-        p == null ? null : KeyRingCoordinator.instant(p.getCountedAt()),
-        breakGlass);
-  }
 }

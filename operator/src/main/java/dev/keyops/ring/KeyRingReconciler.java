@@ -193,7 +193,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
   }
 
   /** The on-demand request: spec.rotation.requestedAt and the annotation, as one token. */
-  static String requestToken(KeyRing ring) {
+  public static String requestToken(KeyRing ring) {
     String spec = ring.getSpec().getRotation().getRequestedAt();
     String ann =
         ring.getMetadata().getAnnotations() == null

@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.observability.Reason;
+import dev.keyops.testing.Fixtures;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DropGuardTest {
@@ -66,5 +71,26 @@ class DropGuardTest {
         DropGuard.decide(KeyState.Retired, "orders", RETIRED, 12L, RETIRED.plusSeconds(60), true);
     assertTrue(d.allowed());
     assertEquals(Reason.DropWithDataLoss, d.reason());
+  }
+
+  @Test
+  void aKeyIsJudgedFromItsStatusAndTheBreakGlassAnnotation() {
+    EncryptionKey k = Fixtures.managedKey("orders-1", "orders");
+    k.setStatus(new EncryptionKeyStatus());
+    k.getStatus().setState(KeyState.Retired);
+    k.getStatus().setRetiredAt(RETIRED.toString());
+    assertEquals(Reason.DropRefusedNoInventory, DropGuard.decide(k).reason());
+    k.getStatus().setPartitions(new PartitionCount(2, RETIRED.plusSeconds(1).toString(), "count"));
+    assertEquals(Reason.DropRefusedPartitions, DropGuard.decide(k).reason());
+    k.getStatus().setPartitions(new PartitionCount(0, RETIRED.minusSeconds(1).toString(), "old"));
+    assertEquals(Reason.DropRefusedNoInventory, DropGuard.decide(k).reason());
+    k.getStatus().setPartitions(new PartitionCount(0, RETIRED.plusSeconds(1).toString(), "count"));
+    assertEquals(Reason.DropAllowed, DropGuard.decide(k).reason());
+    k.getStatus().setPartitions(new PartitionCount(2, RETIRED.plusSeconds(1).toString(), "count"));
+    k.getMetadata().setAnnotations(Map.of(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION, "true"));
+    assertEquals(Reason.DropWithDataLoss, DropGuard.decide(k).reason());
+    // A key the operator has not reconciled yet is Staged: it never encrypted anything.
+    k.setStatus(null);
+    assertTrue(DropGuard.decide(k).allowed());
   }
 }

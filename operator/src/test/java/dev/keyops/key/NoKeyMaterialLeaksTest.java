@@ -12,26 +12,32 @@ import dev.keyops.kms.KmsAccessValidator;
 import dev.keyops.observability.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.OperatorHarness;
+import dev.keyops.testing.Plugin;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
  * Captures every log line, event and status of a full run (all three providers, a bad key, a
- * rotation, a revoked Cloud KMS permission, a drop) and checks that no key material appears in any
- * of them: raw, standard or URL-safe Base64, or hex.
+ * rotation, a revoked Cloud KMS permission, a drop), and what {@code kubectl keyops} prints about
+ * the ring, and checks that no key material appears in any of them: raw, standard or URL-safe
+ * Base64, or hex.
  */
-class NoKeyMaterialLeaksTest {
+public class NoKeyMaterialLeaksTest {
 
   static final String KMS_KEY =
       "projects/demo-project/locations/europe-west1/keyRings/keyops/cryptoKeys/leak";
+
+  @TempDir Path tmp;
 
   @Test
   void materialNeverAppearsInLogsEventsOrStatus() throws Exception {
@@ -112,6 +118,24 @@ class NoKeyMaterialLeaksTest {
       }
       statuses.add(Serialization.asYaml(h.client().v1().events().inNamespace("default").list()));
       statuses.add(h.operator().registry().scrape());
+      // What kubectl keyops prints about the same ring, as tables and for scripts.
+      String kubeconfig = h.api.writeKubeconfig(tmp).toString();
+      for (List<String> args :
+          List.of(
+              List.of("keyring", "ring"),
+              List.of("keyring", "ring", "-o", "json"),
+              List.of("keyring", "ring", "-o", "yaml"),
+              List.of("status", "ring"),
+              List.of("status", "-A", "-o", "json"),
+              List.of("can-drop", "m1"),
+              List.of("can-drop", "g1", "-o", "yaml"))) {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of("--kubeconfig", kubeconfig));
+        Plugin p = Plugin.run(all.toArray(String[]::new));
+        String shown = args.get(0).equals("can-drop") ? args.get(1) : "g1";
+        assertTrue(p.code() != 2 && p.out().contains(shown), () -> args + ": " + p);
+        statuses.add(p.all());
+      }
     } finally {
       root.detachAppender(logs);
     }
@@ -143,7 +167,7 @@ class NoKeyMaterialLeaksTest {
   }
 
   /** Recognisable pieces of a key in every encoding (prefixes, so partial leaks are caught too). */
-  static List<String> forms(byte[] key) {
+  public static List<String> forms(byte[] key) {
     String std = Base64.getEncoder().encodeToString(key);
     String url = Base64.getUrlEncoder().encodeToString(key);
     String hex = HexFormat.of().formatHex(key);

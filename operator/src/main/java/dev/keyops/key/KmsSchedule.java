@@ -33,7 +33,11 @@ public final class KmsSchedule {
   static final Duration UNVERIFIED_TRANSIENT_CAP = Duration.ofMinutes(1);
   static final Duration UNVERIFIED_PERMANENT_CAP = Duration.ofMinutes(5);
 
-  private record Entry(Instant next, int failures) {}
+  /**
+   * @param succeeded whether the last check succeeded: such an entry stands only while the key's
+   *     status shows it verified
+   */
+  private record Entry(Instant next, int failures, boolean succeeded) {}
 
   private final Duration interval;
   private final DoubleSupplier random;
@@ -61,8 +65,12 @@ public final class KmsSchedule {
                     verified
                         ? now.plusMillis((long) (interval.toMillis() * random.getAsDouble()))
                         : now,
-                    0));
-    return !now.isBefore(e.next());
+                    0,
+                    false));
+    // A success the key's status does not show (its status write failed, e.g. on a conflict, or
+    // the check ran for another key's reconcile whose write was lost) must not hold the key back
+    // for an interval: check again.
+    return (e.succeeded() && !verified) || !now.isBefore(e.next());
   }
 
   /** Time left until the key's next check (at least 1 s). */
@@ -78,7 +86,7 @@ public final class KmsSchedule {
   /** Records a successful check; returns the delay until the next one. */
   public Duration succeeded(String uid, Instant now) {
     Duration d = jittered(interval);
-    entries.put(uid, new Entry(now.plus(d), 0));
+    entries.put(uid, new Entry(now.plus(d), 0, true));
     return d;
   }
 
@@ -96,14 +104,14 @@ public final class KmsSchedule {
         verifiedBefore
             ? interval
             : min(interval, transientFailure ? UNVERIFIED_TRANSIENT_CAP : UNVERIFIED_PERMANENT_CAP);
-    entries.put(uid, new Entry(now.plus(backoff(first, failures, cap)), failures));
+    entries.put(uid, new Entry(now.plus(backoff(first, failures, cap)), failures, false));
     return failures;
   }
 
   /** Forces a check at the next reconcile (an on-demand revalidation). */
   public void requestNow(String uid, Instant now) {
     Entry prev = entries.get(uid);
-    entries.put(uid, new Entry(now, prev == null ? 0 : prev.failures()));
+    entries.put(uid, new Entry(now, prev == null ? 0 : prev.failures(), false));
   }
 
   /** Failures in a row so far. */

@@ -166,7 +166,7 @@ class RunObserver {
               ? Reason.DeadlineExceeded
               : oom.isPresent()
                   ? Reason.WorkerOOMKilled
-                  : totals.errorReasons().contains(Reason.VolumeNotWritable.name())
+                  : totals.errorReasons().contains(WorkerResult.VOLUME_NOT_WRITABLE)
                       ? Reason.VolumeNotWritable
                       : Reason.JobFailed;
       fail(events, rej, s, reason, String.join("; ", why), now);

@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,16 +37,11 @@ class KeyRingCelTest {
   }
 
   void create(String yaml) {
-    for (HasMetadata o :
-        admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
-      admin.resource(o).inNamespace(ns).create();
-    }
+    RealApi.create(admin, ns, yaml);
   }
 
   String rejected(String yaml) {
-    KubernetesClientException e = assertThrows(KubernetesClientException.class, () -> create(yaml));
-    assertEquals(422, e.getCode(), e.getMessage());
-    return e.getMessage();
+    return RealApi.rejected(admin, ns, yaml);
   }
 
   static final String RING =

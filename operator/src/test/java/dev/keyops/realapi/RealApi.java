@@ -133,4 +133,26 @@ final class RealApi {
   static List<String> lines(String s) {
     return s.lines().toList();
   }
+
+  /** Creates every object of a YAML document (one or several) in the namespace. */
+  static void create(KubernetesClient client, String namespace, String yaml) {
+    for (HasMetadata o :
+        client
+            .load(
+                new java.io.ByteArrayInputStream(
+                    yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .items()) {
+      client.resource(o).inNamespace(namespace).create();
+    }
+  }
+
+  /** Creates the YAML, expecting the API server to refuse it as invalid (422); its message. */
+  static String rejected(KubernetesClient client, String namespace, String yaml) {
+    io.fabric8.kubernetes.client.KubernetesClientException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.fabric8.kubernetes.client.KubernetesClientException.class,
+            () -> create(client, namespace, yaml));
+    org.junit.jupiter.api.Assertions.assertEquals(422, e.getCode(), e.getMessage());
+    return e.getMessage();
+  }
 }

@@ -1,6 +1,5 @@
 package dev.keyops.realapi;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,15 +47,11 @@ class SchemaAndCelTest {
   }
 
   void create(String yaml) {
-    for (HasMetadata o : load(yaml)) {
-      admin.resource(o).inNamespace(ns).create();
-    }
+    RealApi.create(admin, ns, yaml);
   }
 
   String rejected(String yaml) {
-    KubernetesClientException e = assertThrows(KubernetesClientException.class, () -> create(yaml));
-    assertEquals(422, e.getCode(), e.getMessage());
-    return e.getMessage();
+    return RealApi.rejected(admin, ns, yaml);
   }
 
   static final String KEY =

@@ -144,9 +144,6 @@ public final class Cli {
         "2: could not run."
       })
   static final class Rekey extends KeyringOption implements Callable<Integer> {
-    /** {@link WorkerResult#errorReason} when the data directory cannot be written. */
-    static final String VOLUME_NOT_WRITABLE = "VolumeNotWritable";
-
     @CommandLine.ParentCommand Cli cli;
 
     @Option(names = "--data", required = true, description = "directory of the partitions")
@@ -222,7 +219,7 @@ public final class Cli {
       if (!dryRun) {
         String unwritable = RekeyRun.unwritable(data);
         if (unwritable != null) {
-          return fail(VOLUME_NOT_WRITABLE, unwritable);
+          return fail(WorkerResult.VOLUME_NOT_WRITABLE, unwritable);
         }
       }
       Keyring ring;
@@ -256,8 +253,8 @@ public final class Cli {
     }
 
     /**
-     * @param reason a machine-readable name for the operator (e.g. {@value #VOLUME_NOT_WRITABLE}),
-     *     or null
+     * @param reason a machine-readable name for the operator (e.g. {@link
+     *     WorkerResult#VOLUME_NOT_WRITABLE}), or null
      */
     private int fail(String reason, String message) throws IOException {
       WorkerResult r = new WorkerResult();

@@ -41,6 +41,9 @@ public class WorkerResult {
   @JsonProperty public long durationMs;
   @JsonProperty public String error;
 
+  /** {@link #errorReason} when the data directory cannot be written (permissions, fsGroup). */
+  public static final String VOLUME_NOT_WRITABLE = "VolumeNotWritable";
+
   /** Why the worker could not run, as a name the operator maps to a reason (with error). */
   @JsonProperty public String errorReason;
 

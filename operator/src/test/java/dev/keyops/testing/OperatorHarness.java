@@ -110,8 +110,8 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   /**
-   * Waits up to 60 s: how long a failing test takes to say so, not a speed target (a worker JVM
-   * run by the stand-in kubelet took over 26 s on a 2-core machine busy with benchmarks).
+   * Waits up to 60 s: how long a failing test takes to say so, not a speed target (a worker JVM run
+   * by the stand-in kubelet took over 26 s on a 2-core machine busy with benchmarks).
    */
   public static <T> T await(Supplier<T> get, Predicate<T> until, String what) {
     return await(get, until, what, Duration.ofSeconds(60));

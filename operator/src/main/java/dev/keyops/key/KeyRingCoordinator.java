@@ -12,6 +12,7 @@ import dev.keyops.observability.KStatus;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.KeyId;
 import dev.keyops.partition.KeyringDocument;
+import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
@@ -101,9 +102,11 @@ public class KeyRingCoordinator {
     Instant now = clock.instant();
     List<EncryptionKey> keys = new ArrayList<>();
     Map<String, String> written = new HashMap<>();
+    Map<String, EncryptionKey> observed = new HashMap<>();
     EncryptionKey current = null;
     for (EncryptionKey k : caches.keys(ns, ring)) {
       String before = statusJson(k);
+      observed.put(k.getMetadata().getName(), client.getKubernetesSerialization().clone(k));
       if (k.getStatus() == null) {
         k.setStatus(new EncryptionKeyStatus());
       }
@@ -144,7 +147,8 @@ public class KeyRingCoordinator {
       }
       kstatus(k, now);
       if (!statusJson(k).equals(written.get(k.getMetadata().getName()))) {
-        caches.wrote(client.resource(k).updateStatus());
+        caches.wrote(
+            StatusWriter.replace(client, observed.get(k.getMetadata().getName()), k.getStatus()));
       }
       announce(k, p, ring);
     }

@@ -10,6 +10,7 @@ import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KStatus;
+import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -94,9 +95,10 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     }
     status.record(ring, s, ringKeys, policy, now);
 
-    ring.setStatus(s);
-    UpdateControl<KeyRing> c =
-        json(s).equals(before) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(ring);
+    if (!json(s).equals(before)) {
+      StatusWriter.write(context, ring, s);
+    }
+    UpdateControl<KeyRing> c = UpdateControl.noUpdate();
     return wake.next == null ? c : c.rescheduleAfter(wake.next);
   }
 

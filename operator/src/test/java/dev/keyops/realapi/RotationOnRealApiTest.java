@@ -158,7 +158,7 @@ class RotationOnRealApiTest {
                         .isPresent(),
             "Primary drop refused");
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }
@@ -241,7 +241,7 @@ class RotationOnRealApiTest {
                     && k.getStatus().getPartitions().getCount() == 1,
             "inventory recorded");
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }
@@ -317,7 +317,7 @@ class RotationOnRealApiTest {
             "one Job per ReencryptionJob");
       } finally {
         operator.close();
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }

@@ -63,6 +63,7 @@ public final class PartitionRebuilder {
   private final PartitionCodec codec;
   private final RebuildCheckpoints checkpoints;
   private final RebuildPacer pacer;
+  private final FileOpener files;
 
   /** A rebuilder with a codec of its own; like the codec, use it from one thread at a time. */
   public PartitionRebuilder(Keyring ring, Mode mode, boolean dryRun) {
@@ -94,6 +95,24 @@ public final class PartitionRebuilder {
       PartitionCodec codec,
       RebuildCheckpoints checkpoints,
       RebuildPacer pacer) {
+    this(ring, mode, dryRun, codec, checkpoints, pacer, FileOpener.DEFAULT);
+  }
+
+  /**
+   * @param codec the codec (and so the buffers) this rebuilder writes through
+   * @param checkpoints told each point of a rebuild it passes (a seam for crash tests)
+   * @param pacer told each chunk a re-encryption streams, and may block it (a rate limit)
+   * @param files opens every file the rebuild reads or writes (a seam for I/O failure tests)
+   */
+  public PartitionRebuilder(
+      Keyring ring,
+      Mode mode,
+      boolean dryRun,
+      PartitionCodec codec,
+      RebuildCheckpoints checkpoints,
+      RebuildPacer pacer,
+      FileOpener files) {
+    this.files = files;
     this.ring = ring;
     this.mode = mode;
     this.dryRun = dryRun;
@@ -106,7 +125,7 @@ public final class PartitionRebuilder {
     KeyId primary = PartitionCodec.requirePrimary(ring);
     long size;
     PartitionHeader header;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = files.open(file, StandardOpenOption.READ)) {
       size = ch.size();
       header = PartitionHeader.read(ch);
     } catch (PartitionException e) {
@@ -159,9 +178,9 @@ public final class PartitionRebuilder {
     try {
       Files.deleteIfExists(temp);
       long crc;
-      try (FileChannel src = FileChannel.open(file, StandardOpenOption.READ);
+      try (FileChannel src = files.open(file, StandardOpenOption.READ);
           FileChannel dst =
-              FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+              files.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         checkpoints.reached("reencrypt.temp-created");
         InputStream plain =
             opened == null
@@ -214,8 +233,7 @@ public final class PartitionRebuilder {
     }
     KeySlot slot =
         PartitionCodec.wrap(header.prefix(), opened.dataKey(), primary, generation + 1, ring);
-    try (FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel ch = files.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       writeFully(ch, ByteBuffer.wrap(slot.toBytes()), PartitionFormat.slotOffset(free));
       ch.force(true);
       checkpoints.reached("rewrap.new-slot-synced");
@@ -235,8 +253,8 @@ public final class PartitionRebuilder {
     }
   }
 
-  private static void wipeSlot(Path file, int index) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+  private void wipeSlot(Path file, int index) throws IOException {
+    try (FileChannel ch = files.open(file, StandardOpenOption.WRITE)) {
       writeFully(
           ch, ByteBuffer.allocate(PartitionFormat.SLOT_SIZE), PartitionFormat.slotOffset(index));
       ch.force(true);

@@ -113,12 +113,14 @@ public final class PartitionCodec {
       try {
         return new Opened(header, slot, unwrap(header, slot, ring));
       } catch (PartitionException e) {
-        if (first == null) {
+        // A slot that may open later (KMS outage) outranks one that cannot: never conclude lost.
+        if (first == null || (e.transientFailure() && !first.transientFailure())) {
           first = e;
         }
       }
     }
-    throw new PartitionException(first.kind(), file + ": " + first.getMessage());
+    throw new PartitionException(
+        first.kind(), file + ": " + first.getMessage(), first.transientFailure());
   }
 
   private static byte[] unwrap(PartitionHeader header, KeySlot slot, Keyring ring) {

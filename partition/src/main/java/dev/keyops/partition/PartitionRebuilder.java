@@ -53,9 +53,21 @@ public final class PartitionRebuilder {
    * @param keyBefore key id before, or "none" for an unencrypted file, or null if unreadable
    * @param keyAfter key id after
    * @param bytes bytes of the partition file before
+   * @param keyTemporarilyUnavailable FAILED because Cloud KMS could not unwrap its ring key for now
+   *     (UNAVAILABLE, DEADLINE_EXCEEDED): the run should be retried
    */
   public record Outcome(
-      Status status, String keyBefore, String keyAfter, String reason, long bytes) {}
+      Status status,
+      String keyBefore,
+      String keyAfter,
+      String reason,
+      long bytes,
+      boolean keyTemporarilyUnavailable) {
+
+    public Outcome(Status status, String keyBefore, String keyAfter, String reason, long bytes) {
+      this(status, keyBefore, keyAfter, reason, bytes, false);
+    }
+  }
 
   private final Keyring ring;
   private final Mode mode;
@@ -145,7 +157,9 @@ public final class PartitionRebuilder {
     } catch (PartitionException e) {
       KeySlot newest = header.newestSlot();
       String before = newest == null ? null : newest.keyId().hex();
-      return new Outcome(Status.UNRECOVERABLE, before, before, reasonOf(e), size);
+      // A KMS outage is no verdict on the key: fail retryably, never report it unrecoverable.
+      Status status = e.transientFailure() ? Status.FAILED : Status.UNRECOVERABLE;
+      return new Outcome(status, before, before, reasonOf(e), size, e.transientFailure());
     }
     String before = opened.slot().keyId().hex();
     if (opened.slot().keyId().equals(primary)) {

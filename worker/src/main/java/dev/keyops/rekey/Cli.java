@@ -30,8 +30,9 @@ import picocli.CommandLine.Parameters;
 /**
  * The partition tools: {@code rekey}, {@code encrypt}, {@code decrypt}, {@code inspect}.
  *
- * <p>Exit codes: 0 success; 1 partial failure (some partitions failed or are unrecoverable); 2
- * could not run (bad arguments, unreadable keyring, no Primary key).
+ * <p>Exit codes: 0 success; 1 partial failure (some partitions failed or are unrecoverable, or some
+ * files could not be read); 2 could not run (bad arguments, unreadable keyring, no Primary key); 3
+ * retry (Cloud KMS could not unwrap a ring key for now: nothing was reported lost).
  */
 @Command(
     name = "keyops",
@@ -56,6 +57,15 @@ public final class Cli {
   public static final int OK = 0;
   public static final int PARTIAL_FAILURE = 1;
   public static final int CANNOT_RUN = 2;
+
+  /**
+   * A transient failure (Cloud KMS UNAVAILABLE): the result's counts are incomplete; run the shard
+   * again. A rebuild Job's pod failure policy does not match it, so the Job retries the index.
+   */
+  public static final int RETRY = 3;
+
+  /** How a transient unwrap failure is retried; replaced in tests by a sleeper that never waits. */
+  static dev.keyops.partition.UnwrapRetry unwrapRetry = dev.keyops.partition.UnwrapRetry.DEFAULT;
 
   /** How the tools unwrap gcpKms data keys; replaced in tests to point at a fake Cloud KMS. */
   static Function<String, DataKeyUnwrapper> unwrapperFactory =
@@ -128,7 +138,7 @@ public final class Cli {
 
     Keyring loadKeyring() {
       try {
-        return new KeyringFile(keyring, unwrapperFactory.apply(kmsEndpoint)).current();
+        return new KeyringFile(keyring, unwrapperFactory.apply(kmsEndpoint), unwrapRetry).current();
       } catch (UncheckedIOException e) {
         throw new IllegalArgumentException(e.getMessage(), e);
       }
@@ -141,7 +151,7 @@ public final class Cli {
       description = {
         "Rebuild every partition of DIR that is not on the Primary key (or not encrypted).",
         "Exit 0: done; 1: some partitions failed or are unrecoverable (see the result);",
-        "2: could not run."
+        "2: could not run; 3: Cloud KMS unavailable for now, run again."
       })
   static final class Rekey extends KeyringOption implements Callable<Integer> {
     @CommandLine.ParentCommand Cli cli;
@@ -245,6 +255,9 @@ public final class Cli {
       String json = r.toJson();
       writeResult(json);
       System.out.println(json);
+      if (WorkerResult.KEY_TEMPORARILY_UNAVAILABLE.equals(r.errorReason)) {
+        return RETRY;
+      }
       return r.failed + r.unrecoverable > 0 ? PARTIAL_FAILURE : OK;
     }
 

@@ -34,6 +34,7 @@ public final class RekeyRun {
   private final boolean dryRun;
   private final RebuildCheckpoints checkpoints;
   private final ByteRateLimiter limiter;
+  private final java.util.SortedSet<String> keysTemporarilyUnavailable = new java.util.TreeSet<>();
 
   public RekeyRun(
       Keyring ring, Path dataDir, PartitionRebuilder.Mode mode, Shard shard, boolean dryRun) {
@@ -221,12 +222,23 @@ public final class RekeyRun {
         logProgress(done, files.size(), result.bytes, totalBytes, now - start);
       }
     }
+    if (!keysTemporarilyUnavailable.isEmpty()) {
+      result.error =
+          "Cloud KMS could not unwrap ring key(s) "
+              + String.join(", ", keysTemporarilyUnavailable)
+              + " for now (UNAVAILABLE or DEADLINE_EXCEEDED): their partitions were left untouched;"
+              + " the shard is retried";
+      result.errorReason = WorkerResult.KEY_TEMPORARILY_UNAVAILABLE;
+    }
     result.durationMs = (System.nanoTime() - start) / 1_000_000;
     logProgress(done, files.size(), result.bytes, totalBytes, System.nanoTime() - start);
     return result;
   }
 
-  private static void record(WorkerResult r, String path, Outcome o) {
+  private void record(WorkerResult r, String path, Outcome o) {
+    if (o.keyTemporarilyUnavailable() && o.keyBefore() != null) {
+      keysTemporarilyUnavailable.add(o.keyBefore());
+    }
     r.total++;
     r.bytes += o.bytes();
     if ("none".equals(o.keyBefore())) {

@@ -44,6 +44,12 @@ public class WorkerResult {
   /** {@link #errorReason} when the data directory cannot be written (permissions, fsGroup). */
   public static final String VOLUME_NOT_WRITABLE = "VolumeNotWritable";
 
+  /**
+   * {@link #errorReason} when Cloud KMS could not unwrap a ring key for now (UNAVAILABLE,
+   * DEADLINE_EXCEEDED): the counts are incomplete and the shard exits {@code 3} to be retried.
+   */
+  public static final String KEY_TEMPORARILY_UNAVAILABLE = "KeyTemporarilyUnavailable";
+
   /** Why the worker could not run, as a name the operator maps to a reason (with error). */
   @JsonProperty public String errorReason;
 

@@ -359,6 +359,9 @@ public final class RekeyRun {
     List<Candidate> changed = new ArrayList<>();
     for (Candidate file : files) {
       Outcome o = rebuild(rebuilder, file);
+      if (vanished(file, o)) {
+        continue;
+      }
       if (o.status() == Status.CHANGED) {
         result.changedDuringRebuild++;
         changed.add(file);
@@ -410,6 +413,21 @@ public final class RekeyRun {
     result.durationMs = (System.nanoTime() - start) / 1_000_000;
     logProgress(done, files.size(), result.bytes, totalBytes, System.nanoTime() - start);
     return result;
+  }
+
+  /**
+   * Whether a file listed could not be opened because it is gone (a writer's temporary file renamed
+   * meanwhile, a partition deleted): not a partition any more, so neither counted nor unreadable.
+   */
+  private static boolean vanished(Candidate file, Outcome o) {
+    if (o.status() != Status.UNREADABLE || file.unreadable() != null) {
+      return false;
+    }
+    if (Files.exists(file.path(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    LOG.info("{} vanished after it was listed; skipped", file.key());
+    return true;
   }
 
   private static Outcome rebuild(PartitionRebuilder rebuilder, Candidate file) {

@@ -265,6 +265,17 @@ public final class RekeyRun {
         root,
         new SimpleFileVisitor<>() {
           @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+            // The filesystem's own directory at the root of an ext4/xfs volume (root-only, so a
+            // non-root worker could not list it): never data, never unreadable data.
+            return dir.getParent() != null
+                    && dir.getParent().equals(root)
+                    && dir.getFileName().toString().equals("lost+found")
+                ? FileVisitResult.SKIP_SUBTREE
+                : FileVisitResult.CONTINUE;
+          }
+
+          @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             if (file.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX)) {
               return FileVisitResult.CONTINUE;

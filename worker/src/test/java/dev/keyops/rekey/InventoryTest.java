@@ -84,6 +84,23 @@ class InventoryTest {
   }
 
   @Test
+  void theVolumesLostAndFoundIsNeitherDataNorUnreadable() throws IOException {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    partition(data.resolve("ok"), "fine");
+    Path lost = Files.createDirectories(data.resolve("lost+found"));
+    Files.writeString(lost.resolve("#12345"), "a fsck orphan");
+    // A lost+found below the root is an application's directory: inventoried like any other.
+    Path nested = Files.createDirectories(data.resolve("app/lost+found"));
+    Files.writeString(nested.resolve("kept"), "application data");
+
+    WorkerResult r = run(List.of(new Location("main", data)), Selection.ALL, FileOpener.DEFAULT);
+
+    assertEquals(0, r.unreadable, r.toJson());
+    assertEquals(2, r.total, r.toJson());
+    assertEquals("a fsck orphan", Files.readString(lost.resolve("#12345")));
+  }
+
+  @Test
   void parquetFilesAreNeverWrappedWhateverTheGlobsSay() throws IOException {
     Path data = Files.createDirectories(dir.resolve("data"));
     Map<Path, byte[]> parquet = new HashMap<>();

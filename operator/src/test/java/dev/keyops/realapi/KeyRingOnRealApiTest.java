@@ -82,7 +82,7 @@ class KeyRingOnRealApiTest {
 
         clock.advance(Duration.ofHours(25));
         poke(rings, "1");
-        String next = "orders-20260502-0900";
+        String next = "orders-20260502-090000";
         EncryptionKey staged = await(keys, next, k -> state(k) == KeyState.Staged);
         assertEquals("orders", staged.getMetadata().getOwnerReferences().get(0).getName());
         clock.advance(Duration.ofMinutes(6));

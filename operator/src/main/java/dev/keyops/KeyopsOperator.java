@@ -102,7 +102,13 @@ public final class KeyopsOperator implements AutoCloseable {
             config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
     KeyRingCoordinator rings =
         new KeyRingCoordinator(
-            client, caches, providers, new KeyringWriter(client, caches), events, clock);
+            client,
+            caches,
+            providers,
+            new KeyringWriter(client, caches),
+            events,
+            clock,
+            config.stagedFor());
     KeyRingCache ringPolicies = new KeyRingCache();
     KmsSchedule kmsSchedule =
         new KmsSchedule(

@@ -32,6 +32,8 @@ import java.util.stream.Collectors;
  *     the worker image
  * @param serverSideApply use server-side apply to patch resources (off only for test servers that
  *     lack it)
+ * @param stagedFor how long a key stays Staged after it entered the keyring Secret, when its spec
+ *     sets no stagedFor: readers must learn a key before writers use it
  */
 public record OperatorConfig(
     Set<String> watchNamespaces,
@@ -49,7 +51,8 @@ public record OperatorConfig(
     List<String> workerImagePullSecrets,
     boolean serverSideApply,
     String kmsEndpoint,
-    Duration destroyAfter) {
+    Duration destroyAfter,
+    Duration stagedFor) {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -106,7 +109,8 @@ public record OperatorConfig(
         parseBoolean(
             "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")),
         env.get("KEYOPS_KMS_ENDPOINT"),
-        parseDurationOrZero("KEYOPS_DESTROY_AFTER", env.getOrDefault("KEYOPS_DESTROY_AFTER", "0")));
+        parseDurationOrZero("KEYOPS_DESTROY_AFTER", env.getOrDefault("KEYOPS_DESTROY_AFTER", "0")),
+        parseDurationOrZero("KEYOPS_STAGED_FOR", env.getOrDefault("KEYOPS_STAGED_FOR", "2m")));
   }
 
   public OperatorConfig withServerSideApply(boolean value) {
@@ -176,6 +180,11 @@ public record OperatorConfig(
     return copy(b -> b.destroyAfter = value);
   }
 
+  /** The default {@code stagedFor} of keys that set none. */
+  public OperatorConfig withStagedFor(Duration value) {
+    return copy(b -> b.stagedFor = value);
+  }
+
   public OperatorConfig withKmsRevalidateInterval(Duration value) {
     return copy(b -> b.kmsRevalidateInterval = value);
   }
@@ -205,6 +214,7 @@ public record OperatorConfig(
     boolean serverSideApply;
     String kmsEndpoint;
     Duration destroyAfter;
+    Duration stagedFor;
 
     Fields(OperatorConfig c) {
       watchNamespaces = c.watchNamespaces;
@@ -223,6 +233,7 @@ public record OperatorConfig(
       serverSideApply = c.serverSideApply;
       kmsEndpoint = c.kmsEndpoint;
       destroyAfter = c.destroyAfter;
+      stagedFor = c.stagedFor;
     }
 
     OperatorConfig build() {
@@ -242,7 +253,8 @@ public record OperatorConfig(
           workerImagePullSecrets,
           serverSideApply,
           kmsEndpoint,
-          destroyAfter);
+          destroyAfter,
+          stagedFor);
     }
   }
 

@@ -26,6 +26,7 @@ public enum Reason {
 
   // Lifecycle
   Staged,
+  WaitingForReaders,
 
   ActivationRefused,
   Promoted,

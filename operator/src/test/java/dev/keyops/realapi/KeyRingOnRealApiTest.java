@@ -47,6 +47,7 @@ class KeyRingOnRealApiTest {
       String ns = RealApi.namespace(admin, "keyring");
       OperatorConfig config =
           OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false)
               .withDestroyAfter(Duration.ofDays(7));

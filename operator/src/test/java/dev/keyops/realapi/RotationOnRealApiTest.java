@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -60,6 +61,7 @@ class RotationOnRealApiTest {
       Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
       OperatorConfig config =
           OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(true)
               .withLeaseNamespace(SYSTEM_NS);
@@ -177,7 +179,11 @@ class RotationOnRealApiTest {
       RealApi.installCrds(admin);
       String ns = RealApi.namespace(admin, "loss");
       Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
-      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withHttpPort(0)
+              .withLeaderElection(false);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
           LocalPodRunner runner =
               new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")))) {
@@ -257,7 +263,11 @@ class RotationOnRealApiTest {
       RealApi.installCrds(admin);
       String ns = RealApi.namespace(admin, "queue");
       Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
-      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withHttpPort(0)
+              .withLeaderElection(false);
       KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
       try (LocalPodRunner runner =
           new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")))) {

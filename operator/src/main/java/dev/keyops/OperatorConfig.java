@@ -34,6 +34,8 @@ import java.util.stream.Collectors;
  *     lack it)
  * @param stagedFor how long a key stays Staged after it entered the keyring Secret, when its spec
  *     sets no stagedFor: readers must learn a key before writers use it
+ * @param propagationMargin how long after a key's retirement a scan must start to count for the
+ *     drop guard: writers learn of the retirement only when their mounted keyring is refreshed
  */
 public record OperatorConfig(
     Set<String> watchNamespaces,
@@ -52,7 +54,8 @@ public record OperatorConfig(
     boolean serverSideApply,
     String kmsEndpoint,
     Duration destroyAfter,
-    Duration stagedFor) {
+    Duration stagedFor,
+    Duration propagationMargin) {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -110,7 +113,9 @@ public record OperatorConfig(
             "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")),
         env.get("KEYOPS_KMS_ENDPOINT"),
         parseDurationOrZero("KEYOPS_DESTROY_AFTER", env.getOrDefault("KEYOPS_DESTROY_AFTER", "0")),
-        parseDurationOrZero("KEYOPS_STAGED_FOR", env.getOrDefault("KEYOPS_STAGED_FOR", "2m")));
+        parseDurationOrZero("KEYOPS_STAGED_FOR", env.getOrDefault("KEYOPS_STAGED_FOR", "2m")),
+        parseDurationOrZero(
+            "KEYOPS_PROPAGATION_MARGIN", env.getOrDefault("KEYOPS_PROPAGATION_MARGIN", "2m")));
   }
 
   public OperatorConfig withServerSideApply(boolean value) {
@@ -185,6 +190,11 @@ public record OperatorConfig(
     return copy(b -> b.stagedFor = value);
   }
 
+  /** How long after a key's retirement a scan must start to count for the drop guard. */
+  public OperatorConfig withPropagationMargin(Duration value) {
+    return copy(b -> b.propagationMargin = value);
+  }
+
   public OperatorConfig withKmsRevalidateInterval(Duration value) {
     return copy(b -> b.kmsRevalidateInterval = value);
   }
@@ -215,6 +225,7 @@ public record OperatorConfig(
     String kmsEndpoint;
     Duration destroyAfter;
     Duration stagedFor;
+    Duration propagationMargin;
 
     Fields(OperatorConfig c) {
       watchNamespaces = c.watchNamespaces;
@@ -234,6 +245,7 @@ public record OperatorConfig(
       kmsEndpoint = c.kmsEndpoint;
       destroyAfter = c.destroyAfter;
       stagedFor = c.stagedFor;
+      propagationMargin = c.propagationMargin;
     }
 
     OperatorConfig build() {
@@ -254,7 +266,8 @@ public record OperatorConfig(
           serverSideApply,
           kmsEndpoint,
           destroyAfter,
-          stagedFor);
+          stagedFor,
+          propagationMargin);
     }
   }
 

@@ -48,6 +48,7 @@ public class KeyRingCoordinator {
   private final EventRecorder events;
   private final Clock clock;
   private final Duration defaultStagedFor;
+  private final Inventories inventories;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
   public KeyRingCoordinator(
@@ -57,14 +58,22 @@ public class KeyRingCoordinator {
       KeyringWriter keyrings,
       EventRecorder events,
       Clock clock,
-      Duration defaultStagedFor) {
+      Duration defaultStagedFor,
+      Inventories inventories) {
     this.defaultStagedFor = defaultStagedFor;
+    this.inventories = inventories;
     this.client = client;
     this.caches = caches;
     this.providers = providers;
     this.keyrings = keyrings;
     this.events = events;
     this.clock = clock;
+  }
+
+  /** The drop guard's decision for a key, from the ring's keys in the cache. */
+  public DropGuard.Decision dropDecision(EncryptionKey k) {
+    return inventories.drop(
+        k, caches.keys(k.getMetadata().getNamespace(), k.getSpec().getKeyRing()));
   }
 
   /** The lock of a key ring; held while its keys' states and keyring are computed and written. */
@@ -143,7 +152,7 @@ public class KeyRingCoordinator {
     for (EncryptionKey k : keys) {
       KeyLifecycle.Planned p = plan.get(k.getMetadata().getName());
       apply(k, p);
-      disabling(k, now);
+      disabling(k, keys, now);
       if (k == current && decorate != null) {
         decorate.accept(k, p);
       }
@@ -270,17 +279,14 @@ public class KeyRingCoordinator {
   }
 
   /** Applies {@link Disabling} to a key after its plan: its state and its Disabled condition. */
-  private void disabling(EncryptionKey k, Instant now) {
+  private void disabling(EncryptionKey k, List<EncryptionKey> ringKeys, Instant now) {
     EncryptionKeyStatus s = k.getStatus();
-    var p = s.getPartitions();
     Disabling.Outcome o =
         Disabling.decide(
             s.getState(),
             k.getSpec().disableRequested(),
             k.getSpec().getKeyRing(),
-            instant(s.getRetiredAt()),
-            p == null ? null : p.getCount(),
-            p == null ? null : instant(p.getCountedAt()));
+            inventories.retired(k, ringKeys));
     KeyState before = s.getState();
     s.setState(o.state());
     if (o.conditionStatus() == null) {

@@ -25,7 +25,10 @@ final class RingStatus {
 
   private final EventRecorder events;
 
-  RingStatus(EventRecorder events) {
+  private final dev.keyops.key.Inventories inventories;
+
+  RingStatus(EventRecorder events, dev.keyops.key.Inventories inventories) {
+    this.inventories = inventories;
     this.events = events;
   }
 
@@ -140,7 +143,9 @@ final class RingStatus {
     List<String> withData =
         ks.stream()
             .filter(
-                k -> KeyRingReconciler.stateOf(k) == KeyState.Retired && !RingActions.freeOfData(k))
+                k ->
+                    KeyRingReconciler.stateOf(k) == KeyState.Retired
+                        && !RingActions.freeOfData(inventories, k, ks))
             .map(k -> k.getMetadata().getName())
             .toList();
     Conditions.set(

@@ -111,6 +111,7 @@ class KStatusOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false)
               .withWatchNamespaces(List.of(ns));

@@ -48,6 +48,7 @@ class KeyRingOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false)
               .withDestroyAfter(Duration.ofDays(7));
@@ -104,7 +105,8 @@ class KeyRingOnRealApiTest {
         await(keys, "orders-first", k -> state(k) == KeyState.Retired);
         // A patch, not an update: keyops may still be writing the key's Promoted condition.
         PartitionCount empty =
-            new PartitionCount(0L, clock.instant().plusSeconds(1).toString(), "t");
+            dev.keyops.testing.Fixtures.inventory(
+                0L, clock.instant().plusSeconds(1).toString(), "t");
         keys.withName("orders-first")
             .editStatus(
                 k -> {

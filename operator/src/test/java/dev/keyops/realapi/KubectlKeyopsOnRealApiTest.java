@@ -56,6 +56,7 @@ class KubectlKeyopsOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
@@ -243,6 +244,7 @@ class KubectlKeyopsOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC())) {

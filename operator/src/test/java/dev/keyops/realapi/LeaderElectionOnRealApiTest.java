@@ -60,6 +60,7 @@ class LeaderElectionOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(true)
               .withLeaseNamespace(SYSTEM_NS)

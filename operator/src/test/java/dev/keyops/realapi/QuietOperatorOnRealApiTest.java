@@ -37,6 +37,7 @@ class QuietOperatorOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false)
               .withWatchNamespaces(java.util.List.of(ns));

@@ -71,6 +71,7 @@ class ReencryptionFailuresOnRealApiTest {
     OperatorConfig config =
         OperatorConfig.defaults()
             .withStagedFor(Duration.ZERO)
+            .withPropagationMargin(Duration.ZERO)
             .withHttpPort(0)
             .withLeaderElection(false);
     operator = KeyopsOperator.start(admin, config, Clock.systemUTC());

@@ -62,6 +62,7 @@ class RotationOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(true)
               .withLeaseNamespace(SYSTEM_NS);
@@ -182,6 +183,7 @@ class RotationOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
@@ -266,6 +268,7 @@ class RotationOnRealApiTest {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false);
       KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());

@@ -44,6 +44,16 @@ public final class OperatorHarness implements AutoCloseable {
    */
   public OperatorHarness(Duration revalidate, Clock clock, Duration defaultStagedFor)
       throws IOException {
+    this(revalidate, clock, defaultStagedFor, Duration.ZERO);
+  }
+
+  /**
+   * As {@link #OperatorHarness(Duration, Clock, Duration)}, with the drop guard's propagation
+   * margin (zero in the other constructors: a scan started at the retirement counts).
+   */
+  public OperatorHarness(
+      Duration revalidate, Clock clock, Duration defaultStagedFor, Duration propagationMargin)
+      throws IOException {
     this.clock = clock;
     kms = new FakeKms();
     config =
@@ -53,7 +63,8 @@ public final class OperatorHarness implements AutoCloseable {
             .withHttpPort(0)
             .withKmsEndpoint(kms.endpoint())
             .withKmsRevalidateInterval(revalidate)
-            .withStagedFor(defaultStagedFor);
+            .withStagedFor(defaultStagedFor)
+            .withPropagationMargin(propagationMargin);
     start();
   }
 

@@ -41,6 +41,38 @@ public class WorkerResult {
   @JsonProperty public long durationMs;
   @JsonProperty public String error;
 
+  /** When this shard began listing files (ISO-8601 instant); absent from older workers. */
+  @JsonProperty public String startedAt;
+
+  /** Files that could not be read (so their key is unknown). */
+  @JsonProperty public long unreadable;
+
+  /** At most 3 of the unreadable files, with why. */
+  @JsonProperty public List<Unreadable> unreadableSamples;
+
+  /** Files in a format keyops does not know (left alone). */
+  @JsonProperty public long foreign;
+
+  /** Files that changed while they were rebuilt (left alone, retried by a later run). */
+  @JsonProperty public long changedDuringRebuild;
+
+  /** Counts per scanned location ({@code <claimName>} or {@code <claimName>/<subPath>}). */
+  @JsonProperty public List<Location> locations;
+
+  /** A file that could not be read. */
+  public record Unreadable(
+      @JsonProperty("path") String path, @JsonProperty("error") String error) {}
+
+  /** What one shard found in one location. */
+  public record Location(
+      @JsonProperty("name") String name,
+      @JsonProperty("total") long total,
+      @JsonProperty("byKeyBefore") TreeMap<String, Long> byKeyBefore,
+      @JsonProperty("byKeyAfter") TreeMap<String, Long> byKeyAfter,
+      @JsonProperty("unreadable") long unreadable,
+      @JsonProperty("foreign") long foreign,
+      @JsonProperty("unencrypted") long unencrypted) {}
+
   /** {@link #errorReason} when the data directory cannot be written (permissions, fsGroup). */
   public static final String VOLUME_NOT_WRITABLE = "VolumeNotWritable";
 

@@ -1,7 +1,6 @@
 package dev.keyops;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -25,14 +24,21 @@ public final class Main {
       return;
     }
     OperatorConfig config;
+    ApiClientSettings api;
     try {
       config = OperatorConfig.fromEnv(System.getenv());
+      api = ApiClientSettings.fromEnv(System.getenv());
     } catch (IllegalArgumentException e) {
       LOG.error("invalid configuration: {}", e.getMessage());
       System.exit(2);
       return;
     }
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    LOG.info(
+        "API server requests: {} per attempt, {} retr(ies); at most {} for one request",
+        api.requestTimeout(),
+        api.retries(),
+        api.worstCase());
+    KubernetesClient client = api.client();
     KeyopsOperator operator = KeyopsOperator.start(client, config, Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

@@ -18,6 +18,12 @@ public final class KmsDataKeyUnwrapper implements DataKeyUnwrapper, AutoCloseabl
     this.endpoint = endpoint;
   }
 
+  /** An unwrapper over a given gateway (tests: a fake Cloud KMS). */
+  KmsDataKeyUnwrapper(KmsGateway gateway) {
+    this.endpoint = null;
+    this.gateway = gateway;
+  }
+
   @Override
   public synchronized byte[] unwrap(String kmsKeyName, byte[] wrappedKey, byte[] associatedData) {
     try {
@@ -26,6 +32,17 @@ public final class KmsDataKeyUnwrapper implements DataKeyUnwrapper, AutoCloseabl
       }
       return gateway.decrypt(kmsKeyName, wrappedKey, associatedData);
     } catch (KmsException e) {
+      if (e.transientFailure()) {
+        // UNAVAILABLE, DEADLINE_EXCEEDED, quota, internal: may pass; the keyring retries it.
+        throw new PartitionException(
+            PartitionException.Kind.KEY_UNAVAILABLE,
+            "Cloud KMS could not unwrap the data key with "
+                + kmsKeyName
+                + " for now ("
+                + codeOf(e)
+                + "); retry later",
+            true);
+      }
       throw new PartitionException(
           PartitionException.Kind.KEY_UNAVAILABLE,
           "Cloud KMS cannot unwrap the data key with "
@@ -34,6 +51,13 @@ public final class KmsDataKeyUnwrapper implements DataKeyUnwrapper, AutoCloseabl
               + e.kind()
               + " (the worker's identity needs roles/cloudkms.cryptoKeyEncrypterDecrypter)");
     }
+  }
+
+  /** The gRPC code in a classified failure's message ("... failed: UNAVAILABLE"), or its kind. */
+  private static String codeOf(KmsException e) {
+    String m = e.getMessage();
+    int i = m == null ? -1 : m.lastIndexOf("failed: ");
+    return i < 0 ? e.kind().name() : m.substring(i + "failed: ".length());
   }
 
   @Override

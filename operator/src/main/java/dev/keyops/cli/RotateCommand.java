@@ -6,7 +6,10 @@ import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.cli.Cluster.Ring;
 import dev.keyops.cli.ClusterOptions.Session;
+import dev.keyops.observability.Conditions;
 import dev.keyops.ring.KeyRingReconciler;
+import dev.keyops.ring.RotationRequests;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.PrintWriter;
@@ -34,8 +37,9 @@ import picocli.CommandLine.ParentCommand;
           + " new key.",
       "Sets the annotation keyops.dev/rotate-requested on the KeyRing. A ring without a KeyRing"
           + " rotates when you apply a new EncryptionKey with spec.activate: true.",
-      "Exit 0: requested (with --wait: the new key is Primary); 1: a rotation is already under"
-          + " way; 2: an error."
+      "Exit 0: requested (with --wait: the new key is Primary); 1: refused, with the reason (a"
+          + " rotation is already under way, or keyops refused the request: with --wait, the"
+          + " KeyRing's condition RotationRequest says why); 2: an error."
     })
 final class RotateCommand implements Callable<Integer> {
 
@@ -67,26 +71,15 @@ final class RotateCommand implements Callable<Integer> {
                 + ring
                 + " with spec.activate: true");
       }
+      // The refusals keyops itself makes (RotationRules.refusal), said before the request is sent.
       if (p.getKeyTemplate() == null) {
-        throw new CliException(
-            "KeyRing "
-                + ring
-                + " has no spec.rotation.keyTemplate (a ring of customer secretRef keys): keyops"
-                + " cannot make material for it. Apply a new EncryptionKey of key ring "
-                + ring
-                + " with your new material and spec.activate: true");
+        throw new CliException(RotationRequests.noTemplate(ring));
       }
       String pending = kr.getStatus() == null ? null : kr.getStatus().getPendingKey();
       if (pending != null) {
         throw new CliException(
-            "a rotation of key ring "
-                + ring
-                + " is already under way: key "
-                + pending
-                + " is Staged and becomes Primary after spec.rotation.stagedFor ("
-                + p.getStagedFor()
-                + "); follow it with kubectl keyops status "
-                + ring,
+            RotationRequests.inProgress(
+                ring, pending, p.getStagedFor() == null ? "10m" : p.getStagedFor()),
             KubectlKeyops.NO);
       }
       Instant now = root.clock.instant();
@@ -133,6 +126,13 @@ final class RotateCommand implements Callable<Integer> {
               k -> k.getStatus() != null && token.equals(k.getStatus().getRotationRequestHandled()),
               "keyops to act on the request (is the operator running?)",
               () -> follow);
+      // keyops may still refuse it (a rotation that started meanwhile): say why, exit 1.
+      Condition outcome =
+          Conditions.find(handled.getStatus().getConditions(), RotationRequests.CONDITION)
+              .orElse(null);
+      if (outcome != null && Conditions.FALSE.equals(outcome.getStatus())) {
+        throw new CliException(outcome.getMessage(), KubectlKeyops.NO);
+      }
       // The key it created: pending until promoted, then the Primary.
       String created =
           handled.getStatus().getPendingKey() != null

@@ -15,6 +15,7 @@ import dev.keyops.observability.ErrorKinds;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
+import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -229,7 +230,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
         || !KeyRingCoordinator.statusJson(copy).equals(KeyRingCoordinator.statusJson(key))) {
       events.warning(key, err.reason(), err.message());
       try {
-        caches.wrote(client.resource(copy).updateStatus());
+        caches.wrote(StatusWriter.replace(client, key, copy.getStatus()));
       } catch (RuntimeException writeFailed) {
         LOG.debug("could not record the error on {}: {}", key.getMetadata().getName(), writeFailed);
       }

@@ -12,6 +12,7 @@ import dev.keyops.observability.KStatus;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.KeyId;
 import dev.keyops.partition.KeyringDocument;
+import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
@@ -115,9 +116,11 @@ public class KeyRingCoordinator {
     Instant now = clock.instant();
     List<EncryptionKey> keys = new ArrayList<>();
     Map<String, String> written = new HashMap<>();
+    Map<String, EncryptionKey> observed = new HashMap<>();
     EncryptionKey current = null;
     for (EncryptionKey k : caches.keys(ns, ring)) {
       String before = statusJson(k);
+      observed.put(k.getMetadata().getName(), client.getKubernetesSerialization().clone(k));
       if (k.getStatus() == null) {
         k.setStatus(new EncryptionKeyStatus());
       }
@@ -158,19 +161,24 @@ public class KeyRingCoordinator {
       }
       kstatus(k, now);
       if (!statusJson(k).equals(written.get(k.getMetadata().getName()))) {
-        write(k);
+        write(k, observed);
       }
       announce(k, p, ring);
     }
     writeKeyring(ns, ring, keys, current, material, dropping);
-    recordInKeyring(ns, ring, keys, dropping);
+    recordInKeyring(ns, ring, keys, dropping, observed);
     return current;
   }
 
-  /** Writes a key's status and keeps the written resourceVersion on it, for a second write. */
-  private void write(EncryptionKey k) {
-    EncryptionKey saved = client.resource(k).updateStatus();
+  /**
+   * Writes a key's status on the copy it was decided on ({@code observed}, see {@link
+   * StatusWriter}); the answer becomes the observed copy of a second write.
+   */
+  private void write(EncryptionKey k, Map<String, EncryptionKey> observed) {
+    String name = k.getMetadata().getName();
+    EncryptionKey saved = StatusWriter.replace(client, observed.get(name), k.getStatus());
     caches.wrote(saved);
+    observed.put(name, saved);
     k.getMetadata().setResourceVersion(saved.getMetadata().getResourceVersion());
   }
 
@@ -180,7 +188,12 @@ public class KeyRingCoordinator {
    * {@code stagedFor} counts. Recorded after the write, never before, so a failed write can never
    * make a key look known to readers earlier than it is.
    */
-  private void recordInKeyring(String ns, String ring, List<EncryptionKey> keys, String dropping) {
+  private void recordInKeyring(
+      String ns,
+      String ring,
+      List<EncryptionKey> keys,
+      String dropping,
+      Map<String, EncryptionKey> observed) {
     List<EncryptionKey> missing =
         keys.stream()
             .filter(k -> !k.getMetadata().getName().equals(dropping))
@@ -196,7 +209,7 @@ public class KeyRingCoordinator {
     for (EncryptionKey k : missing) {
       if (listed.contains(k.getMetadata().getName())) {
         k.getStatus().setInKeyringSince(now.toString());
-        write(k);
+        write(k, observed);
       }
     }
   }

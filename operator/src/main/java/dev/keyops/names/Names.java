@@ -41,6 +41,24 @@ public final class Names {
     return dnsLabel(base, 0);
   }
 
+  /**
+   * A DNS label of at most 63 characters that ends in {@code "-" + suffix}, kept whole: {@code
+   * base} is fitted (cut and hash-suffixed when too long) into what {@code room} leaves, so every
+   * suffix up to {@code room} characters gets the same head and the names sort by their suffix. For
+   * names whose end carries the meaning, such as the time of a key a rotation generates: it stays
+   * readable and sortable however long the base. Equal to {@code base + "-" + suffix} when that
+   * fits.
+   *
+   * @param suffix lower-case letters, digits and '-', starting and ending with a letter or digit
+   * @param room the longest suffix this kind of name uses (at most 52)
+   */
+  public static String dnsLabel(String base, String suffix, int room) {
+    if (!suffix.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || suffix.length() > room) {
+      throw new IllegalArgumentException("not a name suffix of at most " + room + ": " + suffix);
+    }
+    return fit(base, DNS_LABEL - room - 1, false) + "-" + suffix;
+  }
+
   /** A DNS subdomain (dots allowed) of at most {@code 253 - reserve} characters. */
   public static String subdomain(String base, int reserve) {
     return fit(base, DNS_SUBDOMAIN - reserve, true);

@@ -61,6 +61,10 @@ public enum Reason {
   PartitionsOnOldKeys,
   AllRebuilt,
   AutoDisabled,
+  // KeyRing rotation requests (condition RotationRequest) and names of generated keys
+  RotationInProgress,
+  KeyNameTaken,
+  RotationRequestRefused,
   // ReencryptionJob
   Queued,
   WaitingForTargetKey,

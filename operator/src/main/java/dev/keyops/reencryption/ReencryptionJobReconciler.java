@@ -13,7 +13,7 @@ import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.DataKeyUnwrapper;
 import dev.keyops.partition.Keyring;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -41,6 +41,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles ReencryptionJobs: wait in the key ring's queue and for the target key, launch one
@@ -54,6 +56,8 @@ import java.util.stream.Stream;
 @ControllerConfiguration(name = "reencryptionjob", finalizerName = "keyops.dev/stop-rebuild")
 public class ReencryptionJobReconciler
     implements Reconciler<ReencryptionJob>, Cleaner<ReencryptionJob> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReencryptionJobReconciler.class);
 
   static final Duration PENDING_RECHECK = Duration.ofSeconds(5);
   static final String RING_INDEX = "keyops.dev/namespace-key-ring";
@@ -125,7 +129,8 @@ public class ReencryptionJobReconciler
       // Ended, and everything about it recorded: only a spec change (suspend, windows) or the
       // kstatus conditions of a job from an older keyops can be new.
       kstatus(rej, s, now);
-      return same(before, s) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(fresh(rej, s));
+      writeStatus(context, rej, before, s);
+      return UpdateControl.noUpdate();
     }
     Windows.Decision gate =
         Windows.decide(now, rej.getSpec().getSuspend(), rej.getSpec().getWindows());
@@ -154,9 +159,23 @@ public class ReencryptionJobReconciler
           now);
     }
     kstatus(rej, s, now);
-    UpdateControl<ReencryptionJob> u =
-        same(before, s) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(fresh(rej, s));
+    writeStatus(context, rej, before, s);
+    UpdateControl<ReencryptionJob> u = UpdateControl.noUpdate();
     return next == null ? u : u.rescheduleAfter(next);
+  }
+
+  /**
+   * Writes the status if it changed, with the resourceVersion this reconcile read as precondition
+   * (see {@link StatusWriter}): a stale copy is refused with 409 and the reconcile retried.
+   */
+  private static void writeStatus(
+      Context<ReencryptionJob> context,
+      ReencryptionJob rej,
+      ReencryptionJobStatus before,
+      ReencryptionJobStatus s) {
+    if (!same(before, s)) {
+      StatusWriter.write(context, rej, s);
+    }
   }
 
   /** Ready, Reconciling and Stalled from the phase and the other conditions (see KStatus). */
@@ -256,6 +275,11 @@ public class ReencryptionJobReconciler
   public ErrorStatusUpdateControl<ReencryptionJob> updateErrorStatus(
       ReencryptionJob rej, Context<ReencryptionJob> context, Exception e) {
     ErrorKinds.Kind kind = ErrorKinds.classify(e);
+    if (kind.reason() == Reason.Conflict) {
+      // Optimistic concurrency (a status write from a stale copy, or an object that changed
+      // meanwhile): retried from the cache's newer copy without a word.
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
     ReencryptionJobStatus before = rej.getStatus(); // reconcile changed only its own copy
     ReencryptionJobStatus s = copy(before);
     Instant now = clock.instant();
@@ -282,10 +306,12 @@ public class ReencryptionJobReconciler
     if (newKind) {
       events.warning(rej, kind.reason(), kind.message());
     }
-    ErrorStatusUpdateControl<ReencryptionJob> control =
-        same(before, s)
-            ? ErrorStatusUpdateControl.noStatusUpdate()
-            : ErrorStatusUpdateControl.patchStatus(fresh(rej, s));
+    try {
+      writeStatus(context, rej, before, s);
+    } catch (RuntimeException writeFailed) {
+      LOG.debug("could not record the error on {}: {}", rej.getMetadata().getName(), writeFailed);
+    }
+    ErrorStatusUpdateControl<ReencryptionJob> control = ErrorStatusUpdateControl.noStatusUpdate();
     if (!kind.permanent()) {
       return control;
     }
@@ -353,16 +379,5 @@ public class ReencryptionJobReconciler
         || (live.getStatus() != null
             && (live.getStatus().getPhase() == JobPhase.Succeeded
                 || live.getStatus().getPhase() == JobPhase.Failed));
-  }
-
-  private static ReencryptionJob fresh(ReencryptionJob rej, ReencryptionJobStatus s) {
-    ReencryptionJob fresh = new ReencryptionJob();
-    fresh.setMetadata(
-        new ObjectMetaBuilder()
-            .withName(rej.getMetadata().getName())
-            .withNamespace(rej.getMetadata().getNamespace())
-            .build());
-    fresh.setStatus(s);
-    return fresh;
   }
 }

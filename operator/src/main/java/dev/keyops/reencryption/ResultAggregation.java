@@ -86,7 +86,7 @@ public final class ResultAggregation {
       }
       List<WorkerResult.Unreadable> shardSamples =
           r.unreadableSamples == null ? List.of() : r.unreadableSamples;
-      if (r.locations == null) {
+      if (r.locations == null || r.locations.isEmpty()) {
         String only = jobLocations.isEmpty() ? "" : jobLocations.get(0);
         r.byKeyAfter.forEach(
             (k, v) -> byKey.computeIfAbsent(only, x -> new TreeMap<>()).merge(k, v, Long::sum));
@@ -94,18 +94,18 @@ public final class ResultAggregation {
         addSamples(samples, only, shardSamples);
         continue;
       }
-      for (WorkerResult.Location l : r.locations) {
-        Map<String, Long> m = byKey.computeIfAbsent(l.name(), x -> new TreeMap<>());
-        if (l.byKeyAfter() != null) {
-          l.byKeyAfter().forEach((k, v) -> m.merge(k, v, Long::sum));
+      for (WorkerResult.LocationResult l : r.locations) {
+        Map<String, Long> m = byKey.computeIfAbsent(l.name, x -> new TreeMap<>());
+        if (l.byKeyAfter != null) {
+          l.byKeyAfter.forEach((k, v) -> m.merge(k, v, Long::sum));
         }
-        unreadable.merge(l.name(), l.unreadable(), Long::sum);
-        if (l.unreadable() > 0) {
+        unreadable.merge(l.name, l.unreadable, Long::sum);
+        if (l.unreadable > 0) {
           List<WorkerResult.Unreadable> mine =
               shardSamples.stream()
-                  .filter(u -> u.path() != null && u.path().startsWith(l.name() + "/"))
+                  .filter(u -> u.path() != null && u.path().startsWith(l.name + "/"))
                   .toList();
-          addSamples(samples, l.name(), mine.isEmpty() ? shardSamples : mine);
+          addSamples(samples, l.name, mine.isEmpty() ? shardSamples : mine);
         }
       }
     }

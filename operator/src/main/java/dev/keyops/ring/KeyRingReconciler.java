@@ -10,6 +10,9 @@ import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KStatus;
+import dev.keyops.observability.Reason;
+import dev.keyops.status.StatusWriter;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -88,6 +91,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
             .toList();
     Wake wake = new Wake();
 
+    recoverLostRotation(ring, s, ringKeys);
     followPromotion(ring, s, ringKeys, now);
     KStatus.Verdict policy = rotate(ring, s, ringKeys, now, wake);
     if (ring.getSpec() != null && ring.getSpec().getRetention() != null) {
@@ -95,10 +99,36 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     }
     status.record(ring, s, ringKeys, policy, now);
 
-    ring.setStatus(s);
-    UpdateControl<KeyRing> c =
-        json(s).equals(before) ? UpdateControl.noUpdate() : UpdateControl.patchStatus(ring);
+    if (!json(s).equals(before)) {
+      StatusWriter.write(context, ring, s);
+    }
+    UpdateControl<KeyRing> c = UpdateControl.noUpdate();
     return wake.next == null ? c : c.rescheduleAfter(wake.next);
+  }
+
+  /**
+   * A key of this ring's next rotation number exists but the status does not know it: the status
+   * write after its creation was lost. It is that rotation's key (owner and number, not its name,
+   * say so), so it is taken as pending rather than created again.
+   */
+  private void recoverLostRotation(KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks) {
+    long n = rotations(s) + 1;
+    ks.stream()
+        .filter(k -> RingActions.isRotation(k, ring, n))
+        .findFirst()
+        .ifPresent(
+            k -> {
+              s.setRotations(n);
+              s.setLastRotationTime(k.getMetadata().getCreationTimestamp());
+              if (stateOf(k) == KeyState.Staged) {
+                s.setPendingKey(k.getMetadata().getName());
+              }
+              String request =
+                  k.getMetadata().getAnnotations().get(KeyRing.ROTATION_REQUEST_ANNOTATION);
+              if (request != null) {
+                s.setRotationRequestHandled(request);
+              }
+            });
   }
 
   /** Once the key this ring created is Primary: start what follows a rotation. */
@@ -147,6 +177,21 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
                 instant(s.getLastRotationTime()),
                 pendingKey.getSpec().activationRequested(),
                 Conditions.isTrue(conditions(pendingKey), Conditions.READY));
+    Optional<Condition> stalled =
+        pendingKey == null
+            ? Optional.empty()
+            : Conditions.find(conditions(pendingKey), KStatus.STALLED)
+                .filter(c -> Conditions.TRUE.equals(c.getStatus()));
+    Reason refusal =
+        requested
+            ? RotationRules.refusal(
+                p.getKeyTemplate() != null, s.getPendingKey() != null, stalled.isPresent())
+            : null;
+    if (refusal != null) {
+      status.requestRefused(
+          ring, s, request, refusal, refusalMessage(ring, s, refusal, stalled, p), now);
+      requested = false;
+    }
     EncryptionKey primary =
         ks.stream().filter(k -> stateOf(k) == KeyState.Primary).findFirst().orElse(null);
     RotationRules.Decision d =
@@ -161,25 +206,59 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
             !ks.isEmpty(),
             requested,
             pending);
+    String notCreated = null;
     switch (d.action()) {
       case CREATE -> {
-        EncryptionKey created = actions.createKey(ring, p.getKeyTemplate(), now);
-        s.setPendingKey(created.getMetadata().getName());
-        s.setLastRotationTime(now.toString());
-        s.setRotationRequestHandled(request.isEmpty() ? null : request);
-        wake.at(stagedFor);
-        d = RotationRules.decide(now, period, stagedFor, true, now, null, null, true, false, null);
-      }
-      case ACTIVATE -> actions.activate(ring, pendingKey);
-      default -> {
-        if (requested && p.getKeyTemplate() == null) {
-          s.setRotationRequestHandled(request);
+        long n = rotations(s) + 1;
+        RingActions.Created created =
+            actions.createKey(ring, p.getKeyTemplate(), now, n, requested ? request : null, ks);
+        if (created.key() == null) {
+          notCreated = RotationRequests.namesTaken(ring.getMetadata().getName(), created.taken());
+          if (requested) {
+            status.requestRefused(ring, s, request, Reason.KeyNameTaken, notCreated, now);
+          }
+          wake.at(Duration.ofSeconds(1)); // the next second gives new names
+        } else {
+          String key = created.key().getMetadata().getName();
+          s.setPendingKey(key);
+          s.setRotations(n);
+          s.setLastRotationTime(now.toString());
+          if (requested) {
+            status.requestActedOn(ring, s, request, key, now);
+          }
+          wake.at(stagedFor);
+          d =
+              RotationRules.decide(
+                  now, period, stagedFor, true, now, null, null, true, false, null);
         }
       }
+      case ACTIVATE -> actions.activate(ring, pendingKey);
+      default -> {}
     }
     s.setNextRotationTime(d.nextRotation().toString());
     wake.at(d.wakeIn());
-    return status.rotation(ring, s, d, p.getKeyTemplate() != null, now);
+    return status.rotation(ring, s, d, p.getKeyTemplate() != null, notCreated, now);
+  }
+
+  private static String refusalMessage(
+      KeyRing ring, KeyRingStatus s, Reason why, Optional<Condition> stalled, RotationPolicy p) {
+    String name = ring.getMetadata().getName();
+    return switch (why) {
+      case NoKeyTemplate -> RotationRequests.noTemplate(name);
+      case RotationBlocked ->
+          RotationRequests.blocked(
+              name,
+              s.getPendingKey(),
+              stalled.map(c -> c.getReason() + ": " + c.getMessage()).orElse("not Ready"));
+      default ->
+          RotationRequests.inProgress(
+              name, s.getPendingKey(), p.getStagedFor() == null ? "10m" : p.getStagedFor());
+    };
+  }
+
+  /** How many keys this KeyRing has created by rotation. */
+  static long rotations(KeyRingStatus s) {
+    return s.getRotations() == null ? 0 : s.getRotations();
   }
 
   /**

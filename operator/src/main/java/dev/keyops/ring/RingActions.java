@@ -25,6 +25,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -35,7 +37,7 @@ final class RingActions {
 
   private static final Logger LOG = LoggerFactory.getLogger(RingActions.class);
   private static final DateTimeFormatter STAMP =
-      DateTimeFormatter.ofPattern("yyyyMMdd-HHmm").withZone(ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   private final KubernetesClient client;
   private final EventRecorder events;
@@ -48,11 +50,21 @@ final class RingActions {
     this.events = events;
   }
 
+  /** The longest time suffix: {@code yyyymmdd-hhmmss-N}. */
+  private static final int STAMP_ROOM = 17;
+
+  /** How many names a rotation tries for its key before it gives up (see {@link #keyName}). */
+  static final int NAME_CANDIDATES = 4;
+
   /**
-   * The readable name of the key a rotation at {@code now} creates: {@code <ring>-<yyyymmdd-hhmm>}.
+   * Candidate {@code i} for the name of the key a rotation at {@code now} creates: {@code
+   * <ring>-<yyyymmdd-hhmmss>} (UTC), then the same with {@code -2}, {@code -3}, ... for a name that
+   * is taken. The time stays whole however long the ring's name (see {@link Names#dnsLabel(String,
+   * String)}), so names read and sort by time.
    */
-  static String keyName(String ring, Instant now) {
-    return Names.dnsLabel(ring + "-" + STAMP.format(now));
+  static String keyName(String ring, Instant now, int i) {
+    String stamp = STAMP.format(now);
+    return Names.dnsLabel(ring, i == 0 ? stamp : stamp + "-" + (i + 1), STAMP_ROOM);
   }
 
   /** The ReencryptionJob that follows the promotion of {@code key}. */
@@ -70,43 +82,90 @@ final class RingActions {
   }
 
   /**
-   * Creates the next key, Staged. A key of that name already owned by this ring (a retry after a
-   * status write failed) is taken as created.
+   * What a rotation's create gave: its key, or null when every candidate name was taken by a key
+   * that is not this rotation's ({@code taken} names them).
    */
-  EncryptionKey createKey(KeyRing ring, KeyTemplate template, Instant now) {
+  record Created(EncryptionKey key, List<String> taken) {}
+
+  /**
+   * Creates the key of rotation number {@code rotation}, Staged, under the first free candidate
+   * name. A key of that name is taken as this rotation's only when this ring owns it and it carries
+   * this rotation's number (a retry after a lost status write); any other key of that name, this
+   * ring's earlier keys included, makes the rotation try the next name.
+   *
+   * @param request the on-demand request acted on, or null for a scheduled rotation
+   * @param known the ring's keys in the cache
+   */
+  Created createKey(
+      KeyRing ring,
+      KeyTemplate template,
+      Instant now,
+      long rotation,
+      String request,
+      List<EncryptionKey> known) {
     String ns = ring.getMetadata().getNamespace();
-    String name = keyName(ring.getMetadata().getName(), now);
+    List<String> taken = new ArrayList<>();
+    for (int i = 0; i < NAME_CANDIDATES; i++) {
+      String name = keyName(ring.getMetadata().getName(), now, i);
+      EncryptionKey existing =
+          known.stream()
+              .filter(k -> k.getMetadata().getName().equals(name))
+              .findFirst()
+              .orElse(null);
+      if (existing == null) {
+        try {
+          EncryptionKey created =
+              client.resource(newKey(ring, template, name, rotation, request)).create();
+          events.normal(
+              ring,
+              Reason.KeyCreated,
+              "rotation: created key " + name + " (Staged; activated after stagedFor)");
+          return new Created(created, taken);
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw e;
+          }
+          existing = client.resources(EncryptionKey.class).inNamespace(ns).withName(name).get();
+        }
+      }
+      if (existing != null && isRotation(existing, ring, rotation)) {
+        return new Created(existing, taken);
+      }
+      taken.add(name);
+    }
+    return new Created(null, taken);
+  }
+
+  private static EncryptionKey newKey(
+      KeyRing ring, KeyTemplate template, String name, long rotation, String request) {
+    Map<String, String> annotations = new LinkedHashMap<>();
+    annotations.put(KeyRing.ROTATION_ANNOTATION, Long.toString(rotation));
+    if (request != null) {
+      annotations.put(KeyRing.ROTATION_REQUEST_ANNOTATION, request);
+    }
     EncryptionKey k = new EncryptionKey();
     k.setMetadata(
         new ObjectMetaBuilder()
             .withName(name)
-            .withNamespace(ns)
+            .withNamespace(ring.getMetadata().getNamespace())
             .withLabels(
                 Map.of(KeyRing.LABEL_KEY_RING, Names.labelValue(ring.getMetadata().getName())))
+            .withAnnotations(annotations)
             .withOwnerReferences(owner(ring))
             .build());
     EncryptionKeySpec spec = new EncryptionKeySpec();
     spec.setKeyRing(ring.getMetadata().getName());
     spec.setProvider(template.toProvider());
     k.setSpec(spec);
-    try {
-      EncryptionKey created = client.resource(k).create();
-      events.normal(
-          ring,
-          Reason.KeyCreated,
-          "rotation: created key " + name + " (Staged; activated after stagedFor)");
-      return created;
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      EncryptionKey existing =
-          client.resources(EncryptionKey.class).inNamespace(ns).withName(name).get();
-      if (existing != null && KeyRingReconciler.isOwnedBy(existing, ring)) {
-        return existing;
-      }
-      throw e;
-    }
+    return k;
+  }
+
+  /** Whether {@code k} is the key of rotation number {@code rotation} of this ring. */
+  static boolean isRotation(EncryptionKey k, KeyRing ring, long rotation) {
+    Map<String, String> a = k.getMetadata().getAnnotations();
+    return KeyRingReconciler.isOwnedBy(k, ring)
+        && a != null
+        && Long.toString(rotation).equals(a.get(KeyRing.ROTATION_ANNOTATION));
   }
 
   /** Sets spec.activate on the key this ring created; the EncryptionKey controller promotes it. */

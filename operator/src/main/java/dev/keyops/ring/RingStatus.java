@@ -22,6 +22,7 @@ final class RingStatus {
   static final String READY = Conditions.READY;
   static final String ROTATION_DUE = "RotationDue";
   static final String REENCRYPTION_PENDING = "ReencryptionPending";
+  static final String ROTATION_REQUEST = RotationRequests.CONDITION;
 
   private final EventRecorder events;
 
@@ -32,13 +33,67 @@ final class RingStatus {
     this.events = events;
   }
 
+  /** An on-demand request was acted on: {@code key} was created for it. */
+  void requestActedOn(KeyRing ring, KeyRingStatus s, String request, String key, Instant now) {
+    s.setRotationRequestHandled(request);
+    Conditions.set(
+        s.getConditions(),
+        ROTATION_REQUEST,
+        Conditions.TRUE,
+        Reason.KeyCreated.name(),
+        "rotation request "
+            + request
+            + " acted on: created key "
+            + key
+            + "; it becomes Primary after spec.rotation.stagedFor once Ready",
+        ring.getMetadata().getGeneration(),
+        now);
+  }
+
+  /**
+   * An on-demand request was refused: recorded as handled, with the reason in the condition
+   * RotationRequest and a Warning event, both saying what to do.
+   */
+  void requestRefused(
+      KeyRing ring, KeyRingStatus s, String request, Reason why, String message, Instant now) {
+    s.setRotationRequestHandled(request);
+    String text = "rotation request " + request + " refused: " + message;
+    Conditions.set(
+        s.getConditions(),
+        ROTATION_REQUEST,
+        Conditions.FALSE,
+        why.name(),
+        text,
+        ring.getMetadata().getGeneration(),
+        now);
+    events.warning(ring, Reason.RotationRequestRefused, text);
+  }
+
   /**
    * RotationDue after a rotation decision; returns the policy's verdict (Ready or Stalled, see
    * {@link KStatus}), which {@link #record} writes.
    */
   KStatus.Verdict rotation(
-      KeyRing ring, KeyRingStatus s, RotationRules.Decision d, boolean canRotate, Instant now) {
+      KeyRing ring,
+      KeyRingStatus s,
+      RotationRules.Decision d,
+      boolean canRotate,
+      String notCreated,
+      Instant now) {
     Long gen = ring.getMetadata().getGeneration();
+    if (notCreated != null) {
+      // A due rotation found every name taken: said, and tried again with the next second's names.
+      Conditions.set(
+          s.getConditions(),
+          ROTATION_DUE,
+          Conditions.TRUE,
+          Reason.KeyNameTaken.name(),
+          notCreated,
+          gen,
+          now);
+      events.warning(ring, Reason.KeyNameTaken, notCreated);
+      return new KStatus.Verdict(KStatus.Progress.STALLED, Reason.KeyNameTaken.name(), notCreated);
+    }
     if (!canRotate) {
       String msg =
           "spec.rotation has no keyTemplate: keyops cannot create material for this ring (customer"

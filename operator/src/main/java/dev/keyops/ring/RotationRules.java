@@ -1,5 +1,6 @@
 package dev.keyops.ring;
 
+import dev.keyops.observability.Reason;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -13,6 +14,8 @@ import java.time.Instant;
  *   <li>While a key this KeyRing created is still Staged, nothing new is created: it is activated
  *       once it has been Staged for {@code stagedFor} and is Ready (every reader learned it).
  *   <li>A ring without a key template cannot make material: a due rotation is only reported.
+ *   <li>An on-demand request is acted on (a new key) or refused with a reason, never dropped: see
+ *       {@link #refusal}.
  * </ul>
  */
 public final class RotationRules {
@@ -74,6 +77,26 @@ public final class RotationRules {
       return new Decision(canRotate ? Action.CREATE : Action.NONE, next, true, null);
     }
     return new Decision(Action.NONE, next, false, until(now, next));
+  }
+
+  /**
+   * Why an on-demand rotation request cannot be acted on now, or null when it can (a new key is
+   * created at once). A request during a rotation under way is refused, not queued: that rotation
+   * already replaces the current Primary once its key has been Staged for stagedFor, and a queued
+   * request would make a second key nobody asked for by then; the refusal says when to ask again.
+   *
+   * @param canRotate the ring has a key template
+   * @param rotating a key this KeyRing created is not promoted yet
+   * @param blocked that key cannot become Ready (it is Stalled)
+   */
+  public static Reason refusal(boolean canRotate, boolean rotating, boolean blocked) {
+    if (!canRotate) {
+      return Reason.NoKeyTemplate;
+    }
+    if (rotating) {
+      return blocked ? Reason.RotationBlocked : Reason.RotationInProgress;
+    }
+    return null;
   }
 
   private static Duration until(Instant now, Instant then) {

@@ -390,6 +390,47 @@ class KubectlKeyopsOnMockApiTest {
   }
 
   @Test
+  void rotateWaitsForKeyopsAndExitsNonZeroWithItsRefusal() throws Exception {
+    // No operator runs here: the test answers the request as keyops does when a rotation started
+    // between the command's check and its request.
+    var rotate =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> run("rotate", "orders", "--wait", "--timeout", "30s"));
+    var resource = client.resources(KeyRing.class).withName("orders");
+    KeyRing requested =
+        dev.keyops.testing.OperatorHarness.await(
+            resource::get,
+            k ->
+                k.getMetadata().getAnnotations() != null
+                    && k.getMetadata().getAnnotations().containsKey(KeyRing.ROTATE_ANNOTATION),
+            "the request");
+    String refusal =
+        "rotation request |"
+            + NOW
+            + " refused: "
+            + dev.keyops.ring.RotationRequests.inProgress(
+                "orders", "orders-20261124-095959", "10m");
+    requested.getStatus().setRotationRequestHandled("|" + NOW);
+    Conditions.set(
+        requested.getStatus().getConditions(),
+        "RotationRequest",
+        "False",
+        "RotationInProgress",
+        refusal,
+        1L,
+        NOW);
+    client.resource(requested).updateStatus();
+
+    Plugin refused = rotate.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(1, refused.code(), refused::toString);
+    assertEquals(
+        "error: " + refusal + "\n", refused.err().substring(refused.err().indexOf("error: ")));
+    assertTrue(
+        refused.err().contains("request again once orders-20261124-095959 is Primary"),
+        refused::toString);
+  }
+
+  @Test
   void inventoryNeedsToKnowWhereThePartitionsAre() {
     Plugin r = run("inventory", "orders");
     assertEquals(2, r.code(), r::toString);

@@ -31,6 +31,23 @@ class NamesTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {1, 40, 45, 46, 63, 200, 253})
+  void aSuffixIsKeptWholeHoweverLongTheBase(int length) {
+    for (boolean dots : new boolean[] {false, true}) {
+      String n = name(length, dots);
+      String a = Names.dnsLabel(n, "20260101-000000", 17);
+      String b = Names.dnsLabel(n, "20260101-000001-2", 17);
+      check(a, DNS_LABEL, 63, n);
+      check(b, DNS_LABEL, 63, n);
+      assertTrue(a.endsWith("-20260101-000000"), a);
+      assertTrue(b.endsWith("-20260101-000001-2"), b);
+      assertEquals(a.substring(0, a.length() - 15), b.substring(0, b.length() - 17), "same head");
+      assertTrue(a.compareTo(b) < 0, "sorted by the suffix: " + a + " " + b);
+    }
+    assertEquals("orders-20260101-000000", Names.dnsLabel("orders", "20260101-000000", 17));
+  }
+
   private static void check(String derived, String pattern, int max, String from) {
     assertTrue(
         derived.length() <= max, derived + " is longer than " + max + " (from " + from + ")");

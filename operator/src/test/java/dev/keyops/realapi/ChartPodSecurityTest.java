@@ -51,7 +51,7 @@ class ChartPodSecurityTest {
                 KubernetesClientException.class, () -> admin.resource(pod).dryRun().create());
         assertEquals(403, e.getCode(), e.getMessage());
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }

@@ -161,7 +161,7 @@ class KStatusOnRealApiTest {
             (object, status) ->
                 assertEquals(status, computed.get(object), object + " in " + computed));
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }

@@ -31,7 +31,7 @@ class KeyRingCelTest {
   @AfterAll
   static void tearDown() {
     if (admin != null) {
-      admin.namespaces().withName(ns).delete();
+      RealApi.dispose(admin, ns);
       admin.close();
     }
   }

@@ -19,10 +19,12 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -103,16 +105,16 @@ class KeyRingOnRealApiTest {
         // Scheduled destruction (operator default 7 days) of the old key, once an inventory
         // after its retirement found nothing.
         await(keys, "orders-first", k -> state(k) == KeyState.Retired);
-        // A patch, not an update: keyops may still be writing the key's Promoted condition.
+        // A merge patch of the one field the test owns, with no resourceVersion: keyops may still
+        // be writing the key's status (a PUT or a JSON Patch from a read copy would meet 409).
         PartitionCount empty =
             dev.keyops.testing.Fixtures.inventory(
                 0L, clock.instant().plusSeconds(1).toString(), "t");
         keys.withName("orders-first")
-            .editStatus(
-                k -> {
-                  k.getStatus().setPartitions(empty);
-                  return k;
-                });
+            .subresource("status")
+            .patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                Serialization.asJson(Map.of("status", Map.of("partitions", empty))));
         keys.withName("orders-first").delete();
         EncryptionKey scheduled =
             await(keys, "orders-first", k -> state(k) == KeyState.DestroyScheduled);
@@ -128,6 +130,8 @@ class KeyRingOnRealApiTest {
         assertNotNull(kept);
         assertTrue(kept.getMetadata().getOwnerReferences().isEmpty());
         assertEquals(KeyState.Primary, state(kept));
+      } finally {
+        RealApi.dispose(admin, ns);
       }
     }
   }

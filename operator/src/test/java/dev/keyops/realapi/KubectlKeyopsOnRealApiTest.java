@@ -229,7 +229,7 @@ class KubectlKeyopsOnRealApiTest {
         OperatorHarness.await(
             () -> keys.withName("events-1").get(), k -> k == null, "events-1 dropped");
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }
@@ -340,7 +340,7 @@ class KubectlKeyopsOnRealApiTest {
                 .contains("Policy:         KeyRing orders, rotates every 24h; last rotation "),
             status::toString);
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }

@@ -129,7 +129,7 @@ class LeaderElectionOnRealApiTest {
           if (leader != null) {
             leader.close();
           }
-          admin.namespaces().withName(ns).delete();
+          RealApi.dispose(admin, ns);
         }
       }
     }

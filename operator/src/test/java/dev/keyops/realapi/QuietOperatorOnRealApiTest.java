@@ -105,6 +105,8 @@ class QuietOperatorOnRealApiTest {
                     "a reconcile read from the API server: " + one));
         assertTrue(
             counter.total() <= 8, "one new key cost " + counter.total() + " requests: " + one);
+      } finally {
+        RealApi.dispose(admin, ns);
       }
     }
   }

@@ -2,6 +2,9 @@ package dev.keyops.realapi;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.KeyRing;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.testing.Crds;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -9,6 +12,8 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,6 +133,32 @@ final class RealApi {
         .withName("default")
         .waitUntilCondition(sa -> sa != null, 60, TimeUnit.SECONDS);
     return name;
+  }
+
+  /**
+   * Deletes a test namespace and everything keyops made in it, finalizers included: with the
+   * operator stopped, nothing would remove the drop guard's or the rebuild's finalizer, and the
+   * namespace would stay Terminating for the rest of the run, loading the API server under later
+   * tests. Waits until the namespace is gone.
+   */
+  static void dispose(KubernetesClient admin, String namespace) {
+    for (Class<? extends HasMetadata> kind :
+        List.of(EncryptionKey.class, ReencryptionJob.class, KeyRing.class)) {
+      for (HasMetadata o : admin.resources(kind).inNamespace(namespace).list().getItems()) {
+        if (!o.getMetadata().getFinalizers().isEmpty()) {
+          admin
+              .resources(kind)
+              .inNamespace(namespace)
+              .withName(o.getMetadata().getName())
+              .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"finalizers\":null}}");
+        }
+      }
+    }
+    admin.namespaces().withName(namespace).delete();
+    admin
+        .namespaces()
+        .withName(namespace)
+        .waitUntilCondition(n -> n == null, 120, TimeUnit.SECONDS);
   }
 
   static List<String> lines(String s) {

@@ -87,7 +87,7 @@ class ReencryptionFailuresOnRealApiTest {
       operator.close();
     }
     if (admin != null) {
-      namespaces.forEach(n -> admin.namespaces().withName(n).delete());
+      namespaces.forEach(n -> RealApi.dispose(admin, n));
       admin.close();
     }
   }

@@ -2,6 +2,8 @@ package dev.keyops.realapi;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -9,9 +11,14 @@ import dev.keyops.KeyopsOperator;
 import dev.keyops.OperatorConfig;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.JobPhase;
+import dev.keyops.api.v1alpha1.KeyRing;
+import dev.keyops.api.v1alpha1.KeyRingSpec;
 import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.api.v1alpha1.KeyTemplate;
+import dev.keyops.api.v1alpha1.ManagedProvider;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
+import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
 import dev.keyops.partition.Keyring;
@@ -161,7 +168,7 @@ class RotationOnRealApiTest {
                         .isPresent(),
             "Primary drop refused");
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }
@@ -249,7 +256,7 @@ class RotationOnRealApiTest {
                     && k.getStatus().getPartitions().getCount() == 1,
             "inventory recorded");
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }
@@ -330,6 +337,113 @@ class RotationOnRealApiTest {
             "one Job per ReencryptionJob");
       } finally {
         operator.close();
+        RealApi.dispose(admin, ns);
+      }
+    }
+  }
+
+  /**
+   * Rotation requests in quick succession on the real API server (the issue 26 report: a second
+   * request in the same minute made no key and said nothing): each request makes its own key, each
+   * key becomes Primary in turn, and a request while a rotation is under way is refused with a
+   * reason, never dropped.
+   */
+  @Test
+  void rotationRequestsInOneMinuteEachMakeTheirOwnKey() throws Exception {
+    RealApi.kubeconfig();
+    try (KubernetesClient admin = RealApi.admin()) {
+      RealApi.installCrds(admin);
+      String ns = RealApi.namespace(admin, "requests");
+      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC())) {
+        var keys = admin.resources(EncryptionKey.class).inNamespace(ns);
+        var rings = admin.resources(KeyRing.class).inNamespace(ns);
+        create(admin, ns, "events-1");
+        await(keys, "events-1", k -> k.getStatus().getState() == KeyState.Primary);
+        KeyRing ring = new KeyRing();
+        ring.setMetadata(
+            new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+                .withName("events")
+                .withNamespace(ns)
+                .build());
+        RotationPolicy rotation = new RotationPolicy();
+        rotation.setPeriod("1h");
+        rotation.setStagedFor("1s");
+        KeyTemplate template = new KeyTemplate();
+        template.setManaged(new ManagedProvider());
+        rotation.setKeyTemplate(template);
+        ring.setSpec(new KeyRingSpec());
+        ring.getSpec().setRotation(rotation);
+        admin.resource(ring).create();
+        OperatorHarness.await(
+            () -> rings.withName("events").get(),
+            r -> r.getStatus() != null && "events-1".equals(r.getStatus().getPrimary()),
+            "the KeyRing to see its Primary");
+
+        java.util.List<String> made = new java.util.ArrayList<>();
+        for (String value : java.util.List.of("a", "b", "c")) {
+          // A merge patch, as `kubectl annotate --overwrite` does.
+          rings
+              .withName("events")
+              .patch(
+                  io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                      io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                  "{\"metadata\":{\"annotations\":{\""
+                      + KeyRing.ROTATE_ANNOTATION
+                      + "\":\""
+                      + value
+                      + "\"}}}");
+          KeyRing handled =
+              OperatorHarness.await(
+                  () -> rings.withName("events").get(),
+                  r ->
+                      r.getStatus() != null
+                          && ("|" + value).equals(r.getStatus().getRotationRequestHandled()),
+                  "request " + value + " handled");
+          var outcome =
+              Conditions.find(handled.getStatus().getConditions(), "RotationRequest").orElseThrow();
+          assertEquals("True", outcome.getStatus(), outcome::getMessage);
+          String key = handled.getStatus().getPendingKey();
+          assertNotNull(key, "request " + value + " made no key");
+          assertFalse(made.contains(key), key + " was made by an earlier request");
+          if (value.equals("c")) {
+            // While c's key is Staged, another request is refused with the reason.
+            rings
+                .withName("events")
+                .patch(
+                    io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                        io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"annotations\":{\""
+                        + KeyRing.ROTATE_ANNOTATION
+                        + "\":\"d\"}}}");
+            KeyRing refused =
+                OperatorHarness.await(
+                    () -> rings.withName("events").get(),
+                    r -> "|d".equals(r.getStatus().getRotationRequestHandled()),
+                    "request d handled");
+            var why =
+                Conditions.find(refused.getStatus().getConditions(), "RotationRequest")
+                    .orElseThrow();
+            // Refused while c's key was Staged, or acted on if it was Primary already: never
+            // handled without a key or a reason.
+            if ("False".equals(why.getStatus())) {
+              assertEquals("RotationInProgress", why.getReason(), why::getMessage);
+            } else {
+              assertNotNull(refused.getStatus().getPendingKey(), why::getMessage);
+            }
+          }
+          // Became Primary (c's key may be Retired already if request d was acted on).
+          await(keys, key, k -> k.getStatus().getActivatedAt() != null);
+          made.add(key);
+        }
+        for (String key : made.subList(0, 2)) {
+          assertEquals(KeyState.Retired, keys.withName(key).get().getStatus().getState(), key);
+          assertEquals(
+              "events",
+              keys.withName(key).get().getMetadata().getOwnerReferences().get(0).getName());
+        }
+        assertEquals(3, new java.util.HashSet<>(made).size(), made::toString);
+      } finally {
         admin.namespaces().withName(ns).delete();
       }
     }

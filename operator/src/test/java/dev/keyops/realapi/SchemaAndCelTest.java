@@ -37,7 +37,7 @@ class SchemaAndCelTest {
   @AfterAll
   static void tearDown() {
     if (admin != null) {
-      admin.namespaces().withName(ns).delete();
+      RealApi.dispose(admin, ns);
       admin.close();
     }
   }

@@ -98,6 +98,8 @@ class TenantRolesOnRealApiTest {
                 KubernetesClientException.class,
                 () -> alice.resources(EncryptionKey.class).inNamespace("default").list());
         assertEquals(403, denied.getCode());
+      } finally {
+        RealApi.dispose(admin, ns);
       }
     }
   }

@@ -139,6 +139,30 @@ class ReencryptionJobControllerTest {
   }
 
   @Test
+  void aStatusWriteRefusedAsStaleIsRetriedFromFreshStateAndNothingIsLost() throws Exception {
+    EncryptionKey k1 = key("events-1", true);
+    for (int i = 0; i < 3; i++) {
+      write("k1-" + i, 1000 + i, ring(k1.getStatus().getKeyId()));
+    }
+    // The first two status writes of this job meet 409 Conflict, as writes from a stale copy do
+    // on a real API server: the reconcile must be retried, not its write dropped or forced.
+    h.api.conflictOnNext(
+        r ->
+            r.getMethod().equals("PUT")
+                && r.getPath().contains("/reencryptionjobs/inventory/status"),
+        2);
+    rej("inventory", null, 1, true);
+    ReencryptionJob done = awaitPhase("inventory", JobPhase.Succeeded);
+    assertEquals(2, h.api.conflictsAnswered());
+    assertEquals(3, done.getStatus().getPartitions().getTotal());
+    assertEquals(Map.of(k1.getStatus().getKeyId(), 3L), done.getStatus().getByKey());
+    awaitInventory("inventory");
+    assertTrue(
+        h.events("inventory").stream().noneMatch(e -> "Conflict".equals(e.getReason())),
+        "a conflict is ordinary optimistic concurrency: no Warning event");
+  }
+
+  @Test
   void aFullRotationRebuildsEverythingAndReleasesTheOldKeys() throws Exception {
     EncryptionKey k1 = key("events-1", true);
     for (int i = 0; i < 3; i++) {

@@ -137,7 +137,7 @@ class KeyRingControllerTest {
     // The period elapses: a new key, owned by the ring, Staged.
     clock.advance(Duration.ofHours(25));
     poke("orders");
-    String next = "orders-20260102-0100";
+    String next = "orders-20260102-010000";
     EncryptionKey staged =
         h.awaitKey(
             next,
@@ -225,6 +225,167 @@ class KeyRingControllerTest {
     assertEquals(
         2,
         h.client().resources(EncryptionKey.class).inNamespace("default").list().getItems().size());
+  }
+
+  /** Sets the on-demand annotation to {@code value}, as kubectl annotate --overwrite does. */
+  void requestRotation(String ring, String value) {
+    h.client()
+        .resources(KeyRing.class)
+        .inNamespace("default")
+        .withName(ring)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"annotations\":{\"keyops.dev/rotate-requested\":\"" + value + "\"}}}");
+  }
+
+  /** The on-demand request {@code value} was recorded as handled; returns the ring then. */
+  KeyRing awaitHandled(String ring, String value) {
+    return awaitRing(
+        ring, x -> ("|" + value).equals(x.getStatus().getRotationRequestHandled()), value);
+  }
+
+  static RotationPolicy managedEvery(String period, String stagedFor) {
+    RotationPolicy p = managedEvery(period);
+    p.setStagedFor(stagedFor);
+    return p;
+  }
+
+  /**
+   * Request {@code value} makes a key of its own, not one of {@code seen}, that becomes Primary
+   * once the clock has moved {@code stagedFor} on.
+   */
+  String rotateOnRequest(String ring, String value, Duration stagedFor, List<String> seen) {
+    // The new key becomes eligible strictly after the current Primary did (same-instant ties go
+    // to the later creation, then the greater name: "r2-first" would win over "r2-2026...").
+    clock.advance(Duration.ofMillis(100));
+    requestRotation(ring, value);
+    KeyRing r = awaitHandled(ring, value);
+    String key = r.getStatus().getPendingKey();
+    assertNotNull(key, "request " + value + " made no key: " + r.getStatus().getConditions());
+    assertFalse(seen.contains(key), key + " was made by an earlier request");
+    var request = Conditions.find(r.getStatus().getConditions(), "RotationRequest").orElseThrow();
+    assertEquals("True", request.getStatus(), request::getMessage);
+    EncryptionKey k = h.key(key);
+    assertEquals(ring, k.getMetadata().getOwnerReferences().get(0).getName());
+    assertEquals(
+        "|" + value, k.getMetadata().getAnnotations().get(KeyRing.ROTATION_REQUEST_ANNOTATION));
+    clock.advance(stagedFor);
+    poke(ring);
+    h.awaitKey(key, x -> x.getStatus().getState() == KeyState.Primary, "to be promoted");
+    awaitRing(
+        ring,
+        x -> key.equals(x.getStatus().getPrimary()) && x.getStatus().getPendingKey() == null,
+        "the ring to record " + key + " as its Primary");
+    seen.add(key);
+    return key;
+  }
+
+  @Test
+  void twoRequestsInOneMinuteEachMakeTheirOwnKeyAndEachBecomesPrimary() {
+    primaryKey("r1-first", "r1");
+    h.client().resource(ring("r1", managedEvery("1h", "5s"), null)).create();
+    awaitRing("r1", x -> "r1-first".equals(x.getStatus().getPrimary()), "primary");
+    List<String> seen = new java.util.ArrayList<>(List.of("r1-first"));
+    Duration staged = Duration.ofSeconds(6);
+
+    String first = rotateOnRequest("r1", "a", staged, seen);
+    clock.advance(Duration.ofSeconds(24)); // 30 s after the first request: the same UTC minute
+    String second = rotateOnRequest("r1", "b", staged, seen);
+
+    assertEquals("r1-20260101-000000", first);
+    assertEquals("r1-20260101-000030", second);
+    assertTrue(clock.instant().isBefore(T0.plus(Duration.ofMinutes(1))), "one minute");
+    assertEquals(KeyState.Retired, h.key(first).getStatus().getState());
+    assertEquals(2L, getRing("r1").getStatus().getRotations());
+    assertEquals(
+        3,
+        h.client().resources(EncryptionKey.class).inNamespace("default").list().getItems().size());
+  }
+
+  @Test
+  void threeRequestsInOneSecondEachMakeTheirOwnKeyAndEachBecomesPrimary() {
+    primaryKey("r2-first", "r2");
+    h.client().resource(ring("r2", managedEvery("1h", "0s"), null)).create();
+    awaitRing("r2", x -> "r2-first".equals(x.getStatus().getPrimary()), "primary");
+    List<String> seen = new java.util.ArrayList<>(List.of("r2-first"));
+
+    // The clock moves a tenth of a second per promotion (so that the keys become eligible in
+    // order): every generated name is asked for in the same second.
+    for (String value : List.of("a", "b", "c")) {
+      rotateOnRequest("r2", value, Duration.ofMillis(100), seen);
+    }
+    assertTrue(clock.instant().isBefore(T0.plusSeconds(1)), "one second");
+
+    assertEquals(
+        List.of("r2-first", "r2-20260101-000000", "r2-20260101-000000-2", "r2-20260101-000000-3"),
+        seen);
+    for (String earlier : seen.subList(0, 3)) {
+      assertEquals(KeyState.Retired, h.key(earlier).getStatus().getState(), earlier);
+    }
+    assertEquals(KeyState.Primary, h.key(seen.get(3)).getStatus().getState());
+  }
+
+  @Test
+  void aRequestDuringARotationUnderWayIsRefusedWithTheReasonAndNothingIsLost() {
+    primaryKey("r4-first", "r4");
+    h.client().resource(ring("r4", managedEvery("1h", "10m"), null)).create();
+    awaitRing("r4", x -> "r4-first".equals(x.getStatus().getPrimary()), "primary");
+    requestRotation("r4", "a");
+    String pending = awaitHandled("r4", "a").getStatus().getPendingKey();
+    assertNotNull(pending);
+
+    requestRotation("r4", "b");
+    KeyRing r = awaitHandled("r4", "b");
+    var refused = Conditions.find(r.getStatus().getConditions(), "RotationRequest").orElseThrow();
+    assertEquals("False", refused.getStatus());
+    assertEquals("RotationInProgress", refused.getReason());
+    assertTrue(
+        refused.getMessage().contains("already under way: key " + pending + " is Staged"),
+        refused.getMessage());
+    assertTrue(refused.getMessage().contains("request again once " + pending + " is Primary"));
+    assertEquals(pending, r.getStatus().getPendingKey(), "the rotation under way goes on");
+    var event =
+        OperatorHarness.await(
+            () -> h.events("r4"),
+            es -> es.stream().anyMatch(e -> "RotationRequestRefused".equals(e.getReason())),
+            "a Warning event");
+    assertEquals(
+        "Warning",
+        event.stream()
+            .filter(e -> "RotationRequestRefused".equals(e.getReason()))
+            .findFirst()
+            .orElseThrow()
+            .getType());
+    assertEquals(
+        2,
+        h.client().resources(EncryptionKey.class).inNamespace("default").list().getItems().size(),
+        "a refused request makes no key");
+
+    // The rotation under way ends; asked again, keyops acts on it.
+    clock.advance(Duration.ofMinutes(11));
+    poke("r4");
+    h.awaitKey(pending, k -> k.getStatus().getState() == KeyState.Primary, "to be promoted");
+    awaitRing("r4", x -> x.getStatus().getPendingKey() == null, "the rotation to end");
+    List<String> seen = new java.util.ArrayList<>(List.of("r4-first", pending));
+    rotateOnRequest("r4", "c", Duration.ofMinutes(11), seen);
+  }
+
+  @Test
+  void aKeyWithTheGeneratedNameThatIsNotThisRingsIsNeverAdopted() {
+    primaryKey("r3-first", "r3");
+    // Someone else's key has the name the next rotation would take first.
+    h.client().resource(Fixtures.managedKey("r3-20260101-000000", "other")).create();
+    h.client().resource(ring("r3", managedEvery("1h", "5s"), null)).create();
+    awaitRing("r3", x -> "r3-first".equals(x.getStatus().getPrimary()), "primary");
+
+    List<String> seen = new java.util.ArrayList<>(List.of("r3-first"));
+    String key = rotateOnRequest("r3", "a", Duration.ofSeconds(6), seen);
+
+    assertEquals("r3-20260101-000000-2", key);
+    EncryptionKey foreign = h.key("r3-20260101-000000");
+    assertEquals("other", foreign.getSpec().getKeyRing());
+    assertTrue(foreign.getMetadata().getOwnerReferences().isEmpty(), "not adopted");
+    assertFalse(foreign.getSpec().activationRequested(), "not activated");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.observability.Reason;
 import dev.keyops.ring.RotationRules.Action;
 import dev.keyops.ring.RotationRules.Pending;
 import java.time.Duration;
@@ -62,6 +63,15 @@ class RotationRulesTest {
         Action.NONE,
         at(created.plus(DAY), created, T0, new Pending(created, true, true), false).action(),
         "already activated: the EncryptionKey controller promotes it");
+  }
+
+  @Test
+  void aRequestIsActedOnOrRefusedWithTheReason() {
+    assertNull(RotationRules.refusal(true, false, false), "acted on: a new key at once");
+    assertEquals(Reason.RotationInProgress, RotationRules.refusal(true, true, false));
+    assertEquals(Reason.RotationBlocked, RotationRules.refusal(true, true, true));
+    assertEquals(Reason.NoKeyTemplate, RotationRules.refusal(false, false, false));
+    assertEquals(Reason.NoKeyTemplate, RotationRules.refusal(false, true, true));
   }
 
   @Test

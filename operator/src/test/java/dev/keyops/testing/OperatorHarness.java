@@ -142,11 +142,21 @@ public final class OperatorHarness implements AutoCloseable {
 
   public static <T> T await(Supplier<T> get, Predicate<T> until, String what, Duration timeout) {
     Instant deadline = Instant.now().plus(timeout);
+    int serverFailures = MockApiServer.failedRequests().size();
     T last = null;
     while (Instant.now().isBefore(deadline)) {
       last = get.get();
       if (until.test(last)) {
         return last;
+      }
+      List<String> failed = MockApiServer.failedRequests();
+      if (failed.size() > serverFailures) {
+        // Fail at once with the server's own exception, not a minute later with a timeout.
+        throw new AssertionError(
+            "the mock API server failed a request while waiting for "
+                + what
+                + ": "
+                + failed.subList(serverFailures, failed.size()));
       }
       try {
         Thread.sleep(50);

@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A parsed keyring: the ring's keys by id, with their wrapping AEADs resolved lazily. A gcpKms
  * key's data key is unwrapped through Cloud KMS once per key per process (the cache outlives
- * reloads of the keyring file).
+ * reloads of the keyring file). A transient Cloud KMS failure is retried with backoff and never
+ * cached as final (see {@link UnwrapRetry}); a refusal is remembered for this parsed keyring only.
  */
 public final class Keyring {
 
@@ -27,11 +28,22 @@ public final class Keyring {
   private final KeyId primary;
   private final DataKeyUnwrapper unwrapper;
   private final Map<String, Object> cache;
+  private final UnwrapRetry retry;
+  private final Map<String, PartitionException> refused = new ConcurrentHashMap<>();
+  private final Map<String, Held> held = new ConcurrentHashMap<>();
 
-  private Keyring(KeyringDocument document, DataKeyUnwrapper unwrapper, Map<String, Object> cache) {
+  /** A transient failure and when (nanoTime) the next attempt may be made. */
+  private record Held(PartitionException failure, long until) {}
+
+  private Keyring(
+      KeyringDocument document,
+      DataKeyUnwrapper unwrapper,
+      Map<String, Object> cache,
+      UnwrapRetry retry) {
     this.document = document;
     this.unwrapper = unwrapper;
     this.cache = cache;
+    this.retry = retry;
     if (document.keys() != null) {
       for (KeyringDocument.Entry e : document.keys()) {
         entries.put(KeyId.parse(e.keyId()), e);
@@ -46,10 +58,19 @@ public final class Keyring {
 
   /** Parses keyring.json; throws IllegalArgumentException with what is wrong. */
   public static Keyring parse(byte[] json, DataKeyUnwrapper unwrapper) {
-    return parse(json, unwrapper, new ConcurrentHashMap<>());
+    return parse(json, unwrapper, UnwrapRetry.DEFAULT);
   }
 
-  static Keyring parse(byte[] json, DataKeyUnwrapper unwrapper, Map<String, Object> cache) {
+  /** Parses keyring.json, retrying transient unwrap failures as {@code retry} says. */
+  public static Keyring parse(byte[] json, DataKeyUnwrapper unwrapper, UnwrapRetry retry) {
+    return parse(json, unwrapper, new ConcurrentHashMap<>(), retry);
+  }
+
+  /**
+   * @param cache unwrapped ring keys (successes only), shared across reloads of the keyring file
+   */
+  static Keyring parse(
+      byte[] json, DataKeyUnwrapper unwrapper, Map<String, Object> cache, UnwrapRetry retry) {
     KeyringDocument doc;
     try {
       doc = JSON.readValue(json, KeyringDocument.class);
@@ -69,7 +90,7 @@ public final class Keyring {
       throw new IllegalArgumentException(
           "keyring.json has format " + doc.format() + "; this keyops reads format 1");
     }
-    return new Keyring(doc, unwrapper, cache);
+    return new Keyring(doc, unwrapper, cache, retry);
   }
 
   /** Serializes a document as keyring.json. */
@@ -97,7 +118,11 @@ public final class Keyring {
     return List.copyOf(entries.keySet());
   }
 
-  /** The AEAD that wraps data keys under this ring key. */
+  /**
+   * The AEAD that wraps data keys under this ring key. Only successes go into the shared cache: a
+   * refusal is remembered by this parsed keyring (a reload of a changed keyring file tries again),
+   * a transient failure is retried with backoff and then held briefly, never remembered as final.
+   */
   Aead wrappingAead(KeyId id) {
     KeyringDocument.Entry e = entries.get(id);
     if (e == null) {
@@ -105,14 +130,68 @@ public final class Keyring {
           PartitionException.Kind.UNKNOWN_KEY, "key " + id + " is not in the keyring");
     }
     String cacheKey = id.hex() + "/" + (e.material() != null ? "m" : e.wrappedKey());
-    Object cached = cache.computeIfAbsent(cacheKey, k -> resolve(id, e));
-    if (cached instanceof PartitionException failure) {
-      throw new PartitionException(failure.kind(), failure.getMessage());
+    Object cached = cache.get(cacheKey);
+    if (cached != null) {
+      return (Aead) cached;
     }
-    return (Aead) cached;
+    synchronized (this) {
+      cached = cache.get(cacheKey);
+      if (cached != null) {
+        return (Aead) cached;
+      }
+      PartitionException known = refused.get(cacheKey);
+      if (known != null) {
+        throw copy(known);
+      }
+      Held h = held.get(cacheKey);
+      if (h != null && retry.nanoTime().getAsLong() - h.until() < 0) {
+        throw copy(h.failure());
+      }
+      try {
+        Aead aead = resolveWithRetry(id, e);
+        cache.put(cacheKey, aead);
+        held.remove(cacheKey);
+        return aead;
+      } catch (PartitionException failure) {
+        if (failure.transientFailure()) {
+          held.put(
+              cacheKey, new Held(failure, retry.nanoTime().getAsLong() + retry.hold().toNanos()));
+        } else {
+          refused.put(cacheKey, failure);
+        }
+        throw copy(failure);
+      }
+    }
   }
 
-  private Object resolve(KeyId id, KeyringDocument.Entry e) {
+  private static PartitionException copy(PartitionException f) {
+    return new PartitionException(f.kind(), f.getMessage(), f.transientFailure());
+  }
+
+  private Aead resolveWithRetry(KeyId id, KeyringDocument.Entry e) {
+    java.time.Duration backoff = retry.firstBackoff();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return resolve(id, e);
+      } catch (PartitionException failure) {
+        if (!failure.transientFailure() || attempt >= retry.attempts()) {
+          throw failure;
+        }
+      }
+      try {
+        retry.sleeper().sleep(backoff);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new PartitionException(
+            PartitionException.Kind.KEY_UNAVAILABLE,
+            "interrupted while retrying the unwrap of ring key " + id,
+            true);
+      }
+      backoff = backoff.multipliedBy(2);
+    }
+  }
+
+  private Aead resolve(KeyId id, KeyringDocument.Entry e) {
     try {
       byte[] key;
       if (e.material() != null) {
@@ -124,20 +203,18 @@ public final class Keyring {
                 : e.associatedData().getBytes(StandardCharsets.UTF_8);
         key = unwrapper.unwrap(e.kmsKeyName(), Base64.getDecoder().decode(e.wrappedKey()), aad);
       } else {
-        return new PartitionException(
+        throw new PartitionException(
             PartitionException.Kind.KEY_UNAVAILABLE,
             "keyring entry " + id + " has neither material nor a wrapped key");
       }
       if (key.length != PartitionFormat.DATA_KEY_SIZE) {
-        return new PartitionException(
+        throw new PartitionException(
             PartitionException.Kind.KEY_UNAVAILABLE,
             "ring key " + id + " has " + key.length + " bytes, expected 32");
       }
       return new AesGcmJce(key);
-    } catch (PartitionException failure) {
-      return failure; // remembered: one Cloud KMS attempt per key per process
     } catch (IllegalArgumentException | GeneralSecurityException ex) {
-      return new PartitionException(
+      throw new PartitionException(
           PartitionException.Kind.KEY_UNAVAILABLE,
           "ring key " + id + " is unusable: invalid encoding");
     }

@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A keyring.json mounted from the keyring Secret. Kubernetes updates Secret volumes by swapping a
  * symlink, so {@link #current()} re-reads the file when its content changed, at most once per
- * second; unwrapped Cloud KMS keys stay cached across reloads.
+ * second; unwrapped Cloud KMS keys stay cached across reloads (failures do not: see {@link
+ * UnwrapRetry}).
  */
 public final class KeyringFile {
 
@@ -19,14 +20,23 @@ public final class KeyringFile {
 
   private final Path path;
   private final DataKeyUnwrapper unwrapper;
+  private final UnwrapRetry retry;
   private final Map<String, Object> cache = new ConcurrentHashMap<>();
   private byte[] lastBytes;
   private Keyring current;
   private long lastCheck;
 
   public KeyringFile(Path path, DataKeyUnwrapper unwrapper) {
+    this(path, unwrapper, UnwrapRetry.DEFAULT);
+  }
+
+  /**
+   * @param retry how a transient unwrap failure is retried (tests pass a sleeper that never waits)
+   */
+  public KeyringFile(Path path, DataKeyUnwrapper unwrapper, UnwrapRetry retry) {
     this.path = path;
     this.unwrapper = unwrapper;
+    this.retry = retry;
     reload();
   }
 
@@ -51,7 +61,7 @@ public final class KeyringFile {
     }
     if (lastBytes == null || !Arrays.equals(bytes, lastBytes)) {
       try {
-        current = Keyring.parse(bytes, unwrapper, cache);
+        current = Keyring.parse(bytes, unwrapper, cache, retry);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
       }

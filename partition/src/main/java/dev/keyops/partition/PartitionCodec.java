@@ -31,11 +31,21 @@ public final class PartitionCodec {
 
   static final int BUFFER_SIZE = 1 << 20;
 
+  private final long flushEvery;
   private SegmentedBody.EncryptBuffers encryptBuffers;
   private byte[] verifyBuffer;
 
   /** A codec; its buffers are allocated when it first encrypts. */
-  public PartitionCodec() {}
+  public PartitionCodec() {
+    this(WriteBehind.FLUSH_EVERY);
+  }
+
+  /**
+   * @param flushEvery bytes written between background writebacks (tests use less than 32 MiB)
+   */
+  PartitionCodec(long flushEvery) {
+    this.flushEvery = flushEvery;
+  }
 
   /** This codec's buffer for reading a partition back (verification); reused across files. */
   byte[] verifyBuffer() {
@@ -103,12 +113,14 @@ public final class PartitionCodec {
       try {
         return new Opened(header, slot, unwrap(header, slot, ring));
       } catch (PartitionException e) {
-        if (first == null) {
+        // A slot that may open later (KMS outage) outranks one that cannot: never conclude lost.
+        if (first == null || (e.transientFailure() && !first.transientFailure())) {
           first = e;
         }
       }
     }
-    throw new PartitionException(first.kind(), file + ": " + first.getMessage());
+    throw new PartitionException(
+        first.kind(), file + ": " + first.getMessage(), first.transientFailure());
   }
 
   private static byte[] unwrap(PartitionHeader header, KeySlot slot, Keyring ring) {
@@ -176,7 +188,8 @@ public final class PartitionCodec {
 
   /**
    * Encrypts plaintext into an open, empty file channel with the ring's Primary key and a new data
-   * key, then fsyncs it.
+   * key, then fsyncs it. A failed writeback (a background one included) fails the call: Linux
+   * reports a writeback error once per descriptor, so a later fsync may succeed over lost pages.
    *
    * @return CRC32C of the plaintext written
    */
@@ -192,7 +205,7 @@ public final class PartitionCodec {
     }
     AesGcmHkdfStreaming aead = bodyAead(dataKey);
     long crc;
-    try (WriteBehind raw = new WriteBehind(out)) {
+    try (WriteBehind raw = new WriteBehind(out, flushEvery)) {
       crc = SegmentedBody.encrypt(plain, aead, prefix, raw, encryptBuffers(aead));
       raw.awaitFlush();
     } finally {
@@ -252,22 +265,25 @@ public final class PartitionCodec {
    * reaches 32 MiB and ends with {@link #close()}: small partitions never start one.
    */
   static final class WriteBehind implements java.nio.channels.WritableByteChannel {
-    private static final long FLUSH_EVERY = 32L << 20;
+    static final long FLUSH_EVERY = 32L << 20;
 
     private final FileChannel out;
+    private final long flushEvery;
     private ExecutorService flusher;
     private long sinceFlush;
     private Future<?> inFlight;
 
-    WriteBehind(FileChannel out) {
+    WriteBehind(FileChannel out, long flushEvery) {
       this.out = out;
+      this.flushEvery = flushEvery;
     }
 
     @Override
     public int write(ByteBuffer buf) throws IOException {
       int n = out.write(buf);
       sinceFlush += n;
-      if (sinceFlush >= FLUSH_EVERY && (inFlight == null || inFlight.isDone())) {
+      if (sinceFlush >= flushEvery && (inFlight == null || inFlight.isDone())) {
+        awaitFlush(); // a finished flush that failed fails the write, before a new one hides it
         sinceFlush = 0;
         if (flusher == null) {
           flusher =
@@ -288,18 +304,26 @@ public final class PartitionCodec {
       return n;
     }
 
-    /** Waits for a background flush still running; its failure surfaces in the final fsync. */
+    /**
+     * Waits for a background flush still running and rethrows its failure: the kernel reports a
+     * writeback error to one fsync only, so the final fsync could succeed over pages never written.
+     */
     void awaitFlush() throws IOException {
       if (inFlight == null) {
         return;
       }
+      Future<?> f = inFlight;
+      inFlight = null;
       try {
-        inFlight.get();
+        f.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while flushing");
       } catch (ExecutionException e) {
-        // fall through: the caller's force(true) reports the I/O error
+        Throwable cause = e.getCause();
+        throw cause instanceof IOException io
+            ? new IOException("background writeback failed: " + io.getMessage(), io)
+            : new IOException("background writeback failed", cause);
       }
     }
 

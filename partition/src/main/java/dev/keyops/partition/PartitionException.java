@@ -18,18 +18,34 @@ public class PartitionException extends RuntimeException {
   }
 
   private final Kind kind;
+  private final boolean transientFailure;
 
   public PartitionException(Kind kind, String message) {
-    super(message);
-    this.kind = kind;
+    this(kind, message, false);
   }
 
   public PartitionException(Kind kind, String message, Throwable cause) {
     super(message, cause);
     this.kind = kind;
+    this.transientFailure = false;
+  }
+
+  /**
+   * @param transientFailure the failure may go away by itself (Cloud KMS UNAVAILABLE or
+   *     DEADLINE_EXCEEDED): retry later; never conclude the key is lost
+   */
+  public PartitionException(Kind kind, String message, boolean transientFailure) {
+    super(message);
+    this.kind = kind;
+    this.transientFailure = transientFailure;
   }
 
   public Kind kind() {
     return kind;
+  }
+
+  /** Whether retrying later may succeed (a KMS outage), as opposed to a refusal or a lost key. */
+  public boolean transientFailure() {
+    return transientFailure;
   }
 }

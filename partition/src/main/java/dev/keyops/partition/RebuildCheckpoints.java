@@ -17,4 +17,12 @@ public interface RebuildCheckpoints {
 
   /** Called when a rebuild reaches {@code point}. */
   void reached(String point);
+
+  /**
+   * Called when the rebuild of {@code file} reaches {@code point}. Tests that play a writer
+   * replacing the file at that point override this one.
+   */
+  default void reached(String point, java.nio.file.Path file) throws java.io.IOException {
+    reached(point);
+  }
 }

@@ -34,6 +34,22 @@ public final class TestKeyrings {
         null);
   }
 
+  /**
+   * The same ring key as a gcpKms entry: no material, a wrapped key that {@link FakeKms} unwraps to
+   * {@code managed}'s material.
+   */
+  public static KeyringDocument.Entry asGcpKms(KeyringDocument.Entry managed, String kmsKeyName) {
+    return new KeyringDocument.Entry(
+        managed.keyId(),
+        managed.name(),
+        managed.state(),
+        "gcpKms",
+        null,
+        kmsKeyName,
+        Base64.getEncoder().encodeToString(("wrapped:" + managed.keyId()).getBytes()),
+        "keyops:" + managed.keyId());
+  }
+
   public static KeyringDocument.Entry withState(KeyringDocument.Entry e, String state) {
     return new KeyringDocument.Entry(
         e.keyId(),

@@ -30,8 +30,9 @@ import picocli.CommandLine.Parameters;
 /**
  * The partition tools: {@code rekey}, {@code encrypt}, {@code decrypt}, {@code inspect}.
  *
- * <p>Exit codes: 0 success; 1 partial failure (some partitions failed or are unrecoverable); 2
- * could not run (bad arguments, unreadable keyring, no Primary key).
+ * <p>Exit codes: 0 success; 1 partial failure (some partitions failed or are unrecoverable, or some
+ * files could not be read); 2 could not run (bad arguments, unreadable keyring, no Primary key); 3
+ * retry (Cloud KMS could not unwrap a ring key for now: nothing was reported lost).
  */
 @Command(
     name = "keyops",
@@ -57,6 +58,15 @@ public final class Cli {
   public static final int PARTIAL_FAILURE = 1;
   public static final int CANNOT_RUN = 2;
 
+  /**
+   * A transient failure (Cloud KMS UNAVAILABLE): the result's counts are incomplete; run the shard
+   * again. A rebuild Job's pod failure policy does not match it, so the Job retries the index.
+   */
+  public static final int RETRY = 3;
+
+  /** How a transient unwrap failure is retried; replaced in tests by a sleeper that never waits. */
+  static dev.keyops.partition.UnwrapRetry unwrapRetry = dev.keyops.partition.UnwrapRetry.DEFAULT;
+
   /** How the tools unwrap gcpKms data keys; replaced in tests to point at a fake Cloud KMS. */
   static Function<String, DataKeyUnwrapper> unwrapperFactory =
       endpoint ->
@@ -67,9 +77,11 @@ public final class Cli {
   static ByteRateLimiter.Clock clock = ByteRateLimiter.Clock.SYSTEM;
 
   private final RebuildCheckpoints checkpoints;
+  private final dev.keyops.partition.FileOpener files;
 
-  private Cli(RebuildCheckpoints checkpoints) {
+  private Cli(RebuildCheckpoints checkpoints, dev.keyops.partition.FileOpener files) {
     this.checkpoints = checkpoints;
+    this.files = files;
   }
 
   /** Runs the worker alone: {@code java -cp ... dev.keyops.rekey.Cli rekey ...}. */
@@ -83,7 +95,13 @@ public final class Cli {
 
   /** Runs a command whose rebuilds report their checkpoints (tests halt the process at one). */
   static int run(String[] args, RebuildCheckpoints checkpoints) {
-    CommandLine cl = new CommandLine(new Cli(checkpoints));
+    return run(args, checkpoints, dev.keyops.partition.FileOpener.DEFAULT);
+  }
+
+  /** Runs a command whose rebuilds open files through {@code files} (tests inject I/O errors). */
+  static int run(
+      String[] args, RebuildCheckpoints checkpoints, dev.keyops.partition.FileOpener files) {
+    CommandLine cl = new CommandLine(new Cli(checkpoints, files));
     cl.setExecutionExceptionHandler(
         (ex, line, parsed) -> {
           line.getErr().println("keyops " + line.getCommandName() + ": " + messageOf(ex));
@@ -128,7 +146,7 @@ public final class Cli {
 
     Keyring loadKeyring() {
       try {
-        return new KeyringFile(keyring, unwrapperFactory.apply(kmsEndpoint)).current();
+        return new KeyringFile(keyring, unwrapperFactory.apply(kmsEndpoint), unwrapRetry).current();
       } catch (UncheckedIOException e) {
         throw new IllegalArgumentException(e.getMessage(), e);
       }
@@ -141,13 +159,44 @@ public final class Cli {
       description = {
         "Rebuild every partition of DIR that is not on the Primary key (or not encrypted).",
         "Exit 0: done; 1: some partitions failed or are unrecoverable (see the result);",
-        "2: could not run."
+        "2: could not run; 3: Cloud KMS unavailable for now, run again."
       })
   static final class Rekey extends KeyringOption implements Callable<Integer> {
     @CommandLine.ParentCommand Cli cli;
 
-    @Option(names = "--data", required = true, description = "directory of the partitions")
-    Path data;
+    @Option(
+        names = "--data",
+        required = true,
+        paramLabel = "[NAME=]DIR",
+        description =
+            "a data root to scan, repeatable: NAME=DIR names it (a location of the key ring); a"
+                + " plain DIR is named by --location. Shards split the union of all roots' files")
+    List<String> data;
+
+    @Option(
+        names = "--location",
+        paramLabel = "NAME",
+        description =
+            "the location name of a plain --data DIR (default: " + Location.DEFAULT_NAME + ")")
+    String location;
+
+    @Option(
+        names = "--include",
+        paramLabel = "GLOB",
+        description =
+            "only files whose path relative to their data root matches GLOB (java.nio glob:"
+                + " *.bin is top-level only, **/*.bin below it), repeatable; default every file,"
+                + " or the comma-separated KEYOPS_INCLUDE")
+    List<String> include;
+
+    @Option(
+        names = "--exclude",
+        paramLabel = "GLOB",
+        description =
+            "leave out files whose relative path matches GLOB, repeatable (or the"
+                + " comma-separated KEYOPS_EXCLUDE). Parquet files are never wrapped, whatever"
+                + " the globs say")
+    List<String> exclude;
 
     @Option(
         names = "--mode",
@@ -213,13 +262,24 @@ public final class Cli {
       } else {
         s = Shard.parse(shard == null ? "0/1" : shard);
       }
-      if (!Files.isDirectory(data)) {
-        return fail("--data " + data + " is not a directory");
+      List<Location> locations;
+      Selection selection;
+      try {
+        locations = locations();
+        selection =
+            new Selection(globs(include, "KEYOPS_INCLUDE"), globs(exclude, "KEYOPS_EXCLUDE"));
+      } catch (IllegalArgumentException e) {
+        return fail(e.getMessage());
       }
-      if (!dryRun) {
-        String unwritable = RekeyRun.unwritable(data);
-        if (unwritable != null) {
-          return fail(WorkerResult.VOLUME_NOT_WRITABLE, unwritable);
+      for (Location l : locations) {
+        if (!Files.isDirectory(l.root())) {
+          return fail("--data " + l.root() + " (location " + l.name() + ") is not a directory");
+        }
+        if (!dryRun) {
+          String unwritable = RekeyRun.unwritable(l.root());
+          if (unwritable != null) {
+            return fail(WorkerResult.VOLUME_NOT_WRITABLE, unwritable);
+          }
         }
       }
       Keyring ring;
@@ -241,11 +301,63 @@ public final class Cli {
       }
       ByteRateLimiter limiter =
           bytesPerSecond == null ? null : new ByteRateLimiter(bytesPerSecond, clock);
-      WorkerResult r = new RekeyRun(ring, data, m, s, dryRun, cli.checkpoints, limiter).run();
+      WorkerResult r =
+          new RekeyRun(
+                  ring,
+                  locations,
+                  selection,
+                  m,
+                  s,
+                  dryRun,
+                  cli.checkpoints,
+                  limiter,
+                  cli.files,
+                  java.time.Clock.systemUTC())
+              .run();
       String json = r.toJson();
       writeResult(json);
       System.out.println(json);
-      return r.failed + r.unrecoverable > 0 ? PARTIAL_FAILURE : OK;
+      if (WorkerResult.KEY_TEMPORARILY_UNAVAILABLE.equals(r.errorReason)) {
+        return RETRY;
+      }
+      return r.failed + r.unrecoverable + r.unreadable > 0 ? PARTIAL_FAILURE : OK;
+    }
+
+    /** The --data roots with their names; names are unique. */
+    private List<Location> locations() {
+      List<Location> out = new java.util.ArrayList<>();
+      java.util.Set<String> names = new java.util.HashSet<>();
+      int plain = 0;
+      for (String d : data) {
+        Location l = Location.parse(d, location == null ? Location.DEFAULT_NAME : location);
+        plain += d.equals(l.root().toString()) ? 1 : 0;
+        if (!names.add(l.name())) {
+          throw new IllegalArgumentException(
+              "two --data roots are named "
+                  + l.name()
+                  + ": use --data NAME=DIR with distinct names");
+        }
+        out.add(l);
+      }
+      if (plain > 1) {
+        throw new IllegalArgumentException("several --data roots need names: --data NAME=DIR");
+      }
+      return out;
+    }
+
+    /** The globs given as options, else those of the comma-separated environment variable. */
+    private static List<String> globs(List<String> option, String env) {
+      if (option != null && !option.isEmpty()) {
+        return option;
+      }
+      String value = System.getenv(env);
+      if (value == null || value.isBlank()) {
+        return List.of();
+      }
+      return java.util.Arrays.stream(value.split(","))
+          .map(String::trim)
+          .filter(g -> !g.isEmpty())
+          .toList();
     }
 
     private int fail(String message) throws IOException {

@@ -44,6 +44,15 @@ public class KeyRing extends CustomResource<KeyRingSpec, KeyRingStatus> implemen
   /** Annotation: set to any new value to rotate now (as {@code spec.rotation.requestedAt}). */
   public static final String ROTATE_ANNOTATION = "keyops.dev/rotate-requested";
 
+  /**
+   * Annotation on a key a KeyRing created: the number of the rotation that created it (its
+   * status.rotations then), so a key is recognised as this rotation's by more than its name.
+   */
+  public static final String ROTATION_ANNOTATION = "keyops.dev/rotation";
+
+  /** Annotation on a key a KeyRing created on request: the request it acted on. */
+  public static final String ROTATION_REQUEST_ANNOTATION = "keyops.dev/rotation-request";
+
   /** Label on the keys and ReencryptionJobs a KeyRing creates: the KeyRing's name. */
   public static final String LABEL_KEY_RING = "keyops.dev/key-ring-policy";
 }

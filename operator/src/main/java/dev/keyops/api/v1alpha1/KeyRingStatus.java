@@ -27,8 +27,14 @@ public class KeyRingStatus {
   private String pendingKey;
 
   @JsonPropertyDescription(
-      "The last on-demand rotation request acted on (spec.rotation.requestedAt or the"
-          + " keyops.dev/rotate-requested annotation).")
+      "How many keys this KeyRing has created by rotation; each carries its number in the"
+          + " annotation keyops.dev/rotation.")
+  private Long rotations;
+
+  @JsonPropertyDescription(
+      "The last on-demand rotation request (spec.rotation.requestedAt or the"
+          + " keyops.dev/rotate-requested annotation) that was acted on or refused; the condition"
+          + " RotationRequest says which, and why.")
   private String rotationRequestHandled;
 
   @JsonPropertyDescription("The ReencryptionJob created after the last rotation.")
@@ -41,7 +47,8 @@ public class KeyRingStatus {
       "Conditions: Ready (True when the policy is applied and no rotation is under way),"
           + " Reconciling (True while rotating), Stalled (True when keyops cannot apply the policy"
           + " by itself: no keyTemplate, or a new key that cannot become Ready), RotationDue and"
-          + " ReencryptionPending.")
+          + " ReencryptionPending, and RotationRequest (True when the last"
+          + " on-demand request was acted on, False with the reason when it was refused).")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The metadata.generation this status describes.")
@@ -77,6 +84,14 @@ public class KeyRingStatus {
 
   public void setPendingKey(String pendingKey) {
     this.pendingKey = pendingKey;
+  }
+
+  public Long getRotations() {
+    return rotations;
+  }
+
+  public void setRotations(Long rotations) {
+    this.rotations = rotations;
   }
 
   public String getRotationRequestHandled() {

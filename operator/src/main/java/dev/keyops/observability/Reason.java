@@ -26,6 +26,7 @@ public enum Reason {
 
   // Lifecycle
   Staged,
+  WaitingForReaders,
 
   ActivationRefused,
   Promoted,
@@ -35,6 +36,7 @@ public enum Reason {
   DropRefusedPrimary,
   DropRefusedPartitions,
   DropRefusedNoInventory,
+  DropRefusedUnreadable,
   DropAllowed,
   DropWithDataLoss,
   // Disabled keys and scheduled destruction
@@ -43,6 +45,7 @@ public enum Reason {
   DisableRefusedPrimaryOrStaged,
   DisableRefusedPartitions,
   DisableRefusedNoInventory,
+  DisableRefusedUnreadable,
   DestroyScheduled,
   DestroyCancelled,
   KeyDestroyed,

@@ -354,7 +354,11 @@ class RotationOnRealApiTest {
     try (KubernetesClient admin = RealApi.admin()) {
       RealApi.installCrds(admin);
       String ns = RealApi.namespace(admin, "requests");
-      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withHttpPort(0)
+              .withLeaderElection(false)
+              .withStagedFor(Duration.ZERO);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC())) {
         var keys = admin.resources(EncryptionKey.class).inNamespace(ns);
         var rings = admin.resources(KeyRing.class).inNamespace(ns);
@@ -444,7 +448,7 @@ class RotationOnRealApiTest {
         }
         assertEquals(3, new java.util.HashSet<>(made).size(), made::toString);
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }

@@ -17,6 +17,7 @@ import dev.keyops.partition.KeyringDocument;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import dev.keyops.testing.OperatorHarness;
+import dev.keyops.testing.Patches;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.time.Duration;
@@ -362,9 +363,7 @@ class EncryptionKeyControllerTest {
     }
     // Simulate a stop between two status writes: two Primaries on record.
     h.stop();
-    EncryptionKey one = h.key("audit-1");
-    one.getStatus().setState(KeyState.Primary);
-    h.client().resource(one).updateStatus();
+    Patches.status(h.client(), "default", "audit-1", "state", KeyState.Primary);
     h.start();
     h.awaitKey("audit-1", k -> state(k) == KeyState.Retired, "Retired again");
     assertEquals(
@@ -397,9 +396,12 @@ class EncryptionKeyControllerTest {
   }
 
   void setPartitions(String name, long count, Instant countedAt) {
-    EncryptionKey k = h.key(name);
-    k.getStatus().setPartitions(Fixtures.inventory(count, countedAt.toString(), "rotate-test"));
-    h.client().resource(k).updateStatus();
+    Patches.status(
+        h.client(),
+        "default",
+        name,
+        "partitions",
+        Fixtures.inventory(count, countedAt.toString(), "rotate-test"));
   }
 
   static Secret secret(String name, String value) {

@@ -8,6 +8,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.testing.Crds;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
@@ -157,8 +158,9 @@ final class RealApi {
       }
     }
     admin.namespaces().withName(namespace).delete();
-    // Pods on the stand-in node have no kubelet left to confirm their deletion: the namespace
-    // would stay Terminating. Force them out (a Job's pod may be replaced once, until the
+    // Pods on the stand-in node have no kubelet left to confirm their deletion, and no
+    // pvc-protection controller runs here: the namespace would stay Terminating. Force them out (a
+    // Job's pod may be replaced once, until the
     // namespace controller has deleted the Job) until the namespace is gone.
     Instant deadline = Instant.now().plusSeconds(120);
     while (admin.namespaces().withName(namespace).get() != null) {
@@ -168,6 +170,17 @@ final class RealApi {
                 + namespace
                 + " still Terminating after 120 s: "
                 + admin.namespaces().withName(namespace).get().getStatus());
+      }
+      // The control plane here runs no pvc-protection controller: its finalizer stays too.
+      for (PersistentVolumeClaim pvc :
+          admin.persistentVolumeClaims().inNamespace(namespace).list().getItems()) {
+        if (!pvc.getMetadata().getFinalizers().isEmpty()) {
+          admin
+              .persistentVolumeClaims()
+              .inNamespace(namespace)
+              .withName(pvc.getMetadata().getName())
+              .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"finalizers\":null}}");
+        }
       }
       for (Pod pod : admin.pods().inNamespace(namespace).list().getItems()) {
         var one = admin.pods().inNamespace(namespace).withName(pod.getMetadata().getName());

@@ -61,8 +61,8 @@ public final class TransitDataKeyUnwrapper implements DataKeyUnwrapper, AutoClos
                 : new HttpTransitGateway(target, auth, trusted, Duration.ofSeconds(30)));
   }
 
-  /** The auth the environment configures, or null when none is. */
-  static TransitAuth authFromEnvironment(Map<String, String> env) {
+  /** The auth the environment configures (see the class comment), or null when none is. */
+  public static TransitAuth authFromEnvironment(Map<String, String> env) {
     String tokenFile = env.get("KEYOPS_TRANSIT_TOKEN_FILE");
     if (tokenFile != null && !tokenFile.isBlank()) {
       return new TransitAuth.TokenFile(Path.of(tokenFile));

@@ -1,6 +1,7 @@
 package dev.keyops;
 
 import dev.keyops.key.EncryptionKeyReconciler;
+import dev.keyops.key.Inventories;
 import dev.keyops.key.KeyCaches;
 import dev.keyops.key.KeyRingCoordinator;
 import dev.keyops.key.KeyringWriter;
@@ -100,10 +101,18 @@ public final class KeyopsOperator implements AutoCloseable {
             kms,
             clock,
             config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
+    KeyRingCache ringPolicies = new KeyRingCache();
+    Inventories inventories = new Inventories(config.propagationMargin(), ringPolicies);
     KeyRingCoordinator rings =
         new KeyRingCoordinator(
-            client, caches, providers, new KeyringWriter(client, caches), events, clock);
-    KeyRingCache ringPolicies = new KeyRingCache();
+            client,
+            caches,
+            providers,
+            new KeyringWriter(client, caches),
+            events,
+            clock,
+            config.stagedFor(),
+            inventories);
     KmsSchedule kmsSchedule =
         new KmsSchedule(
             config.kmsRevalidateInterval(), () -> ThreadLocalRandom.current().nextDouble());
@@ -131,7 +140,8 @@ public final class KeyopsOperator implements AutoCloseable {
             config.workerImagePullSecrets());
     operator.register(jobs, o -> watch(o, config));
     operator.register(
-        new KeyRingReconciler(client, caches, ringPolicies, events, clock), o -> watch(o, config));
+        new KeyRingReconciler(client, caches, ringPolicies, events, clock, inventories),
+        o -> watch(o, config));
 
     // Per-key-ring gauges, computed at scrape time from the controllers' caches.
     registry

@@ -32,6 +32,10 @@ import java.util.stream.Collectors;
  *     the worker image
  * @param serverSideApply use server-side apply to patch resources (off only for test servers that
  *     lack it)
+ * @param stagedFor how long a key stays Staged after it entered the keyring Secret, when its spec
+ *     sets no stagedFor: readers must learn a key before writers use it
+ * @param propagationMargin how long after a key's retirement a scan must start to count for the
+ *     drop guard: writers learn of the retirement only when their mounted keyring is refreshed
  */
 public record OperatorConfig(
     Set<String> watchNamespaces,
@@ -49,7 +53,9 @@ public record OperatorConfig(
     List<String> workerImagePullSecrets,
     boolean serverSideApply,
     String kmsEndpoint,
-    Duration destroyAfter) {
+    Duration destroyAfter,
+    Duration stagedFor,
+    Duration propagationMargin) {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -106,7 +112,10 @@ public record OperatorConfig(
         parseBoolean(
             "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")),
         env.get("KEYOPS_KMS_ENDPOINT"),
-        parseDurationOrZero("KEYOPS_DESTROY_AFTER", env.getOrDefault("KEYOPS_DESTROY_AFTER", "0")));
+        parseDurationOrZero("KEYOPS_DESTROY_AFTER", env.getOrDefault("KEYOPS_DESTROY_AFTER", "0")),
+        parseDurationOrZero("KEYOPS_STAGED_FOR", env.getOrDefault("KEYOPS_STAGED_FOR", "2m")),
+        parseDurationOrZero(
+            "KEYOPS_PROPAGATION_MARGIN", env.getOrDefault("KEYOPS_PROPAGATION_MARGIN", "2m")));
   }
 
   public OperatorConfig withServerSideApply(boolean value) {
@@ -176,6 +185,16 @@ public record OperatorConfig(
     return copy(b -> b.destroyAfter = value);
   }
 
+  /** The default {@code stagedFor} of keys that set none. */
+  public OperatorConfig withStagedFor(Duration value) {
+    return copy(b -> b.stagedFor = value);
+  }
+
+  /** How long after a key's retirement a scan must start to count for the drop guard. */
+  public OperatorConfig withPropagationMargin(Duration value) {
+    return copy(b -> b.propagationMargin = value);
+  }
+
   public OperatorConfig withKmsRevalidateInterval(Duration value) {
     return copy(b -> b.kmsRevalidateInterval = value);
   }
@@ -205,6 +224,8 @@ public record OperatorConfig(
     boolean serverSideApply;
     String kmsEndpoint;
     Duration destroyAfter;
+    Duration stagedFor;
+    Duration propagationMargin;
 
     Fields(OperatorConfig c) {
       watchNamespaces = c.watchNamespaces;
@@ -223,6 +244,8 @@ public record OperatorConfig(
       serverSideApply = c.serverSideApply;
       kmsEndpoint = c.kmsEndpoint;
       destroyAfter = c.destroyAfter;
+      stagedFor = c.stagedFor;
+      propagationMargin = c.propagationMargin;
     }
 
     OperatorConfig build() {
@@ -242,7 +265,9 @@ public record OperatorConfig(
           workerImagePullSecrets,
           serverSideApply,
           kmsEndpoint,
-          destroyAfter);
+          destroyAfter,
+          stagedFor,
+          propagationMargin);
     }
   }
 

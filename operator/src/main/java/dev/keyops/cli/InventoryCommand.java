@@ -274,7 +274,7 @@ final class InventoryCommand implements Callable<Integer> {
       if (id != null) {
         known.add(id);
       }
-      DropGuard.Decision d = DropGuard.decide(k);
+      DropGuard.Decision d = CanDropCommand.decide(k, keys, CanDropCommand.DEFAULT_MARGIN);
       KeyState state = RingReport.state(k);
       if (d.allowed() && (state == KeyState.Retired || state == KeyState.Disabled)) {
         droppable.add(k.getMetadata().getName());

@@ -2,7 +2,6 @@ package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.observability.Reason;
-import java.time.Instant;
 
 /**
  * Whether a key is Disabled, as a pure rule applied after {@link KeyLifecycle}'s plan.
@@ -10,8 +9,9 @@ import java.time.Instant;
  * <ul>
  *   <li>{@code spec.disabled: true} on a Retired key makes it Disabled (out of the keyring Secret,
  *       material kept) only when the drop guard's inventory rule holds: an inventory completed
- *       after its retirement counted no partition on it. Otherwise it stays Retired and the refusal
- *       is reported. There is no break glass: disabling exists to be safe.
+ *       after its retirement (per location, see {@link DropGuard}) counted no partition on it.
+ *       Otherwise it stays Retired and the refusal is reported. There is no break glass: disabling
+ *       exists to be safe.
  *   <li>A Primary or Staged key is never disabled (refused and reported).
  *   <li>{@code spec.disabled} false (or absent) on a Disabled key returns it to Retired.
  * </ul>
@@ -26,13 +26,12 @@ public final class Disabling {
    */
   public record Outcome(KeyState state, String conditionStatus, Reason reason, String message) {}
 
+  /**
+   * @param inventory the drop guard's inventory rule applied to the key as a Retired key without
+   *     break glass ({@link DropGuard#decide}); read only when the key is Retired
+   */
   public static Outcome decide(
-      KeyState planned,
-      boolean requested,
-      String keyRing,
-      Instant retiredAt,
-      Long partitions,
-      Instant countedAt) {
+      KeyState planned, boolean requested, String keyRing, DropGuard.Decision inventory) {
     KeyState s = planned == null ? KeyState.Staged : planned;
     if (s == KeyState.DestroyScheduled) {
       return new Outcome(s, null, null, null);
@@ -60,31 +59,27 @@ public final class Disabling {
               + " key cannot be disabled (it encrypts, or is about to): activate a newer key,"
               + " rebuild the partitions, then disable this one");
     }
-    DropGuard.Decision d =
-        DropGuard.decide(KeyState.Retired, keyRing, retiredAt, partitions, countedAt, false);
+    DropGuard.Decision d = inventory;
     if (d.allowed()) {
       return new Outcome(KeyState.Disabled, "True", Reason.Disabled, disabledMessage());
     }
-    if (d.reason() == Reason.DropRefusedPartitions) {
-      return new Outcome(
-          s,
-          "False",
-          Reason.DisableRefusedPartitions,
-          "disable refused: "
-              + partitions
-              + " partition(s) of key ring "
-              + keyRing
-              + " still use this key: run a ReencryptionJob to rebuild them; the key is disabled"
-              + " once an inventory finds none");
-    }
+    Reason why =
+        switch (d.reason()) {
+          case DropRefusedPartitions -> Reason.DisableRefusedPartitions;
+          case DropRefusedUnreadable -> Reason.DisableRefusedUnreadable;
+          default -> Reason.DisableRefusedNoInventory;
+        };
     return new Outcome(
         s,
         "False",
-        Reason.DisableRefusedNoInventory,
-        "disable refused: no inventory of key ring "
+        why,
+        "disable refused: "
+            + d.message()
+                .replace(
+                    ", or annotate keyops.dev/allow-data-loss=\"true\" to accept losing data", "")
+            + "; the key is disabled once scans of every location of key ring "
             + keyRing
-            + " completed since this key was retired: run a ReencryptionJob (dryRun: true only"
-            + " counts); the key is disabled once an inventory finds no partition on it");
+            + " find no partition on it");
   }
 
   private static String disabledMessage() {

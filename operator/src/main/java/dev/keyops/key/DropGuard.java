@@ -3,46 +3,131 @@ package dev.keyops.key;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.api.v1alpha1.PartitionCount;
+import dev.keyops.api.v1alpha1.LocationCount;
 import dev.keyops.observability.Reason;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * Whether a key may be dropped (deleted), as a pure rule.
+ * Whether a key may be dropped (deleted), as a pure rule over an {@link Input}.
  *
  * <ul>
  *   <li>A Staged key never encrypted anything: always.
  *   <li>A Primary key: never; activate another key first.
- *   <li>A Retired key: only when an inventory completed after its retirement counted no partition
- *       on it, or with the break-glass annotation {@code keyops.dev/allow-data-loss: "true"}.
+ *   <li>A Retired key: only when, for every location the ring is known to have data on (every
+ *       location a ReencryptionJob of the ring ever scanned, and every location its KeyRing
+ *       declares), a complete scan that <em>started</em> after the key's retirement plus the
+ *       propagation margin found no partition on it and no unreadable file; or with the break-glass
+ *       annotation {@code keyops.dev/allow-data-loss: "true"}.
  * </ul>
+ *
+ * <p>The scan's start counts, not its end: the worker lists the files when it starts, so a file a
+ * writer still wrote with the key after that is not in the count. The margin covers writers that
+ * learn of the retirement late (a keyring Secret is refreshed in mounted volumes a minute or more
+ * after keyops changed it).
  */
 public final class DropGuard {
 
   private DropGuard() {}
 
-  public record Decision(boolean allowed, Reason reason, String message) {}
+  public record Decision(boolean allowed, Reason reason, String message, Instant clearedAt) {
+    public Decision(boolean allowed, Reason reason, String message) {
+      this(allowed, reason, message, null);
+    }
+  }
+
+  /** The last complete scan of one location, as recorded on the key. */
+  public record Scan(
+      String location,
+      long partitions,
+      long unreadable,
+      String unreadableSample,
+      Instant startedAt,
+      Instant countedAt) {}
 
   /**
-   * The rule applied to a key as the API shows it: its state, retirement, last inventory and the
-   * break-glass annotation. The drop-guard finalizer and {@code kubectl keyops can-drop} both
-   * decide with this.
+   * Everything the rule reads.
+   *
+   * @param knownLocations every location the key ring is known to have data on
+   * @param scans the key's last complete scan per location
+   * @param margin how long after the retirement a scan must start to count
    */
-  public static Decision decide(EncryptionKey k) {
+  public record Input(
+      KeyState state,
+      String keyRing,
+      Instant retiredAt,
+      Set<String> knownLocations,
+      Map<String, Scan> scans,
+      Duration margin,
+      boolean allowDataLoss) {}
+
+  /**
+   * The input of a key as the API shows it: the locations come from every key of its ring (each
+   * records what the ring's jobs scanned) and from what its KeyRing declares.
+   */
+  public static Input input(
+      EncryptionKey k,
+      Collection<EncryptionKey> ringKeys,
+      Collection<String> declared,
+      Duration margin) {
     EncryptionKeyStatus s = k.getStatus() == null ? new EncryptionKeyStatus() : k.getStatus();
-    PartitionCount p = s.getPartitions();
+    Set<String> known = new TreeSet<>(declared);
+    for (EncryptionKey other : ringKeys) {
+      known.addAll(locations(other).keySet());
+    }
+    known.addAll(locations(k).keySet());
     boolean breakGlass =
         k.getMetadata().getAnnotations() != null
             && "true"
                 .equals(
                     k.getMetadata().getAnnotations().get(EncryptionKey.ALLOW_DATA_LOSS_ANNOTATION));
-    return decide(
+    return new Input(
         s.getState(),
         k.getSpec().getKeyRing(),
         instant(s.getRetiredAt()),
-        p == null ? null : p.getCount(),
-        p == null ? null : instant(p.getCountedAt()),
+        known,
+        locations(k),
+        margin,
         breakGlass);
+  }
+
+  /** The scans recorded on a key, by location. */
+  public static Map<String, Scan> locations(EncryptionKey k) {
+    Map<String, Scan> out = new TreeMap<>();
+    if (k.getStatus() == null
+        || k.getStatus().getPartitions() == null
+        || k.getStatus().getPartitions().getLocations() == null) {
+      return out;
+    }
+    for (LocationCount l : k.getStatus().getPartitions().getLocations()) {
+      if (l.getName() == null) {
+        continue;
+      }
+      String sample =
+          l.getUnreadableSamples() == null || l.getUnreadableSamples().isEmpty()
+              ? null
+              : l.getUnreadableSamples().get(0).getPath()
+                  + " ("
+                  + l.getUnreadableSamples().get(0).getError()
+                  + ")";
+      out.put(
+          l.getName(),
+          new Scan(
+              l.getName(),
+              l.getCount() == null ? 0 : l.getCount(),
+              l.getUnreadable() == null ? 0 : l.getUnreadable(),
+              sample,
+              instant(l.getScanStartedAt()),
+              instant(l.getCountedAt())));
+    }
+    return out;
   }
 
   private static Instant instant(String s) {
@@ -50,17 +135,26 @@ public final class DropGuard {
   }
 
   /**
-   * @param partitions partitions on the key in the last completed inventory, or null if none
-   * @param countedAt when that inventory completed
+   * The freshest scan that covers a location: of the location itself, or of a location that
+   * contains it (a scan of a whole claim covers each of its subPaths).
    */
-  public static Decision decide(
-      KeyState state,
-      String keyRing,
-      Instant retiredAt,
-      Long partitions,
-      Instant countedAt,
-      boolean allowDataLoss) {
-    KeyState s = state == null ? KeyState.Staged : state;
+  static Scan covering(Map<String, Scan> scans, String location) {
+    Scan best = null;
+    for (Scan s : scans.values()) {
+      boolean covers = s.location().equals(location) || location.startsWith(s.location() + "/");
+      if (covers
+          && (best == null
+              || best.startedAt() == null
+              || (s.startedAt() != null && s.startedAt().isAfter(best.startedAt())))) {
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  public static Decision decide(Input in) {
+    KeyState s = in.state() == null ? KeyState.Staged : in.state();
+    String keyRing = in.keyRing();
     switch (s) {
       case Staged:
         return new Decision(true, Reason.DropAllowed, "a Staged key never encrypted anything");
@@ -74,35 +168,97 @@ public final class DropGuard {
       default:
         break;
     }
-    if (allowDataLoss) {
+    if (in.allowDataLoss()) {
       return new Decision(
           true,
           Reason.DropWithDataLoss,
           "dropped with keyops.dev/allow-data-loss: partitions still on this key can no longer be read");
     }
-    boolean fresh =
-        partitions != null
-            && countedAt != null
-            && (retiredAt == null || !countedAt.isBefore(retiredAt));
-    if (!fresh) {
+    String breakGlass = "or annotate keyops.dev/allow-data-loss=\"true\" to accept losing data";
+    if (in.knownLocations().isEmpty()) {
       return new Decision(
           false,
           Reason.DropRefusedNoInventory,
-          "no inventory of key ring "
+          "no location of key ring "
               + keyRing
-              + " completed since this key was retired: run a"
-              + " ReencryptionJob for it (dryRun: true only counts), or annotate keyops.dev/allow-data-loss=\"true\" to accept losing data");
+              + " was ever scanned: run a ReencryptionJob over its storage (dryRun: true only"
+              + " counts), "
+              + breakGlass);
     }
-    if (partitions > 0) {
+    Instant after =
+        (in.retiredAt() == null ? Instant.EPOCH : in.retiredAt())
+            .plus(in.margin() == null ? Duration.ZERO : in.margin());
+    List<String> partitions = new ArrayList<>();
+    List<String> unreadable = new ArrayList<>();
+    List<String> stale = new ArrayList<>();
+    long onKey = 0;
+    Instant cleared = null;
+    for (String location : in.knownLocations()) {
+      Scan scan = covering(in.scans(), location);
+      if (scan == null || scan.startedAt() == null || scan.startedAt().isBefore(after)) {
+        stale.add(
+            location
+                + (scan == null || scan.startedAt() == null
+                    ? " (never scanned for this key)"
+                    : " (last scan started " + scan.startedAt() + ")"));
+        continue;
+      }
+      if (scan.partitions() > 0) {
+        partitions.add(location + ": " + scan.partitions());
+        onKey += scan.partitions();
+      }
+      if (scan.unreadable() > 0) {
+        unreadable.add(
+            location
+                + ": "
+                + scan.unreadable()
+                + " unreadable file(s)"
+                + (scan.unreadableSample() == null ? "" : ", e.g. " + scan.unreadableSample()));
+      }
+      if (scan.countedAt() != null && (cleared == null || scan.countedAt().isAfter(cleared))) {
+        cleared = scan.countedAt();
+      }
+    }
+    if (!partitions.isEmpty()) {
       return new Decision(
           false,
           Reason.DropRefusedPartitions,
-          partitions
+          onKey
               + " partition(s) of key ring "
               + keyRing
-              + " still use this key: run a"
-              + " ReencryptionJob to rebuild them, or annotate keyops.dev/allow-data-loss=\"true\" to accept losing them");
+              + " still use this key ("
+              + String.join("; ", partitions)
+              + "): run a ReencryptionJob to rebuild them, "
+              + breakGlass);
     }
-    return new Decision(true, Reason.DropAllowed, "no partition uses this key any more");
+    if (!unreadable.isEmpty()) {
+      return new Decision(
+          false,
+          Reason.DropRefusedUnreadable,
+          "files that could not be read may still use this key ("
+              + String.join("; ", unreadable)
+              + "): fix them (permissions, damage) and scan again, "
+              + breakGlass);
+    }
+    if (!stale.isEmpty()) {
+      return new Decision(
+          false,
+          Reason.DropRefusedNoInventory,
+          "no complete scan started after "
+              + after
+              + " (the retirement plus the propagation margin) for "
+              + String.join(", ", stale)
+              + ": run a ReencryptionJob over each (dryRun: true only counts), "
+              + breakGlass);
+    }
+    return new Decision(
+        true,
+        Reason.DropAllowed,
+        "no partition uses this key any more in "
+            + String.join(", ", in.knownLocations())
+            + " (scans started after "
+            + after
+            + ")",
+        cleared);
   }
 }

@@ -60,7 +60,7 @@ class DropGuardHandler {
           ring,
           name,
           k -> {
-            DropGuard.Decision d = DropGuard.decide(k);
+            DropGuard.Decision d = rings.dropDecision(k);
             allowed[0] = d.allowed();
             EncryptionKeyStatus s = k.getStatus();
             Instant now = clock.instant();

@@ -165,7 +165,15 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     caches.referencedSecrets().retain(ResourceID.fromResource(key), referencedSecrets(key));
     policies.keyChanged(key.getMetadata().getNamespace(), key.getSpec().getKeyRing());
     UpdateControl<EncryptionKey> done = UpdateControl.noUpdate();
-    return written == null || next[0] == null ? done : done.rescheduleAfter(next[0]);
+    if (written == null) {
+      return done;
+    }
+    // A key waiting for its readers comes back when it has been in the keyring long enough.
+    Duration wake = rings.untilPromotable(written).orElse(next[0]);
+    if (next[0] != null && next[0].compareTo(wake) < 0) {
+      wake = next[0];
+    }
+    return wake == null ? done : done.rescheduleAfter(wake);
   }
 
   @Override
@@ -466,6 +474,25 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
           if (changed) {
             events.warning(k, Reason.ActivationRefused, msg);
           }
+        } else if (p.waitingForReaders()) {
+          String msg =
+              p.stagedUntil() == null
+                  ? "activation requested: waiting until keyops lists the key in the keyring"
+                      + " Secret; it then stays Staged for its stagedFor so every reader learns it"
+                      + " before writers use it"
+                  : "activation requested: becomes the Primary at "
+                      + p.stagedUntil()
+                      + ", once it has been in the keyring Secret (since "
+                      + s.getInKeyringSince()
+                      + ") for its stagedFor, so every reader learns it before writers use it";
+          Conditions.set(
+              s.getConditions(),
+              "Promoted",
+              Conditions.FALSE,
+              Reason.WaitingForReaders.name(),
+              msg,
+              gen,
+              now);
         } else {
           Conditions.set(
               s.getConditions(),

@@ -13,8 +13,12 @@ import java.util.Objects;
  * The state rules of one key ring, as a pure function of its keys.
  *
  * <ul>
- *   <li>A key starts Staged. It is eligible when {@code activate} is true and it is Ready; the
- *       first time it is, {@code eligibleAt} is recorded.
+ *   <li>A key starts Staged. It is eligible when {@code activate} is true, it is Ready, and it has
+ *       been in the keyring Secret for its {@code stagedFor} ({@link KeyView#promotableAt}):
+ *       readers must learn a key before any writer encrypts with it, and kubelets refresh a mounted
+ *       Secret a minute or more apart. The first time it is eligible, {@code eligibleAt} is
+ *       recorded; until then a key that asks to be activated reports when it can be ({@link
+ *       Planned#stagedUntil}).
  *   <li>The Primary is the newest promotion: among the current Primary and the eligible Staged
  *       keys, the greatest by (eligibleAt, creationTimestamp, name). Every other one of them is
  *       Retired — so keys that became eligible together are promoted in order and the newest key
@@ -29,7 +33,12 @@ public final class KeyLifecycle {
 
   private KeyLifecycle() {}
 
-  /** What the rules need to know about a key. */
+  /**
+   * What the rules need to know about a key.
+   *
+   * @param promotableAt when the key will have been in the keyring Secret for its {@code stagedFor}
+   *     (inKeyringSince + stagedFor); null while keyops has not written it there yet
+   */
   public record KeyView(
       String name,
       Instant createdAt,
@@ -39,10 +48,24 @@ public final class KeyLifecycle {
       Instant eligibleAt,
       Instant activatedAt,
       Instant retiredAt,
-      boolean deleting) {
+      boolean deleting,
+      Instant promotableAt) {
 
     KeyState stateOrStaged() {
       return state == null ? KeyState.Staged : state;
+    }
+
+    /** Activation asked for, Ready, and staged long enough at {@code now}. */
+    boolean eligible(Instant now) {
+      return activate
+          && ready
+          && stateOrStaged() == KeyState.Staged
+          && !deleting
+          && stagedLongEnough(now);
+    }
+
+    boolean stagedLongEnough(Instant now) {
+      return promotableAt != null && !now.isBefore(promotableAt);
     }
   }
 
@@ -54,7 +77,15 @@ public final class KeyLifecycle {
       Instant activatedAt,
       Instant retiredAt,
       Transition transition,
-      boolean activationRefused) {}
+      boolean activationRefused,
+      Instant stagedUntil,
+      boolean waitingForKeyring) {
+
+    /** True while the key asks to be activated and waits for readers to learn it. */
+    public boolean waitingForReaders() {
+      return stagedUntil != null || waitingForKeyring;
+    }
+  }
 
   /** The transition a plan makes for a key, if any. */
   public enum Transition {
@@ -71,8 +102,7 @@ public final class KeyLifecycle {
   public static Map<String, Planned> plan(List<KeyView> keys, Instant now) {
     List<KeyView> stamped = new ArrayList<>();
     for (KeyView k : keys) {
-      boolean eligible =
-          k.activate() && k.ready() && k.stateOrStaged() == KeyState.Staged && !k.deleting();
+      boolean eligible = k.eligible(now);
       Instant eligibleAt = eligible && k.eligibleAt() == null ? now : k.eligibleAt();
       if (k.stateOrStaged() == KeyState.Primary && eligibleAt == null) {
         // A Primary from before eligibleAt was recorded: it became eligible when activated.
@@ -88,18 +118,11 @@ public final class KeyLifecycle {
               eligibleAt,
               k.activatedAt(),
               k.retiredAt(),
-              k.deleting()));
+              k.deleting(),
+              k.promotableAt()));
     }
     List<KeyView> candidates =
-        stamped.stream()
-            .filter(
-                k ->
-                    k.state() == KeyState.Primary
-                        || (k.state() == KeyState.Staged
-                            && k.activate()
-                            && k.ready()
-                            && !k.deleting()))
-            .toList();
+        stamped.stream().filter(k -> k.state() == KeyState.Primary || k.eligible(now)).toList();
     KeyView winner = candidates.stream().max(ORDER).orElse(null);
 
     Map<String, Planned> out = new LinkedHashMap<>();
@@ -124,6 +147,8 @@ public final class KeyLifecycle {
         t = Transition.RETIRED;
       }
       boolean refused = k.activate() && !k.ready() && state == KeyState.Staged;
+      boolean waiting =
+          k.activate() && state == KeyState.Staged && !k.deleting() && !k.stagedLongEnough(now);
       out.put(
           k.name(),
           new Planned(
@@ -133,7 +158,9 @@ public final class KeyLifecycle {
               activatedAt,
               retiredAt,
               t,
-              refused));
+              refused,
+              waiting && k.promotableAt() != null ? k.promotableAt() : null,
+              waiting && k.promotableAt() == null));
     }
     return out;
   }

@@ -16,6 +16,7 @@ import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -46,6 +48,8 @@ public class KeyRingCoordinator {
   private final KeyringWriter keyrings;
   private final EventRecorder events;
   private final Clock clock;
+  private final Duration defaultStagedFor;
+  private final Inventories inventories;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
   public KeyRingCoordinator(
@@ -54,13 +58,23 @@ public class KeyRingCoordinator {
       KeyProviders providers,
       KeyringWriter keyrings,
       EventRecorder events,
-      Clock clock) {
+      Clock clock,
+      Duration defaultStagedFor,
+      Inventories inventories) {
+    this.defaultStagedFor = defaultStagedFor;
+    this.inventories = inventories;
     this.client = client;
     this.caches = caches;
     this.providers = providers;
     this.keyrings = keyrings;
     this.events = events;
     this.clock = clock;
+  }
+
+  /** The drop guard's decision for a key, from the ring's keys in the cache. */
+  public DropGuard.Decision dropDecision(EncryptionKey k) {
+    return inventories.drop(
+        k, caches.keys(k.getMetadata().getNamespace(), k.getSpec().getKeyRing()));
   }
 
   /** The lock of a key ring; held while its keys' states and keyring are computed and written. */
@@ -129,7 +143,7 @@ public class KeyRingCoordinator {
         }
       }
     }
-    List<KeyLifecycle.KeyView> views = keys.stream().map(KeyRingCoordinator::view).toList();
+    List<KeyLifecycle.KeyView> views = keys.stream().map(this::view).toList();
     Map<String, KeyLifecycle.Planned> plan = KeyLifecycle.plan(views, now);
 
     // Write the new Primary first, so a crash in between never leaves the ring without one.
@@ -141,19 +155,63 @@ public class KeyRingCoordinator {
     for (EncryptionKey k : keys) {
       KeyLifecycle.Planned p = plan.get(k.getMetadata().getName());
       apply(k, p);
-      disabling(k, now);
+      disabling(k, keys, now);
       if (k == current && decorate != null) {
         decorate.accept(k, p);
       }
       kstatus(k, now);
       if (!statusJson(k).equals(written.get(k.getMetadata().getName()))) {
-        caches.wrote(
-            StatusWriter.replace(client, observed.get(k.getMetadata().getName()), k.getStatus()));
+        write(k, observed);
       }
       announce(k, p, ring);
     }
     writeKeyring(ns, ring, keys, current, material, dropping);
+    recordInKeyring(ns, ring, keys, dropping, observed);
     return current;
+  }
+
+  /**
+   * Writes a key's status on the copy it was decided on ({@code observed}, see {@link
+   * StatusWriter}); the answer becomes the observed copy of a second write.
+   */
+  private void write(EncryptionKey k, Map<String, EncryptionKey> observed) {
+    String name = k.getMetadata().getName();
+    EncryptionKey saved = StatusWriter.replace(client, observed.get(name), k.getStatus());
+    caches.wrote(saved);
+    observed.put(name, saved);
+    k.getMetadata().setResourceVersion(saved.getMetadata().getResourceVersion());
+  }
+
+  /**
+   * Records {@code status.inKeyringSince} on the keys the keyring Secret lists for the first time,
+   * after that Secret was written: the instant readers start to learn the key, from which its
+   * {@code stagedFor} counts. Recorded after the write, never before, so a failed write can never
+   * make a key look known to readers earlier than it is.
+   */
+  private void recordInKeyring(
+      String ns,
+      String ring,
+      List<EncryptionKey> keys,
+      String dropping,
+      Map<String, EncryptionKey> observed) {
+    List<EncryptionKey> missing =
+        keys.stream()
+            .filter(k -> !k.getMetadata().getName().equals(dropping))
+            .filter(k -> k.getStatus().getFingerprint() != null)
+            .filter(k -> k.getStatus().getInKeyringSince() == null)
+            .filter(k -> inKeyring(k.getStatus().getState()))
+            .toList();
+    if (missing.isEmpty()) {
+      return;
+    }
+    Set<String> listed = keyrings.listed(ns, ring);
+    Instant now = clock.instant();
+    for (EncryptionKey k : missing) {
+      if (listed.contains(k.getMetadata().getName())) {
+        k.getStatus().setInKeyringSince(now.toString());
+        write(k, observed);
+      }
+    }
   }
 
   private void writeKeyring(
@@ -234,17 +292,14 @@ public class KeyRingCoordinator {
   }
 
   /** Applies {@link Disabling} to a key after its plan: its state and its Disabled condition. */
-  private void disabling(EncryptionKey k, Instant now) {
+  private void disabling(EncryptionKey k, List<EncryptionKey> ringKeys, Instant now) {
     EncryptionKeyStatus s = k.getStatus();
-    var p = s.getPartitions();
     Disabling.Outcome o =
         Disabling.decide(
             s.getState(),
             k.getSpec().disableRequested(),
             k.getSpec().getKeyRing(),
-            instant(s.getRetiredAt()),
-            p == null ? null : p.getCount(),
-            p == null ? null : instant(p.getCountedAt()));
+            inventories.retired(k, ringKeys));
     KeyState before = s.getState();
     s.setState(o.state());
     if (o.conditionStatus() == null) {
@@ -299,7 +354,7 @@ public class KeyRingCoordinator {
     }
   }
 
-  static KeyLifecycle.KeyView view(EncryptionKey k) {
+  KeyLifecycle.KeyView view(EncryptionKey k) {
     if (k.getStatus() == null) {
       k.setStatus(new EncryptionKeyStatus());
     }
@@ -313,7 +368,50 @@ public class KeyRingCoordinator {
         instant(s.getEligibleAt()),
         instant(s.getActivatedAt()),
         instant(s.getRetiredAt()),
-        k.getMetadata().getDeletionTimestamp() != null);
+        k.getMetadata().getDeletionTimestamp() != null,
+        promotableAt(k, defaultStagedFor));
+  }
+
+  /**
+   * How long until a Staged key that asks to be activated has been in the keyring Secret for its
+   * stagedFor; empty when it is not waiting for that (or not listed yet: the status write that
+   * records {@code inKeyringSince} wakes it).
+   */
+  public java.util.Optional<Duration> untilPromotable(EncryptionKey k) {
+    if (k.getStatus() == null
+        || k.getStatus().getState() != KeyState.Staged
+        || !k.getSpec().activationRequested()) {
+      return java.util.Optional.empty();
+    }
+    Instant at = promotableAt(k, defaultStagedFor);
+    Instant now = clock.instant();
+    if (at == null || !at.isAfter(now)) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(Duration.between(now, at));
+  }
+
+  /**
+   * When a key will have been in the keyring Secret for its {@code spec.stagedFor} (else the
+   * operator's default); null while keyops has not listed it there yet.
+   */
+  static Instant promotableAt(EncryptionKey k, Duration defaultStagedFor) {
+    Instant since = instant(k.getStatus().getInKeyringSince());
+    return since == null ? null : since.plus(stagedFor(k, defaultStagedFor));
+  }
+
+  /** A key's {@code spec.stagedFor}, else the operator's default. */
+  public static Duration stagedFor(EncryptionKey k, Duration defaultStagedFor) {
+    String v = k.getSpec().getStagedFor();
+    if (v == null || v.isBlank()) {
+      return defaultStagedFor;
+    }
+    try {
+      return dev.keyops.OperatorConfig.parseDurationOrZero("spec.stagedFor", v);
+    } catch (IllegalArgumentException e) {
+      // The schema refuses bad values; one that slipped through waits the default.
+      return defaultStagedFor;
+    }
   }
 
   static boolean inKeyring(KeyState state) {

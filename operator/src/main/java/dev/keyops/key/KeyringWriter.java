@@ -134,6 +134,30 @@ public class KeyringWriter {
     }
   }
 
+  /**
+   * The names of the keys the cached keyring Secret lists (names only: the material is not looked
+   * at). Empty when there is no such Secret or it cannot be read.
+   */
+  public java.util.Set<String> listed(String namespace, String keyRing) {
+    return caches
+        .keyringSecret(namespace, keyRing)
+        .map(s -> s.getData() == null ? null : s.getData().get(FILE))
+        .map(
+            data -> {
+              java.util.Set<String> names = new java.util.HashSet<>();
+              try {
+                var doc =
+                    new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(Base64.getDecoder().decode(data));
+                doc.path("keys").forEach(e -> names.add(e.path("name").asText()));
+              } catch (java.io.IOException | IllegalArgumentException e) {
+                names.clear(); // unreadable: no key counts as listed; the next write fixes it
+              }
+              return names;
+            })
+        .orElse(java.util.Set.of());
+  }
+
   /** Whether the cached keyring Secret already carries this digest. */
   public boolean upToDate(String namespace, String keyRing, String digest) {
     return caches

@@ -15,6 +15,14 @@ public interface RingPolicy {
    */
   default void keyChanged(String namespace, String keyRing) {}
 
+  /**
+   * The storage locations ({@code <claimName>} or {@code <claimName>/<subPath>}) the ring's KeyRing
+   * declares: each needs a fresh scan before a Retired key of the ring can go.
+   */
+  default java.util.Set<String> declaredLocations(String namespace, String keyRing) {
+    return java.util.Set.of();
+  }
+
   /** No KeyRing objects at all (every ring behaves as without a policy). */
   RingPolicy NONE = (ns, ring) -> Optional.empty();
 }

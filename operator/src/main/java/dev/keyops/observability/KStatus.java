@@ -145,6 +145,12 @@ public final class KStatus {
       return Optional.of(
           Verdict.stalled(disableRefused.get().getReason(), message(disableRefused)));
     }
+    Optional<Condition> staging =
+        Conditions.find(cs, "Promoted")
+            .filter(c -> Reason.WaitingForReaders.name().equals(c.getReason()));
+    if (staging.isPresent()) {
+      return Optional.of(Verdict.reconciling(Reason.WaitingForReaders.name(), message(staging)));
+    }
     return Optional.of(Verdict.current(ready.get().getReason(), ready.get().getMessage()));
   }
 

@@ -35,6 +35,7 @@ public enum Reason {
 
   // Lifecycle
   Staged,
+  WaitingForReaders,
 
   ActivationRefused,
   Promoted,
@@ -44,6 +45,7 @@ public enum Reason {
   DropRefusedPrimary,
   DropRefusedPartitions,
   DropRefusedNoInventory,
+  DropRefusedUnreadable,
   DropAllowed,
   DropWithDataLoss,
   // Disabled keys and scheduled destruction
@@ -52,6 +54,7 @@ public enum Reason {
   DisableRefusedPrimaryOrStaged,
   DisableRefusedPartitions,
   DisableRefusedNoInventory,
+  DisableRefusedUnreadable,
   DestroyScheduled,
   DestroyCancelled,
   KeyDestroyed,

@@ -318,6 +318,11 @@ public final class RekeyJobFactory {
       args.add("--expect-primary");
       args.add(targetKeyId);
     }
+    // The inventory is recorded per location: the worker names its results after it.
+    for (String location : Locations.of(spec)) {
+      args.add("--location");
+      args.add(location);
+    }
     if (Boolean.TRUE.equals(spec.getDryRun())) {
       args.add("--dry-run");
     }

@@ -46,6 +46,95 @@ public final class ResultAggregation {
     }
   }
 
+  /**
+   * What every shard together found in one location.
+   *
+   * @param startedAt the earliest instant a shard began listing files (the scan's start)
+   */
+  public record LocationTotals(
+      String name,
+      Map<String, Long> byKeyAfter,
+      long unreadable,
+      List<WorkerResult.Unreadable> samples,
+      java.time.Instant startedAt) {}
+
+  /** At most this many unreadable files are named per location. */
+  public static final int MAX_UNREADABLE_SAMPLES = 3;
+
+  /**
+   * The counts per location of a complete run. Workers that report {@code locations} give them per
+   * location; older ones, and locations a worker found empty, count under the job's own locations.
+   * A shard that does not say when it started counts from {@code fallbackStart} (when the job
+   * started, before any worker listed a file): never later than the truth.
+   *
+   * @param jobLocations the locations the job scanned, from its spec
+   */
+  public static Map<String, LocationTotals> locations(
+      Collection<WorkerResult> results,
+      List<String> jobLocations,
+      java.time.Instant fallbackStart) {
+    Map<String, Map<String, Long>> byKey = new TreeMap<>();
+    Map<String, Long> unreadable = new TreeMap<>();
+    Map<String, List<WorkerResult.Unreadable>> samples = new TreeMap<>();
+    jobLocations.forEach(l -> byKey.put(l, new TreeMap<>()));
+    java.time.Instant start = null;
+    for (WorkerResult r : results) {
+      java.time.Instant shardStart =
+          r.startedAt == null ? fallbackStart : java.time.Instant.parse(r.startedAt);
+      if (start == null || (shardStart != null && shardStart.isBefore(start))) {
+        start = shardStart;
+      }
+      List<WorkerResult.Unreadable> shardSamples =
+          r.unreadableSamples == null ? List.of() : r.unreadableSamples;
+      if (r.locations == null || r.locations.isEmpty()) {
+        String only = jobLocations.isEmpty() ? "" : jobLocations.get(0);
+        r.byKeyAfter.forEach(
+            (k, v) -> byKey.computeIfAbsent(only, x -> new TreeMap<>()).merge(k, v, Long::sum));
+        unreadable.merge(only, r.unreadable, Long::sum);
+        addSamples(samples, only, shardSamples);
+        continue;
+      }
+      for (WorkerResult.LocationResult l : r.locations) {
+        Map<String, Long> m = byKey.computeIfAbsent(l.name, x -> new TreeMap<>());
+        if (l.byKeyAfter != null) {
+          l.byKeyAfter.forEach((k, v) -> m.merge(k, v, Long::sum));
+        }
+        unreadable.merge(l.name, l.unreadable, Long::sum);
+        if (l.unreadable > 0) {
+          List<WorkerResult.Unreadable> mine =
+              shardSamples.stream()
+                  .filter(u -> u.path() != null && u.path().startsWith(l.name + "/"))
+                  .toList();
+          addSamples(samples, l.name, mine.isEmpty() ? shardSamples : mine);
+        }
+      }
+    }
+    Map<String, LocationTotals> out = new TreeMap<>();
+    for (var e : byKey.entrySet()) {
+      out.put(
+          e.getKey(),
+          new LocationTotals(
+              e.getKey(),
+              e.getValue(),
+              unreadable.getOrDefault(e.getKey(), 0L),
+              samples.getOrDefault(e.getKey(), List.of()),
+              start));
+    }
+    return out;
+  }
+
+  private static void addSamples(
+      Map<String, List<WorkerResult.Unreadable>> samples,
+      String location,
+      List<WorkerResult.Unreadable> more) {
+    List<WorkerResult.Unreadable> list = samples.computeIfAbsent(location, x -> new ArrayList<>());
+    for (WorkerResult.Unreadable u : more) {
+      if (list.size() < MAX_UNREADABLE_SAMPLES) {
+        list.add(u);
+      }
+    }
+  }
+
   public static Totals aggregate(Collection<WorkerResult> results, int shardsExpected) {
     PartitionTotals t = new PartitionTotals();
     long total = 0;

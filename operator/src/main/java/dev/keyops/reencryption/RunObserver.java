@@ -2,10 +2,12 @@ package dev.keyops.reencryption;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.JobPhase;
+import dev.keyops.api.v1alpha1.LocationCount;
 import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
+import dev.keyops.api.v1alpha1.UnreadableFile;
 import dev.keyops.key.RingView;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
@@ -81,15 +83,15 @@ class RunObserver {
     }
     int shards = rej.getSpec().getShards() == null ? 1 : rej.getSpec().getShards();
     List<String> podProblems = new ArrayList<>();
-    ResultAggregation.Totals totals =
-        ResultAggregation.aggregate(latestResults(pods, podProblems), shards);
+    List<WorkerResult> results = latestResults(pods, podProblems);
+    ResultAggregation.Totals totals = ResultAggregation.aggregate(results, shards);
     boolean seenBefore = s.getPartitions() != null && nonZero(s.getPartitions().getTotal());
     metrics.jobProgress(rej, totals.shardsReported(), shards, totals.bytes(), seenBefore);
     s.setPartitions(totals.partitions());
     s.setByKey(totals.byKeyBefore());
     s.setFailures(totals.failures().isEmpty() ? null : totals.failures());
     if (terminal) {
-      recordInventory(rej, s, totals, now);
+      recordInventory(rej, s, totals, results, now);
       return null;
     }
     if (job == null) {
@@ -102,7 +104,7 @@ class RunObserver {
               + s.getJobName()
               + " was deleted before it ended: create a new ReencryptionJob to run again",
           now);
-      recordInventory(rej, s, totals, now);
+      recordInventory(rej, s, totals, results, now);
       return null;
     }
     Optional<Stalls.Problem> oom = Stalls.oomKilled(pods);
@@ -174,7 +176,7 @@ class RunObserver {
     metrics.partitions("rebuilt", totals.partitions().getRebuilt());
     metrics.partitions("failed", totals.partitions().getFailed());
     metrics.partitions("unrecoverable", totals.partitions().getUnrecoverable());
-    recordInventory(rej, s, totals, now);
+    recordInventory(rej, s, totals, results, now);
     return null;
   }
 
@@ -344,9 +346,17 @@ class RunObserver {
     }
   }
 
-  /** Sets status.partitions on every key of the ring from a complete inventory. */
+  /**
+   * Sets status.partitions on every key of the ring from a complete inventory: the total, and per
+   * location the job scanned what it found on the key and when the scan started. Locations the job
+   * did not scan keep what earlier jobs recorded.
+   */
   private void recordInventory(
-      ReencryptionJob rej, ReencryptionJobStatus s, ResultAggregation.Totals totals, Instant now) {
+      ReencryptionJob rej,
+      ReencryptionJobStatus s,
+      ResultAggregation.Totals totals,
+      List<WorkerResult> results,
+      Instant now) {
     Long gen = s.getObservedGeneration();
     if (!totals.complete()) {
       Conditions.set(
@@ -365,20 +375,31 @@ class RunObserver {
     }
     String ns = rej.getMetadata().getNamespace();
     String countedAt = s.getCompletedAt() == null ? now.toString() : s.getCompletedAt();
+    Instant jobStart = s.getStartedAt() == null ? null : Instant.parse(s.getStartedAt());
+    Map<String, ResultAggregation.LocationTotals> scanned =
+        ResultAggregation.locations(results, Locations.of(rej.getSpec()), jobStart);
     int keys = 0;
     for (EncryptionKey k : ring.keys(ns, rej.getSpec().getKeyRing())) {
       if (k.getStatus() == null || k.getStatus().getKeyId() == null) {
         continue;
       }
-      long count = totals.byKeyAfter().getOrDefault(k.getStatus().getKeyId(), 0L);
-      setPartitions(k, new PartitionCount(count, countedAt, rej.getMetadata().getName()));
+      String id = k.getStatus().getKeyId();
+      long count = totals.byKeyAfter().getOrDefault(id, 0L);
+      PartitionCount p = new PartitionCount(count, countedAt, rej.getMetadata().getName());
+      p.setLocations(merge(k.getStatus().getPartitions(), scanned, id, countedAt, rej));
+      setPartitions(k, p);
       keys++;
     }
+    long unreadable =
+        scanned.values().stream().mapToLong(ResultAggregation.LocationTotals::unreadable).sum();
     String msg =
         "partition counts recorded on "
             + keys
             + " EncryptionKey(s) of key ring "
-            + rej.getSpec().getKeyRing();
+            + rej.getSpec().getKeyRing()
+            + " for "
+            + String.join(", ", scanned.keySet())
+            + (unreadable == 0 ? "" : "; " + unreadable + " file(s) could not be read");
     Conditions.set(
         s.getConditions(),
         INVENTORY_RECORDED,
@@ -388,6 +409,32 @@ class RunObserver {
         gen,
         now);
     events.normal(rej, Reason.InventoryRecorded, msg);
+  }
+
+  /** A key's locations after a scan: the scanned ones replaced, the others kept. */
+  private static List<LocationCount> merge(
+      PartitionCount before,
+      Map<String, ResultAggregation.LocationTotals> scanned,
+      String keyId,
+      String countedAt,
+      ReencryptionJob rej) {
+    Map<String, LocationCount> out = new TreeMap<>();
+    if (before != null && before.getLocations() != null) {
+      before.getLocations().forEach(l -> out.put(l.getName(), l));
+    }
+    for (ResultAggregation.LocationTotals t : scanned.values()) {
+      out.put(
+          t.name(),
+          new LocationCount(
+              t.name(),
+              t.byKeyAfter().getOrDefault(keyId, 0L),
+              t.unreadable(),
+              t.samples().stream().map(u -> new UnreadableFile(u.path(), u.error())).toList(),
+              t.startedAt() == null ? null : t.startedAt().toString(),
+              countedAt,
+              rej.getMetadata().getName()));
+    }
+    return new ArrayList<>(out.values());
   }
 
   /**

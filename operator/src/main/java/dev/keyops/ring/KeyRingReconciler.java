@@ -59,13 +59,14 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
       RingView keys,
       KeyRingCache cache,
       EventRecorder events,
-      Clock clock) {
+      Clock clock,
+      dev.keyops.key.Inventories inventories) {
     this.keys = keys;
     this.cache = cache;
     this.events = events;
     this.clock = clock;
-    this.actions = new RingActions(client, events);
-    this.status = new RingStatus(events);
+    this.actions = new RingActions(client, events, inventories);
+    this.status = new RingStatus(events, inventories);
   }
 
   @Override

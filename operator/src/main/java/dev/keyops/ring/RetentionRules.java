@@ -1,19 +1,24 @@
 package dev.keyops.ring;
 
 import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.key.DropGuard;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
- * When a Retired key is disabled automatically ({@code spec.retention.disableAfter}): only once an
- * inventory completed after its retirement counted no partition on it, and {@code disableAfter} has
- * passed since that inventory. Never while the last inventory finds data on the key.
+ * When a Retired key is disabled automatically ({@code spec.retention.disableAfter}): only once the
+ * drop guard's inventory rule holds (fresh scans of every known location found no partition and no
+ * unreadable file), and {@code disableAfter} has passed since the last of those scans. Never while
+ * a scan finds data on the key.
  */
 public final class RetentionRules {
 
   private RetentionRules() {}
 
   /**
+   * @param inventory the drop guard's inventory rule for the key as a Retired key ({@link
+   *     dev.keyops.key.Inventories#retired}): allowed means every known location was scanned,
+   *     fresh, and found nothing on it; {@code clearedAt} is when the last of those scans completed
    * @return zero when the key should be disabled now, a positive duration to wait, or null when it
    *     is not (or not yet known to be) free of data
    */
@@ -21,20 +26,15 @@ public final class RetentionRules {
       Instant now,
       KeyState state,
       boolean disabledAlready,
-      Instant retiredAt,
-      Long partitions,
-      Instant countedAt,
+      DropGuard.Decision inventory,
       Duration disableAfter) {
     if (state != KeyState.Retired || disabledAlready || disableAfter == null) {
       return null;
     }
-    if (partitions == null || partitions != 0 || countedAt == null) {
+    if (!inventory.allowed() || inventory.clearedAt() == null) {
       return null;
     }
-    if (retiredAt != null && countedAt.isBefore(retiredAt)) {
-      return null; // counted before the key was retired: new data may have been written since
-    }
-    Duration d = Duration.between(now, countedAt.plus(disableAfter));
+    Duration d = Duration.between(now, inventory.clearedAt().plus(disableAfter));
     return d.isNegative() ? Duration.ZERO : d;
   }
 }

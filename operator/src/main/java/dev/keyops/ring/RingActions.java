@@ -5,10 +5,11 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeySpec;
 import dev.keyops.api.v1alpha1.KeyRing;
 import dev.keyops.api.v1alpha1.KeyTemplate;
-import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.ReencryptionPolicy;
+import dev.keyops.key.DropGuard;
+import dev.keyops.key.Inventories;
 import dev.keyops.names.Names;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.Reason;
@@ -41,7 +42,10 @@ final class RingActions {
   private final KubernetesClient client;
   private final EventRecorder events;
 
-  RingActions(KubernetesClient client, EventRecorder events) {
+  private final Inventories inventories;
+
+  RingActions(KubernetesClient client, EventRecorder events, Inventories inventories) {
+    this.inventories = inventories;
     this.client = client;
     this.events = events;
   }
@@ -233,15 +237,13 @@ final class RingActions {
       if (k.getStatus() == null || k.getMetadata().getDeletionTimestamp() != null) {
         continue;
       }
-      PartitionCount p = k.getStatus().getPartitions();
+      DropGuard.Decision inventory = inventories.retired(k, keys);
       Duration in =
           RetentionRules.disableIn(
               now,
               k.getStatus().getState(),
               k.getSpec().disableRequested(),
-              KeyRingReconciler.instant(k.getStatus().getRetiredAt()),
-              p == null ? null : p.getCount(),
-              p == null ? null : KeyRingReconciler.instant(p.getCountedAt()),
+              inventory,
               disableAfter);
       if (in == null) {
         continue;
@@ -254,7 +256,7 @@ final class RingActions {
             "key "
                 + k.getMetadata().getName()
                 + " holds no partition since "
-                + p.getCountedAt()
+                + inventory.clearedAt()
                 + " and retention.disableAfter ("
                 + after
                 + ") passed: disabled");
@@ -265,14 +267,10 @@ final class RingActions {
     return next;
   }
 
-  /** Whether an inventory completed after the key's retirement found no partition on it. */
-  static boolean freeOfData(EncryptionKey k) {
-    PartitionCount p = k.getStatus() == null ? null : k.getStatus().getPartitions();
-    if (p == null || p.getCount() == null || p.getCount() != 0 || p.getCountedAt() == null) {
-      return false;
-    }
-    Instant retired = KeyRingReconciler.instant(k.getStatus().getRetiredAt());
-    return retired == null || !Instant.parse(p.getCountedAt()).isBefore(retired);
+  /** Whether fresh scans of every known location of the ring found nothing on the key. */
+  static boolean freeOfData(
+      Inventories inventories, EncryptionKey k, List<EncryptionKey> ringKeys) {
+    return inventories.retired(k, ringKeys).allowed();
   }
 
   /** Removes this ring's owner reference from its keys, so deleting the ring deletes no key. */

@@ -26,7 +26,10 @@ final class RingStatus {
 
   private final EventRecorder events;
 
-  RingStatus(EventRecorder events) {
+  private final dev.keyops.key.Inventories inventories;
+
+  RingStatus(EventRecorder events, dev.keyops.key.Inventories inventories) {
+    this.inventories = inventories;
     this.events = events;
   }
 
@@ -195,7 +198,9 @@ final class RingStatus {
     List<String> withData =
         ks.stream()
             .filter(
-                k -> KeyRingReconciler.stateOf(k) == KeyState.Retired && !RingActions.freeOfData(k))
+                k ->
+                    KeyRingReconciler.stateOf(k) == KeyState.Retired
+                        && !RingActions.freeOfData(inventories, k, ks))
             .map(k -> k.getMetadata().getName())
             .toList();
     Conditions.set(

@@ -15,7 +15,6 @@ import dev.keyops.api.v1alpha1.KeyRingStatus;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.KeyTemplate;
 import dev.keyops.api.v1alpha1.ManagedProvider;
-import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.PartitionTotals;
 import dev.keyops.api.v1alpha1.ProviderKind;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
@@ -155,7 +154,8 @@ class KubectlKeyopsOnMockApiTest {
     s.setRetiredAt(retiredAt == null ? null : retiredAt.toString());
     if (partitions != null) {
       s.setPartitions(
-          new PartitionCount(partitions, NOW.minus(Duration.ofDays(1)).toString(), "count-1"));
+          dev.keyops.testing.Fixtures.inventory(
+              partitions, NOW.minus(Duration.ofDays(1)).toString(), "count-1"));
     }
     Conditions.set(
         s.getConditions(), Conditions.READY, Conditions.TRUE, "KeyMaterialValid", "ok", 1L, NOW);
@@ -280,7 +280,10 @@ class KubectlKeyopsOnMockApiTest {
   void canDropAnswersWithTheDropGuardsRulesAndExitCode() throws Exception {
     Plugin yes = run("can-drop", "e1");
     assertEquals(0, yes.code(), yes::toString);
-    assertTrue(yes.out().startsWith("yes: no partition uses this key any more\n"), yes::toString);
+    assertTrue(
+        yes.out()
+            .startsWith("yes: no partition uses this key any more in data (scans started after "),
+        yes::toString);
     assertTrue(
         yes.out().contains("last inventory: 0 partition(s), 24h ago by ReencryptionJob count-1"),
         yes::toString);

@@ -88,7 +88,7 @@ class DisableAndDestroyTest {
           if (p != null && at.equals(p.getCountedAt())) {
             return true;
           }
-          k.getStatus().setPartitions(new PartitionCount(count, at, "inv"));
+          k.getStatus().setPartitions(dev.keyops.testing.Fixtures.inventory(count, at, "inv"));
           try {
             h.client().resource(k).updateStatus();
           } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.kms.Fingerprint;
 import dev.keyops.kms.KmsAccessValidator;
 import dev.keyops.observability.Conditions;
@@ -399,7 +398,7 @@ class EncryptionKeyControllerTest {
 
   void setPartitions(String name, long count, Instant countedAt) {
     EncryptionKey k = h.key(name);
-    k.getStatus().setPartitions(new PartitionCount(count, countedAt.toString(), "rotate-test"));
+    k.getStatus().setPartitions(Fixtures.inventory(count, countedAt.toString(), "rotate-test"));
     h.client().resource(k).updateStatus();
   }
 

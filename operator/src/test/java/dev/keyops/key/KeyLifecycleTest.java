@@ -41,7 +41,8 @@ class KeyLifecycleTest {
             ? T0.plusSeconds(86400L * (eligibleDay == null ? createdDay : eligibleDay))
             : null,
         state == Retired ? T0.plusSeconds(86400L * 100) : null,
-        false);
+        false,
+        T0);
   }
 
   static Map<String, Planned> plan(KeyView... keys) {
@@ -154,7 +155,7 @@ class KeyLifecycleTest {
 
   @Test
   void aKeyBeingDroppedIsNeverPromoted() {
-    KeyView deleting = new KeyView("d", T0, Staged, true, true, null, null, null, true);
+    KeyView deleting = new KeyView("d", T0, Staged, true, true, null, null, null, true, T0);
     assertEquals(Staged, KeyLifecycle.plan(List.of(deleting), NOW).get("d").state());
   }
 
@@ -206,11 +207,58 @@ class KeyLifecycleTest {
                 p.eligibleAt(),
                 p.activatedAt(),
                 p.retiredAt(),
-                false));
+                false,
+                k.promotableAt()));
       }
       KeyLifecycle.plan(applied, NOW.plusSeconds(60))
           .values()
           .forEach(p -> assertEquals(Transition.NONE, p.transition(), "not stable: " + p));
     }
+  }
+
+  static KeyView activated(String name, Instant promotableAt) {
+    return new KeyView(name, T0, Staged, true, true, null, null, null, false, promotableAt);
+  }
+
+  @Test
+  void anActivatedKeyWaitsUntilItHasBeenInTheKeyringForItsStagedFor() {
+    Instant at = NOW.plusSeconds(120);
+    Planned waiting = KeyLifecycle.plan(List.of(activated("n", at)), NOW).get("n");
+    assertEquals(Staged, waiting.state());
+    assertEquals(at, waiting.stagedUntil());
+    assertTrue(waiting.waitingForReaders());
+    assertNull(waiting.eligibleAt(), "not eligible while readers may not know it");
+
+    Planned oneSecondShort =
+        KeyLifecycle.plan(List.of(activated("n", at)), at.minusSeconds(1)).get("n");
+    assertEquals(Staged, oneSecondShort.state());
+
+    Planned promoted = KeyLifecycle.plan(List.of(activated("n", at)), at).get("n");
+    assertEquals(Primary, promoted.state());
+    assertEquals(at, promoted.activatedAt());
+    assertFalse(promoted.waitingForReaders());
+  }
+
+  @Test
+  void aKeyNotYetInTheKeyringIsNeverPromoted() {
+    Planned p = KeyLifecycle.plan(List.of(activated("n", null)), NOW).get("n");
+    assertEquals(Staged, p.state());
+    assertTrue(p.waitingForKeyring());
+    assertNull(p.stagedUntil());
+  }
+
+  @Test
+  void aWaitingKeyDoesNotRetireThePrimary() {
+    var out =
+        KeyLifecycle.plan(
+            List.of(key("p", 1, Primary, true, true, 1), activated("n", NOW.plusSeconds(60))), NOW);
+    assertEquals(Primary, out.get("p").state());
+    assertEquals(Staged, out.get("n").state());
+    var later =
+        KeyLifecycle.plan(
+            List.of(key("p", 1, Primary, true, true, 1), activated("n", NOW.plusSeconds(60))),
+            NOW.plusSeconds(60));
+    assertEquals(Retired, later.get("p").state());
+    assertEquals(Primary, later.get("n").state());
   }
 }

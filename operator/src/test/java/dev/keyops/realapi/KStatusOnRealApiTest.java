@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -109,6 +110,8 @@ class KStatusOnRealApiTest {
       String ns = RealApi.namespace(admin, "kstatus");
       OperatorConfig config =
           OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false)
               .withWatchNamespaces(List.of(ns));

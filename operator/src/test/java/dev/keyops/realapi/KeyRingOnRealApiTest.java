@@ -49,6 +49,8 @@ class KeyRingOnRealApiTest {
       String ns = RealApi.namespace(admin, "keyring");
       OperatorConfig config =
           OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false)
               .withDestroyAfter(Duration.ofDays(7));
@@ -82,7 +84,7 @@ class KeyRingOnRealApiTest {
 
         clock.advance(Duration.ofHours(25));
         poke(rings, "1");
-        String next = "orders-20260502-0900";
+        String next = "orders-20260502-090000";
         EncryptionKey staged = await(keys, next, k -> state(k) == KeyState.Staged);
         assertEquals("orders", staged.getMetadata().getOwnerReferences().get(0).getName());
         clock.advance(Duration.ofMinutes(6));
@@ -106,7 +108,8 @@ class KeyRingOnRealApiTest {
         // A merge patch of the one field the test owns, with no resourceVersion: keyops may still
         // be writing the key's status (a PUT or a JSON Patch from a read copy would meet 409).
         PartitionCount empty =
-            new PartitionCount(0L, clock.instant().plusSeconds(1).toString(), "t");
+            dev.keyops.testing.Fixtures.inventory(
+                0L, clock.instant().plusSeconds(1).toString(), "t");
         keys.withName("orders-first")
             .subresource("status")
             .patch(

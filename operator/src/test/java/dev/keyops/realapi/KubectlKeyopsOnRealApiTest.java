@@ -53,7 +53,12 @@ class KubectlKeyopsOnRealApiTest {
       RealApi.installCrds(admin);
       String ns = RealApi.namespace(admin, "plugin");
       Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
-      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
+              .withHttpPort(0)
+              .withLeaderElection(false);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
           LocalPodRunner runner =
               new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")))) {
@@ -236,7 +241,12 @@ class KubectlKeyopsOnRealApiTest {
     try (KubernetesClient admin = RealApi.admin()) {
       RealApi.installCrds(admin);
       String ns = RealApi.namespace(admin, "plugin-rotate");
-      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
+              .withHttpPort(0)
+              .withLeaderElection(false);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC())) {
         var keys = admin.resources(EncryptionKey.class).inNamespace(ns);
         EncryptionKey first = dev.keyops.testing.Fixtures.managedKey("orders-first", "orders");

@@ -59,6 +59,8 @@ class LeaderElectionOnRealApiTest {
       String ns = RealApi.namespace(admin, "leader");
       OperatorConfig config =
           OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(true)
               .withLeaseNamespace(SYSTEM_NS)

@@ -36,6 +36,8 @@ class QuietOperatorOnRealApiTest {
       String ns = RealApi.namespace(admin, "quiet");
       OperatorConfig config =
           OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(false)
               .withWatchNamespaces(java.util.List.of(ns));

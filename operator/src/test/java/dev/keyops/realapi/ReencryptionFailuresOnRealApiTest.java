@@ -68,7 +68,12 @@ class ReencryptionFailuresOnRealApiTest {
     RealApi.kubeconfig();
     admin = RealApi.admin();
     RealApi.installCrds(admin);
-    OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+    OperatorConfig config =
+        OperatorConfig.defaults()
+            .withStagedFor(Duration.ZERO)
+            .withPropagationMargin(Duration.ZERO)
+            .withHttpPort(0)
+            .withLeaderElection(false);
     operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
     runner = new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")));
   }

@@ -35,6 +35,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -67,6 +68,8 @@ class RotationOnRealApiTest {
       Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
       OperatorConfig config =
           OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
               .withHttpPort(0)
               .withLeaderElection(true)
               .withLeaseNamespace(SYSTEM_NS);
@@ -184,7 +187,12 @@ class RotationOnRealApiTest {
       RealApi.installCrds(admin);
       String ns = RealApi.namespace(admin, "loss");
       Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
-      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
+              .withHttpPort(0)
+              .withLeaderElection(false);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
           LocalPodRunner runner =
               new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")))) {
@@ -264,7 +272,12 @@ class RotationOnRealApiTest {
       RealApi.installCrds(admin);
       String ns = RealApi.namespace(admin, "queue");
       Path pvc = Files.createDirectories(tmp.resolve("pvc/partitions"));
-      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withStagedFor(Duration.ZERO)
+              .withPropagationMargin(Duration.ZERO)
+              .withHttpPort(0)
+              .withLeaderElection(false);
       KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC());
       try (LocalPodRunner runner =
           new LocalPodRunner(admin, Files.createDirectories(tmp.resolve("pods")))) {
@@ -341,7 +354,11 @@ class RotationOnRealApiTest {
     try (KubernetesClient admin = RealApi.admin()) {
       RealApi.installCrds(admin);
       String ns = RealApi.namespace(admin, "requests");
-      OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withHttpPort(0)
+              .withLeaderElection(false)
+              .withStagedFor(Duration.ZERO);
       try (KeyopsOperator operator = KeyopsOperator.start(admin, config, Clock.systemUTC())) {
         var keys = admin.resources(EncryptionKey.class).inNamespace(ns);
         var rings = admin.resources(KeyRing.class).inNamespace(ns);
@@ -431,7 +448,7 @@ class RotationOnRealApiTest {
         }
         assertEquals(3, new java.util.HashSet<>(made).size(), made::toString);
       } finally {
-        admin.namespaces().withName(ns).delete();
+        RealApi.dispose(admin, ns);
       }
     }
   }

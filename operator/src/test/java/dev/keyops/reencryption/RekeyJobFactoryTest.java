@@ -72,7 +72,9 @@ class RekeyJobFactoryTest {
             "--result",
             "/dev/termination-log",
             "--expect-primary",
-            "ab".repeat(16)),
+            "ab".repeat(16),
+            "--location",
+            "events-data/parts"),
         c.getArgs());
     assertTrue(c.getSecurityContext().getReadOnlyRootFilesystem());
     assertEquals("/etc/keyops/gcp/key.json", env(c).get("GOOGLE_APPLICATION_CREDENTIALS"));

@@ -255,6 +255,9 @@ class KeyRingControllerTest {
    * once the clock has moved {@code stagedFor} on.
    */
   String rotateOnRequest(String ring, String value, Duration stagedFor, List<String> seen) {
+    // The new key becomes eligible strictly after the current Primary did (same-instant ties go
+    // to the later creation, then the greater name: "r2-first" would win over "r2-2026...").
+    clock.advance(Duration.ofMillis(100));
     requestRotation(ring, value);
     KeyRing r = awaitHandled(ring, value);
     String key = r.getStatus().getPendingKey();

@@ -85,25 +85,37 @@ class RotationRulesTest {
     assertFalse(d.due(), "keys but no Primary: one period after the ring first saw it");
   }
 
+  static dev.keyops.key.DropGuard.Decision inventory(Long partitions, Instant started) {
+    var scans =
+        partitions == null
+            ? java.util.Map.<String, dev.keyops.key.DropGuard.Scan>of()
+            : java.util.Map.of(
+                "data",
+                new dev.keyops.key.DropGuard.Scan("data", partitions, 0, null, started, started));
+    return dev.keyops.key.DropGuard.decide(
+        new dev.keyops.key.DropGuard.Input(
+            KeyState.Retired, "r", T0, java.util.Set.of("data"), scans, Duration.ZERO, false));
+  }
+
   @Test
   void retentionDisablesOnlyAfterAnInventoryAfterRetirementFoundNothing() {
     Duration h = Duration.ofHours(1);
-    Instant retired = T0;
     assertNull(
         RetentionRules.disableIn(
-            T0.plus(DAY), KeyState.Retired, false, retired, 2L, T0.plus(h), h));
+            T0.plus(DAY), KeyState.Retired, false, inventory(2L, T0.plus(h)), h));
     assertNull(
         RetentionRules.disableIn(
-            T0.plus(DAY), KeyState.Retired, false, retired, 0L, T0.minusSeconds(1), h));
+            T0.plus(DAY), KeyState.Retired, false, inventory(0L, T0.minusSeconds(1)), h));
     assertNull(
-        RetentionRules.disableIn(T0.plus(DAY), KeyState.Retired, false, retired, null, null, h));
-    assertNull(RetentionRules.disableIn(T0.plus(DAY), KeyState.Primary, false, retired, 0L, T0, h));
+        RetentionRules.disableIn(T0.plus(DAY), KeyState.Retired, false, inventory(null, null), h));
+    assertNull(
+        RetentionRules.disableIn(T0.plus(DAY), KeyState.Primary, false, inventory(0L, T0), h));
     assertEquals(
         Duration.ofMinutes(30),
         RetentionRules.disableIn(
-            T0.plus(Duration.ofMinutes(30)), KeyState.Retired, false, retired, 0L, T0, h));
+            T0.plus(Duration.ofMinutes(30)), KeyState.Retired, false, inventory(0L, T0), h));
     assertEquals(
         Duration.ZERO,
-        RetentionRules.disableIn(T0.plus(DAY), KeyState.Retired, false, retired, 0L, T0, h));
+        RetentionRules.disableIn(T0.plus(DAY), KeyState.Retired, false, inventory(0L, T0), h));
   }
 }

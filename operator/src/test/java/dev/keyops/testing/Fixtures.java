@@ -3,7 +3,9 @@ package dev.keyops.testing;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeySpec;
 import dev.keyops.api.v1alpha1.GcpKmsProvider;
+import dev.keyops.api.v1alpha1.LocationCount;
 import dev.keyops.api.v1alpha1.ManagedProvider;
+import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.Provider;
 import dev.keyops.api.v1alpha1.PvcStorage;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
@@ -11,6 +13,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.SecretKeySelector;
 import dev.keyops.api.v1alpha1.Storage;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import java.util.List;
 
 /** Builders for test resources. */
 public final class Fixtures {
@@ -49,6 +52,16 @@ public final class Fixtures {
     spec.setStorage(storage);
     r.setSpec(spec);
     return r;
+  }
+
+  /**
+   * An inventory as a ReencryptionJob records it: {@code count} partitions on the key in the one
+   * location {@code data}, scanned from {@code at}.
+   */
+  public static PartitionCount inventory(long count, String at, String by) {
+    PartitionCount p = new PartitionCount(count, at, by);
+    p.setLocations(List.of(new LocationCount("data", count, 0, null, at, at, by)));
+    return p;
   }
 
   public static EncryptionKey key(String name, String keyRing, Provider provider) {

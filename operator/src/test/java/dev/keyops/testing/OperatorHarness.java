@@ -33,6 +33,27 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** The operator with the given clock (a {@link MutableClock} to test schedules and backoff). */
   public OperatorHarness(Duration revalidate, Clock clock) throws IOException {
+    this(revalidate, clock, Duration.ZERO);
+  }
+
+  /**
+   * As {@link #OperatorHarness(Duration, Clock)}, with the operator's default {@code stagedFor}.
+   * The other constructors use zero, so tests about other rules promote an activated key as soon as
+   * keyops has listed it in the keyring; tests of the staging rule pass a real default or set
+   * {@code spec.stagedFor}.
+   */
+  public OperatorHarness(Duration revalidate, Clock clock, Duration defaultStagedFor)
+      throws IOException {
+    this(revalidate, clock, defaultStagedFor, Duration.ZERO);
+  }
+
+  /**
+   * As {@link #OperatorHarness(Duration, Clock, Duration)}, with the drop guard's propagation
+   * margin (zero in the other constructors: a scan started at the retirement counts).
+   */
+  public OperatorHarness(
+      Duration revalidate, Clock clock, Duration defaultStagedFor, Duration propagationMargin)
+      throws IOException {
     this.clock = clock;
     kms = new FakeKms();
     config =
@@ -41,7 +62,9 @@ public final class OperatorHarness implements AutoCloseable {
             .withLeaderElection(false)
             .withHttpPort(0)
             .withKmsEndpoint(kms.endpoint())
-            .withKmsRevalidateInterval(revalidate);
+            .withKmsRevalidateInterval(revalidate)
+            .withStagedFor(defaultStagedFor)
+            .withPropagationMargin(propagationMargin);
     start();
   }
 

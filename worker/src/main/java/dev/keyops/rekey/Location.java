@@ -12,12 +12,15 @@ public record Location(String name, Path root) {
   /** The name of a location given as a plain {@code --data PATH} without {@code --location}. */
   public static final String DEFAULT_NAME = "default";
 
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?");
+  /** A claim's name, then optionally '/' and a subPath (the operator's location names). */
+  private static final Pattern NAME =
+      Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(/[^=\\s/][^=\\s]{0,511})?");
 
   public Location {
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
-          "a location name is a DNS subdomain-like name (lowercase letters, digits, '-', '.'), got '"
+          "a location name is a claim's name (lowercase letters, digits, '-', '.'), optionally"
+              + " followed by '/' and a subPath, got '"
               + name
               + "'");
     }

@@ -240,12 +240,12 @@ class InventoryTest {
               "--data",
               data.toString(),
               "--location",
-              "events-0",
+              "events-data/partitions/2026",
               "--result",
               dir.resolve("r.json").toString()
             }));
     WorkerResult r = WorkerResult.parse(Files.readString(dir.resolve("r.json")));
-    assertEquals("events-0", r.locations.get(0).name);
+    assertEquals("events-data/partitions/2026", r.locations.get(0).name);
     assertEquals(Map.of(old.keyId(), 1L), r.locations.get(0).byKeyBefore);
 
     WorkerResult old =

@@ -44,6 +44,18 @@ public class EncryptionKeySpec {
           + " Once true it can never be set back to false; activating a newer key retires this one.")
   private Boolean activate = false;
 
+  @Pattern(RotationPolicy.DURATION_PATTERN)
+  @ValidationRule(
+      value = "self != ''",
+      message = "stagedFor must be a duration in hours, minutes and seconds such as 2m, 90s or 0s")
+  @JsonPropertyDescription(
+      "How long the key stays Staged (decrypt-only) after keyops first listed it in the keyring"
+          + " Secret before it can become the Primary, so that every reader (kubelets refresh a"
+          + " mounted Secret a minute or more apart) knows it before any writer encrypts with it."
+          + " A duration such as 2m, 90s or 0s. Default: the operator's setting"
+          + " (KEYOPS_STAGED_FOR, 2m).")
+  private String stagedFor;
+
   @JsonPropertyDescription(
       "Take a Retired key out of the keyring Secret (state Disabled: workloads can no longer"
           + " decrypt with it) while keeping its material; false returns it to Retired. Refused"
@@ -73,6 +85,14 @@ public class EncryptionKeySpec {
 
   public void setActivate(Boolean activate) {
     this.activate = activate;
+  }
+
+  public String getStagedFor() {
+    return stagedFor;
+  }
+
+  public void setStagedFor(String stagedFor) {
+    this.stagedFor = stagedFor;
   }
 
   public Boolean getDisabled() {

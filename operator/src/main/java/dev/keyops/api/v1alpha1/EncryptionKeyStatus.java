@@ -30,7 +30,14 @@ public class EncryptionKeyStatus {
           + " Lets you confirm which material you gave without revealing it.")
   private String fingerprint;
 
-  @JsonPropertyDescription("When the key became eligible for promotion (activate true and Ready).")
+  @JsonPropertyDescription(
+      "When keyops first listed the key in the keyring Secret: readers learn it from then on, and"
+          + " its stagedFor counts from this instant.")
+  private String inKeyringSince;
+
+  @JsonPropertyDescription(
+      "When the key became eligible for promotion (activate true, Ready, and Staged for its"
+          + " stagedFor since inKeyringSince).")
   private String eligibleAt;
 
   @JsonPropertyDescription("When the key became Primary.")
@@ -90,6 +97,14 @@ public class EncryptionKeyStatus {
 
   public void setFingerprint(String fingerprint) {
     this.fingerprint = fingerprint;
+  }
+
+  public String getInKeyringSince() {
+    return inKeyringSince;
+  }
+
+  public void setInKeyringSince(String inKeyringSince) {
+    this.inKeyringSince = inKeyringSince;
   }
 
   public String getEligibleAt() {

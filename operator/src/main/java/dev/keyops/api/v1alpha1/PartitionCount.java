@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PartitionCount {
 
-  @JsonPropertyDescription("Number of partitions on this key.")
+  @JsonPropertyDescription(
+      "Number of partitions on this key (in every location the last job scanned).")
   private Long count;
 
   @JsonPropertyDescription("When the inventory was completed.")
@@ -16,7 +17,20 @@ public class PartitionCount {
   @JsonPropertyDescription("The ReencryptionJob whose inventory counted them.")
   private String countedBy;
 
+  @JsonPropertyDescription(
+      "Per location (claim or claim/subPath) ever scanned for this key ring: what its last complete"
+          + " scan found on this key, and when that scan started. The drop guard reads these.")
+  private java.util.List<LocationCount> locations;
+
   public PartitionCount() {}
+
+  public java.util.List<LocationCount> getLocations() {
+    return locations;
+  }
+
+  public void setLocations(java.util.List<LocationCount> locations) {
+    this.locations = locations;
+  }
 
   public PartitionCount(long count, String countedAt, String countedBy) {
     this.count = count;

@@ -1,0 +1,201 @@
+package dev.keyops.reencryption;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.KeyState;
+import dev.keyops.api.v1alpha1.LocationCount;
+import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.observability.Conditions;
+import dev.keyops.testing.Claims;
+import dev.keyops.testing.Fixtures;
+import dev.keyops.testing.MutableClock;
+import dev.keyops.testing.OperatorHarness;
+import dev.keyops.testing.ScriptedKubelet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Inventories are recorded per scanned location, with the scan's start, and the drop guard needs a
+ * fresh scan of every location the ring has data on (issue 22, holes 1 to 3). Worker results are
+ * scripted; the operator runs with a 2-minute propagation margin on a clock the test moves.
+ */
+class InventoryLocationsTest {
+
+  static final Duration MARGIN = Duration.ofMinutes(2);
+
+  MutableClock clock;
+  OperatorHarness h;
+  ScriptedKubelet kubelet;
+  String oldId;
+  String newId;
+  int runs;
+
+  @BeforeEach
+  void start() throws Exception {
+    clock = new MutableClock(Instant.parse("2026-08-01T00:00:00Z"));
+    h = new OperatorHarness(Duration.ofMinutes(10), clock, Duration.ZERO, MARGIN);
+    kubelet = new ScriptedKubelet(h.client());
+    Claims.bound(h.client(), "default", "data-0");
+    Claims.bound(h.client(), "default", "data-1");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    h.close();
+  }
+
+  EncryptionKey primary(String name) {
+    EncryptionKey k = Fixtures.managedKey(name, "events");
+    k.getSpec().setActivate(true);
+    h.client().resource(k).create();
+    return h.awaitKey(name, x -> x.getStatus().getState() == KeyState.Primary, "Primary");
+  }
+
+  /** Runs a dry-run ReencryptionJob over one claim whose one shard reports {@code result}. */
+  ReencryptionJob scan(String claim, String result) {
+    String name = "scan-" + (++runs);
+    ReencryptionJob r = Fixtures.reencryptionJob("default", name, "events", claim, null);
+    r.getSpec().setDryRun(true);
+    h.client().resource(r).create();
+    var jobs = h.client().resources(ReencryptionJob.class).inNamespace("default");
+    ReencryptionJob started =
+        h.await(
+            () -> jobs.withName(name).get(),
+            j -> j.getStatus() != null && j.getStatus().getJobName() != null,
+            name + " to launch its Job");
+    h.await(
+        () ->
+            h.client()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace("default")
+                .withName(started.getStatus().getJobName())
+                .get(),
+        j -> j != null,
+        "the Job");
+    kubelet.complete(started.getStatus().getJobName(), List.of(result));
+    return h.await(
+        () -> jobs.withName(name).get(),
+        j -> Conditions.isTrue(j.getStatus().getConditions(), RunObserver.INVENTORY_RECORDED),
+        name + " to record its inventory");
+  }
+
+  /** A worker result for one claim: partitions on the old key, unreadable files. */
+  String result(String claim, Instant startedAt, long onOld, long unreadable) {
+    String samples =
+        unreadable == 0
+            ? "[]"
+            : "[{\"path\":\"" + claim + "/p9\",\"error\":\"Permission denied\"}]";
+    String byKey = onOld == 0 ? "{}" : "{\"" + oldId + "\":" + onOld + "}";
+    return """
+        {"format":1,"shard":"0/1","mode":"reencrypt","dryRun":true,"targetKeyId":"%s",\
+        "total":%d,"pending":%d,"byKeyBefore":%s,"byKeyAfter":%s,"startedAt":"%s",\
+        "unreadable":%d,"unreadableSamples":%s,"locations":[{"name":"%s","total":%d,\
+        "byKeyBefore":%s,"byKeyAfter":%s,"unreadable":%d,"foreign":0,"unencrypted":0}]}"""
+        .formatted(
+            newId,
+            onOld,
+            onOld,
+            byKey,
+            byKey,
+            startedAt,
+            unreadable,
+            samples,
+            claim,
+            onOld,
+            byKey,
+            byKey,
+            unreadable);
+  }
+
+  String blocked(String key) {
+    return h
+        .awaitKey(
+            key,
+            k -> Conditions.isTrue(k.getStatus().getConditions(), Conditions.DROP_BLOCKED),
+            "the drop to be refused")
+        .getStatus()
+        .getConditions()
+        .stream()
+        .filter(c -> c.getType().equals(Conditions.DROP_BLOCKED))
+        .findFirst()
+        .map(c -> c.getReason() + ": " + c.getMessage())
+        .orElseThrow();
+  }
+
+  String blockedWith(String key, String reasonAndText) {
+    return h.await(
+        () -> blocked(key), m -> m.contains(reasonAndText), "DropBlocked with " + reasonAndText);
+  }
+
+  @Test
+  void aDryRunOverOneClaimDoesNotLetGoAKeyUsedOnTheOther() {
+    oldId = primary("events-1").getStatus().getKeyId();
+    newId = primary("events-2").getStatus().getKeyId();
+    EncryptionKey retired =
+        h.awaitKey("events-1", k -> k.getStatus().getState() == KeyState.Retired, "Retired");
+    Instant retiredAt = Instant.parse(retired.getStatus().getRetiredAt());
+
+    clock.advance(MARGIN.plusMinutes(1));
+    Instant fresh = clock.instant();
+    scan("data-1", result("data-1", fresh, 4, 0));
+    scan("data-0", result("data-0", fresh, 0, 0)); // today's code wrote 0 on every key here
+
+    EncryptionKey k = h.key("events-1");
+    assertEquals(4L, location(k, "data-1").getCount());
+    assertEquals(0L, location(k, "data-0").getCount());
+    assertEquals(fresh.toString(), location(k, "data-0").getScanStartedAt());
+
+    h.client().resource(h.key("events-1")).delete();
+    String why = blockedWith("events-1", "DropRefusedPartitions");
+    assertTrue(why.contains("data-1: 4"), why);
+
+    // Rebuilt, but the scan started inside the margin after the retirement: not enough.
+    scan("data-1", result("data-1", retiredAt.plus(MARGIN).minusSeconds(1), 0, 0));
+    why = blockedWith("events-1", "DropRefusedNoInventory");
+    assertTrue(why.contains("data-1"), why);
+
+    // A fresh scan finds a file it cannot read: that blocks too, and names it.
+    clock.advance(Duration.ofMinutes(1));
+    scan("data-1", result("data-1", clock.instant(), 0, 1));
+    why = blockedWith("events-1", "DropRefusedUnreadable");
+    assertTrue(why.contains("data-1/p9 (Permission denied)"), why);
+    LocationCount l = location(h.key("events-1"), "data-1");
+    assertEquals(1L, l.getUnreadable());
+    assertEquals("data-1/p9", l.getUnreadableSamples().get(0).getPath());
+
+    scan("data-1", result("data-1", clock.instant(), 0, 0));
+    h.awaitGone("events-1");
+  }
+
+  @Test
+  void aScanThatStartedBeforeTheRetirementDoesNotCount() {
+    oldId = primary("events-1").getStatus().getKeyId();
+    Instant before = clock.instant();
+    clock.advance(Duration.ofSeconds(10));
+    newId = primary("events-2").getStatus().getKeyId();
+    h.awaitKey("events-1", k -> k.getStatus().getState() == KeyState.Retired, "Retired");
+    clock.advance(MARGIN.plusMinutes(5));
+    // The run completes long after the retirement, but its worker listed the files before it.
+    ReencryptionJob done = scan("data-0", result("data-0", before, 0, 0));
+    assertNotNull(done.getStatus().getCompletedAt());
+    h.client().resource(h.key("events-1")).delete();
+    String why = blockedWith("events-1", "DropRefusedNoInventory");
+    assertTrue(why.contains("data-0"), why);
+  }
+
+  static LocationCount location(EncryptionKey k, String name) {
+    return k.getStatus().getPartitions().getLocations().stream()
+        .filter(l -> l.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no location " + name + " on " + k.getStatus()));
+  }
+}

@@ -253,6 +253,15 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     if (p.getGcpKms() != null && p.getGcpKms().getCredentialsSecretRef() != null) {
       names.add(p.getGcpKms().getCredentialsSecretRef().getName());
     }
+    if (p.getTransit() != null) {
+      if (p.getTransit().getAuth() != null
+          && p.getTransit().getAuth().getTokenSecretRef() != null) {
+        names.add(p.getTransit().getAuth().getTokenSecretRef().getName());
+      }
+      if (p.getTransit().getCaSecretRef() != null) {
+        names.add(p.getTransit().getCaSecretRef().getName());
+      }
+    }
     return names;
   }
 
@@ -266,7 +275,8 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     Instant now = clock.instant();
     Long gen = k.getMetadata().getGeneration();
     ProviderKind kind = k.getSpec().getProvider().kind();
-    boolean gcp = kind == ProviderKind.gcpKms;
+    // A key manager is called (on the KmsSchedule): Cloud KMS or Transit.
+    boolean gcp = kind == ProviderKind.gcpKms || kind == ProviderKind.transit;
     String uid = k.getMetadata().getUid();
     if (gcp && s.getObservedGeneration() != null && !s.getObservedGeneration().equals(gen)) {
       kmsSchedule.requestNow(uid, now); // the spec changed: check it now, not after the backoff
@@ -295,7 +305,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       } else {
         // A gcpKms key with a data key follows Cloud KMS key-version rotation (issue 16).
         m =
-            gcp && s.getFingerprint() != null
+            kind == ProviderKind.gcpKms && s.getFingerprint() != null
                 ? versions.revalidate(k)
                 : providers.resolve(k, s.getFingerprint());
         if (gcp) {
@@ -506,6 +516,11 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
               + k.getSpec().getProvider().getSecretRef().getName()
               + " is a valid 256-bit key";
       case gcpKms -> "data key wrapped by Cloud KMS key " + ((Material.Wrapped) m).kmsKeyName();
+      case transit ->
+          "data key wrapped by Transit key "
+              + ((Material.Wrapped) m).kmsKeyName()
+              + " at "
+              + ((Material.Wrapped) m).transit().address();
     };
   }
 }

@@ -83,7 +83,8 @@ public class KeyringWriter {
                 null,
                 w.kmsKeyName(),
                 Base64.getEncoder().encodeToString(w.wrappedKey()),
-                w.associatedData()));
+                w.associatedData(),
+                w.transit()));
       }
     }
     return new KeyringDocument(KeyringDocument.FORMAT, namespace, keyRing, primary, entries);

@@ -51,6 +51,7 @@ public class KeyProviders {
   private final Map<String, CachedKey> keyChecks = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final Map<String, Object> keyCheckLocks = new java.util.concurrent.ConcurrentHashMap<>();
+  private final TransitKeys transit;
 
   private record CachedKey(
       KmsGateway.CryptoKeyInfo info, java.time.Instant read, java.time.Instant expires) {}
@@ -65,11 +66,25 @@ public class KeyProviders {
       KmsGateways kms,
       java.time.Clock clock,
       java.time.Duration readCacheTtl) {
+    this(client, secrets, kms, clock, readCacheTtl, TransitGateways.defaults());
+  }
+
+  /**
+   * @param transit the Transit clients of transit keys
+   */
+  public KeyProviders(
+      KubernetesClient client,
+      SecretSource secrets,
+      KmsGateways kms,
+      java.time.Clock clock,
+      java.time.Duration readCacheTtl,
+      TransitGateways transit) {
     this.client = client;
     this.secrets = secrets;
     this.kms = kms;
     this.clock = clock;
     this.readCacheTtl = readCacheTtl;
+    this.transit = new TransitKeys(this, secrets, transit, clock);
   }
 
   /** Name of the Secret that holds a managed or gcpKms key's material. */
@@ -100,9 +115,12 @@ public class KeyProviders {
     if (p.getGcpKms() != null) {
       return gcpKms(key, p.getGcpKms(), recordedFingerprint);
     }
+    if (p.getTransit() != null) {
+      return transit.resolve(key, recordedFingerprint);
+    }
     throw new ProviderException(
         Reason.InvalidKeyMaterial,
-        "no provider set: set exactly one of managed, secretRef or gcpKms");
+        "no provider set: set exactly one of managed, secretRef, gcpKms or transit");
   }
 
   /**
@@ -111,7 +129,7 @@ public class KeyProviders {
    */
   public Material stored(EncryptionKey key, String recordedFingerprint) {
     var p = key.getSpec().getProvider();
-    if (p.getGcpKms() == null) {
+    if (p.getGcpKms() == null && p.getTransit() == null) {
       return resolve(key, recordedFingerprint);
     }
     Secret s = wrappedMaterialSecret(key);
@@ -130,7 +148,8 @@ public class KeyProviders {
         .inNamespace(key.getMetadata().getNamespace())
         .withName(materialSecretName(key))
         .delete();
-    if (key.getSpec().getProvider().getGcpKms() != null) {
+    if (key.getSpec().getProvider().getGcpKms() != null
+        || key.getSpec().getProvider().getTransit() != null) {
       client
           .secrets()
           .inNamespace(key.getMetadata().getNamespace())
@@ -257,6 +276,9 @@ public class KeyProviders {
   }
 
   private static Material.Wrapped wrappedMaterial(EncryptionKey key, Secret s, String fingerprint) {
+    if (key.getSpec().getProvider().getTransit() != null) {
+      return TransitKeys.material(key, s, fingerprint);
+    }
     byte[] version = decode(s, VERSION);
     return new Material.Wrapped(
         key.getSpec().getProvider().getGcpKms().getKeyName(),
@@ -427,7 +449,7 @@ public class KeyProviders {
         + key.getMetadata().getName();
   }
 
-  private static Material checked(Material m, String recorded, EncryptionKey key) {
+  static Material checked(Material m, String recorded, EncryptionKey key) {
     if (recorded != null && !recorded.equals(m.fingerprint())) {
       throw new ProviderException(
           Reason.InvalidKeyMaterial,
@@ -449,7 +471,7 @@ public class KeyProviders {
    *     whose wrapped data key is replaced when the Cloud KMS key rotates (the fingerprint check,
    *     not immutability, guards that the data key itself never changes)
    */
-  private Secret createMaterial(
+  Secret createMaterial(
       EncryptionKey key, Map<String, String> data, String fingerprint, boolean immutable) {
     Secret s = materialSecret(key, materialSecretName(key), data, fingerprint, immutable);
     try {

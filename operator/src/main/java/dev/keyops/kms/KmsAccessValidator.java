@@ -184,7 +184,12 @@ public final class KmsAccessValidator {
     private final List<String> missing;
 
     MissingPermissions(List<String> missing, String message) {
-      super(Reason.PermissionDenied, message);
+      this(Reason.PermissionDenied, missing, message);
+    }
+
+    /** With a provider's own reason (Transit: TransitCapabilityMissing). */
+    MissingPermissions(Reason reason, List<String> missing, String message) {
+      super(reason, message);
       this.missing = List.copyOf(missing);
     }
 

@@ -32,14 +32,29 @@ public sealed interface Material {
     }
   }
 
-  /** A data key wrapped by Cloud KMS: gcpKms keys. The plaintext data key is never stored. */
+  /**
+   * A data key wrapped by a key manager: gcpKms keys (Cloud KMS) and transit keys (Transit, whose
+   * location {@code transit} names). The plaintext data key is never stored.
+   */
   record Wrapped(
       String kmsKeyName,
       byte[] wrappedKey,
       String keyVersion,
       String associatedData,
-      String fingerprint)
+      String fingerprint,
+      dev.keyops.partition.KeyringDocument.Transit transit)
       implements Material {
+
+    /** A Cloud KMS wrapping. */
+    public Wrapped(
+        String kmsKeyName,
+        byte[] wrappedKey,
+        String keyVersion,
+        String associatedData,
+        String fingerprint) {
+      this(kmsKeyName, wrappedKey, keyVersion, associatedData, fingerprint, null);
+    }
+
     @Override
     public byte[] wrappedKey() {
       return wrappedKey.clone();

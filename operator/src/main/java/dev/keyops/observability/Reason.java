@@ -18,6 +18,15 @@ public enum Reason {
   WrongKeyPurpose,
   KmsUnavailable,
   CredentialsInvalid,
+  // Transit (OpenBao, Vault) access and key versions
+  TransitKeyNotFound,
+  TransitWrongKeyType,
+  TransitCapabilityMissing,
+  TransitLoginFailed,
+  TransitRequestRefused,
+  TransitUnavailable,
+  TransitKeyRewrapped,
+  TransitKeyVersionBelowMinimum,
   // Cloud KMS key versions (condition DataAtRisk)
   KeyRewrapped,
   KeyVersionEnabled,

@@ -166,6 +166,110 @@ public class NoKeyMaterialLeaksTest {
     }
   }
 
+  /**
+   * The same for a transit key against a real OpenBao (skipped without -Dkeyops.bao): creation, a
+   * Transit rotation followed by a re-wrap, a revoked decrypt capability, a refused version;
+   * neither the data key nor the operator's Transit token appears in logs, events, status or
+   * metrics.
+   */
+  @Test
+  void transitMaterialAndTokensNeverAppearInLogsEventsOrStatus() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    List<String> haystack = new ArrayList<>();
+    byte[] dek;
+    String token;
+    try (var bao = dev.keyops.kms.transit.testing.OpenBaoServer.start();
+        OperatorHarness h = new OperatorHarness(Duration.ofMillis(500))) {
+      root.addAppender(logs);
+      bao.createKey("leak", "aes256-gcm96");
+      String policy =
+          "path \"transit/keys/leak\" { capabilities = [\"read\"] }\n"
+              + "path \"transit/encrypt/leak\" { capabilities = [\"update\"] }\n";
+      token =
+          bao.tokenWithPolicy(
+              "keyops", policy + "path \"transit/decrypt/leak\" { capabilities = [\"update\"] }");
+      h.client()
+          .resource(
+              new io.fabric8.kubernetes.api.model.SecretBuilder()
+                  .withNewMetadata()
+                  .withName("bao-token")
+                  .withNamespace("default")
+                  .endMetadata()
+                  .addToData("token", Base64.getEncoder().encodeToString(token.getBytes()))
+                  .build())
+          .create();
+      var t = new dev.keyops.api.v1alpha1.TransitProvider();
+      t.setAddress(bao.address());
+      t.setKeyName("leak");
+      var auth = new dev.keyops.api.v1alpha1.TransitAuthSpec();
+      auth.setTokenSecretRef(new dev.keyops.api.v1alpha1.SecretKeySelector("bao-token", "token"));
+      t.setAuth(auth);
+      var p = new dev.keyops.api.v1alpha1.Provider();
+      p.setTransit(t);
+      EncryptionKey k = Fixtures.key("t1", "ring", p);
+      k.getSpec().setActivate(true);
+      h.client().resource(k).create();
+      h.awaitKey("t1", x -> x.getStatus().getState() == KeyState.Primary, "Primary");
+      Secret wrapped = h.client().secrets().inNamespace("default").withName("keyops-key-t1").get();
+      try (var g =
+          new dev.keyops.kms.transit.HttpTransitGateway(
+              new dev.keyops.kms.transit.TransitTarget(bao.address(), null, null),
+              new dev.keyops.kms.transit.TransitAuth.Token(
+                  dev.keyops.kms.transit.testing.OpenBaoServer.ROOT_TOKEN),
+              null,
+              Duration.ofSeconds(5))) {
+        dek =
+            g.decrypt(
+                "leak",
+                new String(
+                    Base64.getDecoder().decode(wrapped.getData().get("wrappedKey")),
+                    StandardCharsets.UTF_8),
+                "keyops/v1/default/ring/t1".getBytes(StandardCharsets.UTF_8));
+      }
+      bao.rotate("leak");
+      h.awaitKey(
+          "t1", x -> "2".equals(x.getStatus().getKms().getKeyVersion()), "re-wrapped onto v2");
+      bao.root("PUT", "sys/policies/acl/keyops", java.util.Map.of("policy", policy));
+      h.awaitKey(
+          "t1",
+          x ->
+              "TransitCapabilityMissing"
+                  .equals(EncryptionKeyControllerTest.reason(x, Conditions.KMS_ACCESS_VERIFIED)),
+          "decrypt revoked");
+      for (EncryptionKey x :
+          h.client().resources(EncryptionKey.class).inNamespace("default").list().getItems()) {
+        haystack.add(Serialization.asYaml(x));
+      }
+      haystack.add(Serialization.asYaml(h.client().v1().events().inNamespace("default").list()));
+      haystack.add(h.operator().registry().scrape());
+    } finally {
+      root.detachAppender(logs);
+    }
+    for (ILoggingEvent e : logs.list) {
+      haystack.add(e.getFormattedMessage());
+      if (e.getThrowableProxy() != null) {
+        haystack.add(e.getThrowableProxy().getMessage());
+      }
+    }
+    List<String> forms = new ArrayList<>(forms(dek));
+    forms.add(token);
+    for (String form : forms) {
+      for (int i = 0; i < haystack.size(); i++) {
+        String text = haystack.get(i);
+        if (text != null && text.contains(form)) {
+          String shown = text.replace(form, "<SECRET>");
+          throw new AssertionError(
+              "transit material or token leaked in item "
+                  + i
+                  + ": "
+                  + shown.substring(0, Math.min(400, shown.length())));
+        }
+      }
+    }
+  }
+
   /** Recognisable pieces of a key in every encoding (prefixes, so partial leaks are caught too). */
   public static List<String> forms(byte[] key) {
     String std = Base64.getEncoder().encodeToString(key);

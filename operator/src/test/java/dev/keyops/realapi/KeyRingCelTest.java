@@ -84,9 +84,9 @@ class KeyRingCelTest {
                 "both",
                 "{period: 24h, keyTemplate: {managed: {}, gcpKms: {keyName:"
                     + " projects/p/locations/l/keyRings/r/cryptoKeys/k}}}"));
-    assertTrue(m.contains("keyTemplate needs exactly one of managed or gcpKms"), m);
+    assertTrue(m.contains("keyTemplate needs exactly one of managed, gcpKms or transit"), m);
     m = rejected(RING.formatted("none", "{period: 24h, keyTemplate: {}}"));
-    assertTrue(m.contains("keyTemplate needs exactly one of managed or gcpKms"), m);
+    assertTrue(m.contains("keyTemplate needs exactly one of managed, gcpKms or transit"), m);
     m =
         rejected(
             RING.formatted(

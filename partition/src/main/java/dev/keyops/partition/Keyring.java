@@ -201,7 +201,7 @@ public final class Keyring {
             e.associatedData() == null
                 ? new byte[0]
                 : e.associatedData().getBytes(StandardCharsets.UTF_8);
-        key = unwrapper.unwrap(e.kmsKeyName(), Base64.getDecoder().decode(e.wrappedKey()), aad);
+        key = unwrapper.unwrap(e, Base64.getDecoder().decode(e.wrappedKey()), aad);
       } else {
         throw new PartitionException(
             PartitionException.Kind.KEY_UNAVAILABLE,

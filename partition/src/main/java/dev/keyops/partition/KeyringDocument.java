@@ -27,11 +27,14 @@ public record KeyringDocument(
    * @param keyId 32 hex characters
    * @param name the EncryptionKey's name
    * @param state Staged (decrypt-only), Primary or Retired
-   * @param provider managed, secretRef or gcpKms
+   * @param provider managed, secretRef, gcpKms or transit
    * @param material standard Base64 of the 32-byte key (managed and secretRef keys)
-   * @param kmsKeyName the Cloud KMS key that wraps the data key (gcpKms keys)
-   * @param wrappedKey standard Base64 of the data key wrapped by Cloud KMS (gcpKms keys)
-   * @param associatedData the associated data of that wrap, as UTF-8 text (gcpKms keys)
+   * @param kmsKeyName the Cloud KMS key (gcpKms keys) or Transit key name (transit keys) that wraps
+   *     the data key
+   * @param wrappedKey standard Base64 of the wrapped data key: Cloud KMS ciphertext (gcpKms keys),
+   *     the UTF-8 bytes of the {@code vault:vN:...} ciphertext (transit keys)
+   * @param associatedData the associated data of that wrap, as UTF-8 text (gcpKms and transit)
+   * @param transit where the Transit key lives (transit keys only)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -43,7 +46,21 @@ public record KeyringDocument(
       String material,
       String kmsKeyName,
       String wrappedKey,
-      String associatedData) {
+      String associatedData,
+      Transit transit) {
+
+    /** An entry without a Transit location (managed, secretRef and gcpKms keys). */
+    public Entry(
+        String keyId,
+        String name,
+        String state,
+        String provider,
+        String material,
+        String kmsKeyName,
+        String wrappedKey,
+        String associatedData) {
+      this(keyId, name, state, provider, material, kmsKeyName, wrappedKey, associatedData, null);
+    }
 
     @Override
     public String toString() {
@@ -51,4 +68,15 @@ public record KeyringDocument(
       return "Entry[keyId=" + keyId + ", name=" + name + ", state=" + state + "]";
     }
   }
+
+  /**
+   * Where a transit key's Transit key lives (OpenBao, or the HashiCorp Vault Transit API).
+   *
+   * @param address the server's URL, for example https://openbao.vault:8200
+   * @param mount the Transit mount path (default transit)
+   * @param namespace the OpenBao/Vault namespace, or null
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Transit(String address, String mount, String namespace) {}
 }

@@ -73,6 +73,13 @@ public final class Cli {
           new dev.keyops.kms.KmsDataKeyUnwrapper(
               endpoint != null ? endpoint : System.getenv("KEYOPS_KMS_ENDPOINT"));
 
+  /**
+   * How the tools unwrap transit data keys (Transit decrypt, configured by the KEYOPS_TRANSIT_*
+   * environment, see docs/embedding.md); created on the first transit key. Replaced in tests.
+   */
+  static java.util.function.Supplier<DataKeyUnwrapper> transitUnwrapperFactory =
+      () -> dev.keyops.kms.transit.TransitDataKeyUnwrapper.fromEnvironment(System.getenv());
+
   /** The clock {@code --bytes-per-second} paces by; replaced in tests by one that never waits. */
   static ByteRateLimiter.Clock clock = ByteRateLimiter.Clock.SYSTEM;
 
@@ -146,7 +153,11 @@ public final class Cli {
 
     Keyring loadKeyring() {
       try {
-        return new KeyringFile(keyring, unwrapperFactory.apply(kmsEndpoint), unwrapRetry).current();
+        return new KeyringFile(
+                keyring,
+                new ProviderUnwrapper(unwrapperFactory.apply(kmsEndpoint), transitUnwrapperFactory),
+                unwrapRetry)
+            .current();
       } catch (UncheckedIOException e) {
         throw new IllegalArgumentException(e.getMessage(), e);
       }

@@ -6,8 +6,10 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 /** The source of an {@link EncryptionKey}'s material: exactly one field is set. */
 @ValidationRule(
-    value = "[has(self.managed), has(self.secretRef), has(self.gcpKms)].filter(x, x).size() == 1",
-    message = "exactly one provider must be set: managed, secretRef or gcpKms")
+    value =
+        "[has(self.managed), has(self.secretRef), has(self.gcpKms), has(self.transit)]"
+            + ".filter(x, x).size() == 1",
+    message = "exactly one provider must be set: managed, secretRef, gcpKms or transit")
 public class Provider {
 
   @JsonPropertyDescription(
@@ -24,6 +26,12 @@ public class Provider {
       "Bring your own key from Google Cloud KMS: the operator generates a data key, wraps it with"
           + " the Cloud KMS key and keeps only the wrapped data key.")
   private GcpKmsProvider gcpKms;
+
+  @JsonPropertyDescription(
+      "Bring your own key from a Transit secrets engine (OpenBao; HashiCorp Vault speaks the same"
+          + " API): the operator generates a data key, wraps it with Transit encrypt and keeps"
+          + " only the ciphertext.")
+  private TransitProvider transit;
 
   public ManagedProvider getManaged() {
     return managed;
@@ -49,6 +57,14 @@ public class Provider {
     this.gcpKms = gcpKms;
   }
 
+  public TransitProvider getTransit() {
+    return transit;
+  }
+
+  public void setTransit(TransitProvider transit) {
+    this.transit = transit;
+  }
+
   /**
    * The provider's kind as users write it: {@code managed}, {@code secretRef} or {@code gcpKms}.
    */
@@ -62,6 +78,9 @@ public class Provider {
     }
     if (gcpKms != null) {
       return ProviderKind.gcpKms;
+    }
+    if (transit != null) {
+      return ProviderKind.transit;
     }
     return null;
   }

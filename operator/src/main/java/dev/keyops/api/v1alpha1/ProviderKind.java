@@ -1,9 +1,10 @@
 package dev.keyops.api.v1alpha1;
 
-/** The three ways an {@link EncryptionKey} gets its material, spelt as in the spec. */
+/** The ways an {@link EncryptionKey} gets its material, spelt as in the spec. */
 @SuppressWarnings("java:S115") // constants spelt as the spec fields users write
 public enum ProviderKind {
   managed,
   secretRef,
-  gcpKms
+  gcpKms,
+  transit
 }

@@ -1,0 +1,43 @@
+package dev.keyops.rekey;
+
+import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.partition.KeyringDocument;
+import java.util.function.Supplier;
+
+/**
+ * Sends each keyring entry's unwrap to its key manager: transit entries to Transit decrypt
+ * (keyops-kms-transit, created on the first one), every other wrapped key to Cloud KMS.
+ */
+final class ProviderUnwrapper implements DataKeyUnwrapper {
+
+  static final String TRANSIT = "transit";
+
+  private final DataKeyUnwrapper cloudKms;
+  private final Supplier<DataKeyUnwrapper> transitFactory;
+  private DataKeyUnwrapper transit;
+
+  ProviderUnwrapper(DataKeyUnwrapper cloudKms, Supplier<DataKeyUnwrapper> transitFactory) {
+    this.cloudKms = cloudKms;
+    this.transitFactory = transitFactory;
+  }
+
+  @Override
+  public byte[] unwrap(String kmsKeyName, byte[] wrappedKey, byte[] associatedData) {
+    return cloudKms.unwrap(kmsKeyName, wrappedKey, associatedData);
+  }
+
+  @Override
+  public byte[] unwrap(KeyringDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
+    if (TRANSIT.equals(entry.provider())) {
+      return transit().unwrap(entry, wrappedKey, associatedData);
+    }
+    return cloudKms.unwrap(entry, wrappedKey, associatedData);
+  }
+
+  private synchronized DataKeyUnwrapper transit() {
+    if (transit == null) {
+      transit = transitFactory.get();
+    }
+    return transit;
+  }
+}

@@ -134,8 +134,14 @@ final class InventoryCommand implements Callable<Integer> {
               + " created: a dry run over "
               + (where.getSelector() != null
                   ? "the claims labelled " + where.getSelector().getMatchLabels()
-                  : "location(s) "
-                      + String.join(", ", dev.keyops.reencryption.Locations.of(src.spec())))
+                  : where.getPersistentVolumeClaim() != null
+                      ? "claim "
+                          + where.getPersistentVolumeClaim().getClaimName()
+                          + (where.getPersistentVolumeClaim().getSubPath() == null
+                              ? ""
+                              : " (" + where.getPersistentVolumeClaim().getSubPath() + ")")
+                      : "locations "
+                          + String.join(", ", dev.keyops.reencryption.Locations.of(src.spec())))
               + " from "
               + src.from()
               + "; waiting up to "

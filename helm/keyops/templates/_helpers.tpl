@@ -87,9 +87,11 @@ impersonating this ServiceAccount.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
-# A ReencryptionJob reads its storage claim (one GET before it starts, and while it is stalled)
-# to say when the claim is missing or unbound.
+# Claims: a ReencryptionJob reads its storage claims (a GET each before it starts, and while it is
+# stalled) to say when one is missing or unbound, and lists those its selector matches when it
+# starts; the KeyRing controller watches the claims of the watched namespaces (an informer: a
+# KeyRing's spec.storage.selector declares every matching claim, including new ones). Read only.
 - apiGroups: [""]
   resources: ["persistentvolumeclaims"]
-  verbs: ["get"]
+  verbs: ["get", "list", "watch"]
 {{- end -}}

@@ -61,8 +61,11 @@ public record OperatorConfig(
 
   /** Defaults suitable for tests; production reads {@link #fromEnv(Map)}. */
   public static OperatorConfig defaults() {
-    return fromEnv(Map.of());
+    return fromEnv(Map.of("KEYOPS_WORKER_IMAGE", TEST_WORKER_IMAGE));
   }
+
+  /** The worker image of {@link #defaults()}: tests run workers locally, never pull it. */
+  public static final String TEST_WORKER_IMAGE = "keyops-worker:test";
 
   /** Reads the configuration; throws IllegalArgumentException naming the bad variable. */
   public static OperatorConfig fromEnv(Map<String, String> env) {
@@ -90,32 +93,52 @@ public record OperatorConfig(
             "KEYOPS_LEASE_RETRY_PERIOD", env.getOrDefault("KEYOPS_LEASE_RETRY_PERIOD", "2s"));
     checkLeaseTimings(leaseDuration, renewDeadline, retryPeriod);
     String identity = env.getOrDefault("KEYOPS_LEASE_IDENTITY", "").trim();
-    return new OperatorConfig(
-        watch,
-        port,
-        logFormat,
-        parseBoolean("KEYOPS_LEADER_ELECTION", env.getOrDefault("KEYOPS_LEADER_ELECTION", "true")),
-        env.getOrDefault("KEYOPS_LEASE_NAME", "keyops-leader"),
-        env.getOrDefault("KEYOPS_LEASE_NAMESPACE", env.get("POD_NAMESPACE")),
-        identity.isEmpty() ? null : identity,
-        leaseDuration,
-        renewDeadline,
-        retryPeriod,
-        parseDuration(
-            "KEYOPS_KMS_REVALIDATE_INTERVAL",
-            env.getOrDefault("KEYOPS_KMS_REVALIDATE_INTERVAL", "10m")),
-        env.getOrDefault("KEYOPS_WORKER_IMAGE", "ghcr.io/keyops/keyops:latest"),
-        Arrays.stream(env.getOrDefault("KEYOPS_WORKER_IMAGE_PULL_SECRETS", "").split(","))
-            .map(String::trim)
-            .filter(x -> !x.isEmpty())
-            .toList(),
-        parseBoolean(
-            "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")),
-        env.get("KEYOPS_KMS_ENDPOINT"),
-        parseDurationOrZero("KEYOPS_DESTROY_AFTER", env.getOrDefault("KEYOPS_DESTROY_AFTER", "0")),
-        parseDurationOrZero("KEYOPS_STAGED_FOR", env.getOrDefault("KEYOPS_STAGED_FOR", "2m")),
-        parseDurationOrZero(
-            "KEYOPS_PROPAGATION_MARGIN", env.getOrDefault("KEYOPS_PROPAGATION_MARGIN", "2m")));
+    OperatorConfig c =
+        new OperatorConfig(
+            watch,
+            port,
+            logFormat,
+            parseBoolean(
+                "KEYOPS_LEADER_ELECTION", env.getOrDefault("KEYOPS_LEADER_ELECTION", "true")),
+            env.getOrDefault("KEYOPS_LEASE_NAME", "keyops-leader"),
+            env.getOrDefault("KEYOPS_LEASE_NAMESPACE", env.get("POD_NAMESPACE")),
+            identity.isEmpty() ? null : identity,
+            leaseDuration,
+            renewDeadline,
+            retryPeriod,
+            parseDuration(
+                "KEYOPS_KMS_REVALIDATE_INTERVAL",
+                env.getOrDefault("KEYOPS_KMS_REVALIDATE_INTERVAL", "10m")),
+            env.getOrDefault("KEYOPS_WORKER_IMAGE", ""),
+            Arrays.stream(env.getOrDefault("KEYOPS_WORKER_IMAGE_PULL_SECRETS", "").split(","))
+                .map(String::trim)
+                .filter(x -> !x.isEmpty())
+                .toList(),
+            parseBoolean(
+                "KEYOPS_SERVER_SIDE_APPLY", env.getOrDefault("KEYOPS_SERVER_SIDE_APPLY", "true")),
+            env.get("KEYOPS_KMS_ENDPOINT"),
+            parseDurationOrZero(
+                "KEYOPS_DESTROY_AFTER", env.getOrDefault("KEYOPS_DESTROY_AFTER", "0")),
+            parseDurationOrZero("KEYOPS_STAGED_FOR", env.getOrDefault("KEYOPS_STAGED_FOR", "2m")),
+            parseDurationOrZero(
+                "KEYOPS_PROPAGATION_MARGIN", env.getOrDefault("KEYOPS_PROPAGATION_MARGIN", "2m")));
+    workerImage(c.workerImage()); // last: a bad value of another variable is named first
+    return c.copy(b -> b.workerImage = c.workerImage().trim());
+  }
+
+  /**
+   * The worker image is the operator's own (the chart passes it, by digest when pinned): keyops
+   * does not guess one. A tag such as {@code latest} could pull a worker of another version than
+   * the operator that reads its results.
+   */
+  static String workerImage(String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(
+          "KEYOPS_WORKER_IMAGE is not set: set it to the operator's own image (the Helm chart"
+              + " does, from image.repository and image.digest or tag); keyops does not guess"
+              + " the image of its rekey workers");
+    }
+    return value.trim();
   }
 
   public OperatorConfig withServerSideApply(boolean value) {

@@ -6,15 +6,33 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class OperatorConfigTest {
 
+  static Map<String, String> image(Map<String, String> env) {
+    Map<String, String> m = new java.util.HashMap<>(env);
+    m.put("KEYOPS_WORKER_IMAGE", "r/keyops:1");
+    return m;
+  }
+
+  @Test
+  void anUnsetWorkerImageStopsTheOperatorInsteadOfGuessingOne() {
+    for (Map<String, String> env :
+        List.<Map<String, String>>of(Map.of(), Map.of("KEYOPS_WORKER_IMAGE", " "))) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> OperatorConfig.fromEnv(env));
+      assertTrue(e.getMessage().startsWith("KEYOPS_WORKER_IMAGE is not set"), e.getMessage());
+    }
+  }
+
   @Test
   void defaultsAreSafeForProduction() {
-    OperatorConfig c = OperatorConfig.fromEnv(Map.of());
+    OperatorConfig c = OperatorConfig.fromEnv(Map.of("KEYOPS_WORKER_IMAGE", "r/keyops@sha256:1"));
+    assertEquals("r/keyops@sha256:1", c.workerImage());
     assertEquals(Set.of(), c.watchNamespaces());
     assertEquals(8080, c.httpPort());
     assertTrue(c.leaderElection());
@@ -27,7 +45,8 @@ class OperatorConfigTest {
     assertEquals(java.util.List.of(), c.workerImagePullSecrets());
     assertEquals(
         java.util.List.of("regcred", "mirror"),
-        OperatorConfig.fromEnv(Map.of("KEYOPS_WORKER_IMAGE_PULL_SECRETS", " regcred, mirror,"))
+        OperatorConfig.fromEnv(
+                image(Map.of("KEYOPS_WORKER_IMAGE_PULL_SECRETS", " regcred, mirror,")))
             .workerImagePullSecrets());
   }
 
@@ -43,7 +62,8 @@ class OperatorConfigTest {
                 "KEYOPS_LEASE_NAME", "l",
                 "POD_NAMESPACE", "ops",
                 "KEYOPS_KMS_REVALIDATE_INTERVAL", "1h30m",
-                "KEYOPS_KMS_ENDPOINT", "localhost:1"));
+                "KEYOPS_KMS_ENDPOINT", "localhost:1",
+                "KEYOPS_WORKER_IMAGE", "r/keyops:1"));
     assertEquals(Set.of("team-a", "team-b"), c.watchNamespaces());
     assertEquals(9090, c.httpPort());
     assertEquals("json", c.logFormat());
@@ -63,7 +83,8 @@ class OperatorConfigTest {
                 "KEYOPS_LEASE_DURATION", "30s",
                 "KEYOPS_LEASE_RENEW_DEADLINE", "20s",
                 "KEYOPS_LEASE_RETRY_PERIOD", "5s",
-                "KEYOPS_LEASE_IDENTITY", "keyops-0"));
+                "KEYOPS_LEASE_IDENTITY", "keyops-0",
+                "KEYOPS_WORKER_IMAGE", "r/keyops:1"));
     assertEquals(Duration.ofSeconds(30), c.leaseDuration());
     assertEquals(Duration.ofSeconds(20), c.renewDeadline());
     assertEquals(Duration.ofSeconds(5), c.retryPeriod());
@@ -84,7 +105,7 @@ class OperatorConfigTest {
                 () -> OperatorConfig.fromEnv(Map.of("KEYOPS_LEASE_RETRY_PERIOD", "5s")))
             .getMessage();
     assertTrue(tooFewTries.startsWith("KEYOPS_LEASE_RETRY_PERIOD (PT5S)"), tooFewTries);
-    OperatorConfig.fromEnv(Map.of("KEYOPS_LEASE_RETRY_PERIOD", "4s")); // 10s > 2.2 x 4s
+    OperatorConfig.fromEnv(image(Map.of("KEYOPS_LEASE_RETRY_PERIOD", "4s"))); // 10s > 2.2 x 4s
     assertThrows(
         IllegalArgumentException.class,
         () ->

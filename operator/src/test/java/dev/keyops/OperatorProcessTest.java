@@ -45,6 +45,7 @@ class OperatorProcessTest {
       pb.environment().put("KEYOPS_SERVER_SIDE_APPLY", "false");
       pb.environment().put("KEYOPS_LEADER_ELECTION", "false");
       pb.environment().put("KEYOPS_LOG_FORMAT", "json");
+      pb.environment().put("KEYOPS_WORKER_IMAGE", "keyops-worker:test");
       Process process = pb.start();
       try {
         HttpClient http = HttpClient.newHttpClient();

@@ -127,13 +127,21 @@ final class InventoryCommand implements Callable<Integer> {
       ReencryptionJob created =
           Api.call(s, "create", "reencryptionjobs", () -> rejs.resource(rej).create());
       String name = created.getMetadata().getName();
-      PvcStorage pvc = src.spec().getStorage().getPersistentVolumeClaim();
+      var where = src.spec().getStorage();
       err.println(
           "reencryptionjob.keyops.dev/"
               + name
-              + " created: a dry run over claim "
-              + pvc.getClaimName()
-              + (pvc.getSubPath() == null ? "" : " (" + pvc.getSubPath() + ")")
+              + " created: a dry run over "
+              + (where.getSelector() != null
+                  ? "the claims labelled " + where.getSelector().getMatchLabels()
+                  : where.getPersistentVolumeClaim() != null
+                      ? "claim "
+                          + where.getPersistentVolumeClaim().getClaimName()
+                          + (where.getPersistentVolumeClaim().getSubPath() == null
+                              ? ""
+                              : " (" + where.getPersistentVolumeClaim().getSubPath() + ")")
+                      : "locations "
+                          + String.join(", ", dev.keyops.reencryption.Locations.of(src.spec())))
               + " from "
               + src.from()
               + "; waiting up to "

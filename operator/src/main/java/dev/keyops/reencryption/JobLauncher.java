@@ -55,35 +55,28 @@ final class JobLauncher {
       boolean suspended,
       Instant now) {
     String ns = rej.getMetadata().getNamespace();
-    Job job =
-        RekeyJobFactory.build(
-            rej,
-            workerImage,
-            workerImagePullSecrets,
-            target.getStatus().getKeyId(),
-            credentials(keys));
-    if (suspended) {
-      job.getSpec().setSuspend(true); // spec.suspend or outside its windows: created paused
-    }
-    String name = job.getMetadata().getName();
+    String name = RekeyJobFactory.jobName(rej);
     Job existing =
         context.getSecondaryResource(Job.class).filter(j -> ownedBy(j, rej)).orElse(null);
     boolean created = false;
     if (existing == null) {
-      String claim = rej.getSpec().getStorage().getPersistentVolumeClaim().getClaimName();
-      if (client.persistentVolumeClaims().inNamespace(ns).withName(claim).get() == null) {
-        RunObserver.fail(
-            events,
-            rej,
-            s,
-            Reason.ClaimNotFound,
-            "PersistentVolumeClaim "
-                + claim
-                + " not found in namespace "
-                + ns
-                + ": create it (or fix spec.storage), then create a new ReencryptionJob",
-            now);
+      List<Locations.Entry> locations =
+          Locations.entries(rej.getSpec().getStorage(), labels -> claimsMatching(ns, labels));
+      Stalls.Problem problem = storageProblem(ns, rej, locations);
+      if (problem != null) {
+        RunObserver.fail(events, rej, s, problem.reason(), problem.message(), now);
         return;
+      }
+      Job job =
+          RekeyJobFactory.build(
+              rej,
+              workerImage,
+              workerImagePullSecrets,
+              target.getStatus().getKeyId(),
+              credentials(keys),
+              locations);
+      if (suspended) {
+        job.getSpec().setSuspend(true); // spec.suspend or outside its windows: created paused
       }
       try {
         Job made = client.resource(job).create();
@@ -161,6 +154,54 @@ final class JobLauncher {
                   : ", each worker throttled to "
                       + ByteRate.format(rej.getSpec().getBytesPerSecond())));
     }
+  }
+
+  /**
+   * The claims of the namespace a selector matches, sorted by name: one list call when a job starts
+   * (the selector is resolved once; the Job's pods mount what it found).
+   */
+  private List<String> claimsMatching(String ns, java.util.Map<String, String> labels) {
+    return client
+        .persistentVolumeClaims()
+        .inNamespace(ns)
+        .withLabels(labels)
+        .list()
+        .getItems()
+        .stream()
+        .filter(c -> Locations.matches(labels, c.getMetadata().getLabels()))
+        .map(c -> c.getMetadata().getName())
+        .sorted()
+        .toList();
+  }
+
+  /** Why the job's storage cannot be scanned as it is, or null. */
+  private Stalls.Problem storageProblem(
+      String ns, ReencryptionJob rej, List<Locations.Entry> locations) {
+    if (locations.isEmpty()) {
+      return new Stalls.Problem(
+          Reason.ClaimNotFound,
+          "no PersistentVolumeClaim in namespace "
+              + ns
+              + " matches spec.storage.selector "
+              + rej.getSpec().getStorage().getSelector().getMatchLabels()
+              + ": label the claims (or fix the selector), then create a new ReencryptionJob");
+    }
+    String conflict = Locations.selectionConflict(locations);
+    if (conflict != null) {
+      return new Stalls.Problem(Reason.InvalidJob, conflict);
+    }
+    for (String claim : locations.stream().map(Locations.Entry::claimName).distinct().toList()) {
+      if (client.persistentVolumeClaims().inNamespace(ns).withName(claim).get() == null) {
+        return new Stalls.Problem(
+            Reason.ClaimNotFound,
+            "PersistentVolumeClaim "
+                + claim
+                + " not found in namespace "
+                + ns
+                + ": create it (or fix spec.storage), then create a new ReencryptionJob");
+      }
+    }
+    return null;
   }
 
   /** Stops a run: deletes its Job, and the garbage collector its pods. */

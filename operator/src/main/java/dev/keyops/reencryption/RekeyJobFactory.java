@@ -101,7 +101,28 @@ public final class RekeyJobFactory {
       List<String> imagePullSecrets,
       String targetKeyId,
       String[] gcpCredentials) {
+    return build(
+        rej,
+        workerImage,
+        imagePullSecrets,
+        targetKeyId,
+        gcpCredentials,
+        Locations.entries(rej.getSpec().getStorage(), selector -> List.of()));
+  }
+
+  /**
+   * As {@link #build(ReencryptionJob, String, List, String, String[])}, with the locations to scan
+   * (a selector's resolved to the claims that match now).
+   */
+  public static Job build(
+      ReencryptionJob rej,
+      String workerImage,
+      List<String> imagePullSecrets,
+      String targetKeyId,
+      String[] gcpCredentials,
+      List<Locations.Entry> locations) {
     ReencryptionJobSpec spec = rej.getSpec();
+    DataMounts data = DataMounts.of(spec, locations);
     int shards = spec.getShards() == null ? 1 : spec.getShards();
     int parallelism = spec.getParallelism() == null ? 1 : spec.getParallelism();
     Map<String, String> labels = new HashMap<>();
@@ -141,13 +162,7 @@ public final class RekeyJobFactory {
     }
 
     List<Volume> volumes = new ArrayList<>(pod.getVolumes() == null ? List.of() : pod.getVolumes());
-    volumes.add(
-        new VolumeBuilder()
-            .withName("data")
-            .withNewPersistentVolumeClaim()
-            .withClaimName(spec.getStorage().getPersistentVolumeClaim().getClaimName())
-            .endPersistentVolumeClaim()
-            .build());
+    volumes.addAll(data.volumes());
     volumes.add(
         new VolumeBuilder()
             .withName("keyring")
@@ -169,13 +184,7 @@ public final class RekeyJobFactory {
     }
     pod.setVolumes(volumes);
 
-    List<VolumeMount> mounts = new ArrayList<>();
-    mounts.add(
-        new VolumeMountBuilder()
-            .withName("data")
-            .withMountPath(DATA_PATH)
-            .withSubPath(spec.getStorage().getPersistentVolumeClaim().getSubPath())
-            .build());
+    List<VolumeMount> mounts = new ArrayList<>(data.mounts());
     mounts.add(
         new VolumeMountBuilder()
             .withName("keyring")
@@ -188,6 +197,7 @@ public final class RekeyJobFactory {
             List.of(
                 env("KEYOPS_KEYRING", KEYRING_FILE),
                 env("KEYOPS_DATA", DATA_PATH),
+                env("KEYOPS_LOCATIONS", String.join(",", data.dataArgs())),
                 env("KEYOPS_MODE", mode(spec.getMode())),
                 env("KEYOPS_DRY_RUN", Boolean.toString(Boolean.TRUE.equals(spec.getDryRun()))),
                 env("KEYOPS_SHARDS", Integer.toString(shards)),
@@ -208,7 +218,7 @@ public final class RekeyJobFactory {
 
     List<Container> containers = new ArrayList<>();
     if (spec.getTemplate() == null) {
-      containers.add(workerContainer(spec, workerImage, shards, targetKeyId));
+      containers.add(workerContainer(spec, workerImage, shards, targetKeyId, data));
     } else {
       containers.addAll(pod.getContainers());
     }
@@ -298,31 +308,28 @@ public final class RekeyJobFactory {
   }
 
   private static Container workerContainer(
-      ReencryptionJobSpec spec, String workerImage, int shards, String targetKeyId) {
+      ReencryptionJobSpec spec,
+      String workerImage,
+      int shards,
+      String targetKeyId,
+      DataMounts data) {
     WorkerOverrides w = spec.getWorker();
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "rekey",
-                "--keyring",
-                KEYRING_FILE,
-                "--data",
-                DATA_PATH,
-                "--mode",
-                mode(spec.getMode()),
-                "--shards",
-                Integer.toString(shards),
-                "--result",
-                "/dev/termination-log"));
+    List<String> args = new ArrayList<>(List.of("rekey", "--keyring", KEYRING_FILE));
+    args.addAll(data.args());
+    args.addAll(
+        List.of(
+            "--mode",
+            mode(spec.getMode()),
+            "--shards",
+            Integer.toString(shards),
+            "--result",
+            "/dev/termination-log"));
     if (targetKeyId != null) {
       args.add("--expect-primary");
       args.add(targetKeyId);
     }
     // The inventory is recorded per location: the worker names its results after it.
-    for (String location : Locations.of(spec)) {
-      args.add("--location");
-      args.add(location);
-    }
+    args.addAll(data.selection());
     if (Boolean.TRUE.equals(spec.getDryRun())) {
       args.add("--dry-run");
     }

@@ -258,29 +258,36 @@ class RunObserver {
   /** No worker runs and the pods say nothing: is the claim there and bound? */
   private Stalls.Problem idle(ReencryptionJob rej, Job job, Collection<Pod> pods) {
     String ns = rej.getMetadata().getNamespace();
-    String claim = rej.getSpec().getStorage().getPersistentVolumeClaim().getClaimName();
-    PersistentVolumeClaim pvc =
-        client.persistentVolumeClaims().inNamespace(ns).withName(claim).get();
-    if (pvc == null) {
-      return new Stalls.Problem(
-          Reason.ClaimNotFound,
-          "PersistentVolumeClaim "
-              + claim
-              + " no longer exists: the workers cannot start; recreate it, or delete this"
-              + " ReencryptionJob");
-    }
-    String phase = pvc.getStatus() == null ? null : pvc.getStatus().getPhase();
-    if (!"Bound".equals(phase)) {
-      return new Stalls.Problem(
-          Reason.ClaimNotBound,
-          "PersistentVolumeClaim "
-              + claim
-              + " is "
-              + (phase == null ? "not bound" : phase)
-              + ": the workers cannot start until it is bound to a volume (see kubectl describe"
-              + " pvc "
-              + claim
-              + ")");
+    List<String> claims =
+        job.getSpec().getTemplate().getSpec().getVolumes().stream()
+            .filter(v -> v.getPersistentVolumeClaim() != null)
+            .map(v -> v.getPersistentVolumeClaim().getClaimName())
+            .distinct()
+            .toList();
+    for (String claim : claims) {
+      PersistentVolumeClaim pvc =
+          client.persistentVolumeClaims().inNamespace(ns).withName(claim).get();
+      if (pvc == null) {
+        return new Stalls.Problem(
+            Reason.ClaimNotFound,
+            "PersistentVolumeClaim "
+                + claim
+                + " no longer exists: the workers cannot start; recreate it, or delete this"
+                + " ReencryptionJob");
+      }
+      String phase = pvc.getStatus() == null ? null : pvc.getStatus().getPhase();
+      if (!"Bound".equals(phase)) {
+        return new Stalls.Problem(
+            Reason.ClaimNotBound,
+            "PersistentVolumeClaim "
+                + claim
+                + " is "
+                + (phase == null ? "not bound" : phase)
+                + ": the workers cannot start until it is bound to a volume (see kubectl describe"
+                + " pvc "
+                + claim
+                + ")");
+      }
     }
     return new Stalls.Problem(
         Reason.WorkersNotStarted,

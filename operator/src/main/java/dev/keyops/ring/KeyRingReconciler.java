@@ -14,8 +14,10 @@ import dev.keyops.observability.Reason;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -25,6 +27,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -65,7 +68,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     this.cache = cache;
     this.events = events;
     this.clock = clock;
-    this.actions = new RingActions(client, events, inventories);
+    this.actions = new RingActions(client, events, inventories, cache);
     this.status = new RingStatus(events, inventories);
   }
 
@@ -74,8 +77,18 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     // Woken by the EncryptionKey controller after it reconciled a key of the ring (no second
     // informer on EncryptionKeys); reads go through its cache (RingView).
     SimpleInboundEventSource<KeyRing> keyEvents = new SimpleInboundEventSource<>("keyring-keys");
-    cache.bind(context.getPrimaryCache(), keyEvents);
-    return List.of(keyEvents);
+    // The claims a ring's spec.storage.selector matches are declared locations: a new one wakes
+    // the ring. Cached only in the namespaces this controller watches (the same as the KeyRings').
+    var claimConfig =
+        InformerEventSourceConfiguration.from(PersistentVolumeClaim.class, KeyRing.class)
+            .withName("keyring-claims")
+            .withSecondaryToPrimaryMapper(
+                pvc -> KeyRingCache.ringsSelecting(context.getPrimaryCache(), pvc))
+            .build();
+    InformerEventSource<PersistentVolumeClaim, KeyRing> claims =
+        new InformerEventSource<>(claimConfig, context);
+    cache.bind(context.getPrimaryCache(), keyEvents, claims);
+    return List.of(keyEvents, claims);
   }
 
   @Override
@@ -97,6 +110,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     if (ring.getSpec() != null && ring.getSpec().getRetention() != null) {
       wake.at(actions.disableExpired(ring, ringKeys, now));
     }
+    s.setDeclaredLocations(declared(ring));
     status.record(ring, s, ringKeys, policy, now);
 
     if (!json(s).equals(before)) {
@@ -254,6 +268,15 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
           RotationRequests.inProgress(
               name, s.getPendingKey(), p.getStagedFor() == null ? "10m" : p.getStagedFor());
     };
+  }
+
+  /** The locations spec.storage declares now, sorted; null without spec.storage. */
+  private List<String> declared(KeyRing ring) {
+    if (ring.getSpec() == null || ring.getSpec().getStorage() == null) {
+      return null;
+    }
+    return List.copyOf(
+        cache.declaredLocations(ring.getMetadata().getNamespace(), ring.getMetadata().getName()));
   }
 
   /** How many keys this KeyRing has created by rotation. */

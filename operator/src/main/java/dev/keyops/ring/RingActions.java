@@ -8,11 +8,14 @@ import dev.keyops.api.v1alpha1.KeyTemplate;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.ReencryptionPolicy;
+import dev.keyops.api.v1alpha1.Storage;
+import dev.keyops.api.v1alpha1.StorageClaim;
 import dev.keyops.key.DropGuard;
 import dev.keyops.key.Inventories;
 import dev.keyops.names.Names;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.Reason;
+import dev.keyops.reencryption.Locations;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -44,10 +47,38 @@ final class RingActions {
 
   private final Inventories inventories;
 
-  RingActions(KubernetesClient client, EventRecorder events, Inventories inventories) {
+  private final KeyRingCache rings;
+
+  RingActions(
+      KubernetesClient client, EventRecorder events, Inventories inventories, KeyRingCache rings) {
+    this.rings = rings;
     this.inventories = inventories;
     this.client = client;
     this.events = events;
+  }
+
+  /**
+   * The KeyRing's declared storage as a ReencryptionJob's: its claims and the claims its selector
+   * matches now, as a list (what the job scans is fixed when it is created, like its pods). A
+   * selector that matches nothing is passed as it is: the job then fails saying so.
+   */
+  private Storage declaredStorage(KeyRing ring) {
+    List<Locations.Entry> entries =
+        rings.declared(ring.getMetadata().getNamespace(), ring.getSpec().getStorage());
+    Storage s = new Storage();
+    if (entries.isEmpty()) {
+      s.setSelector(ring.getSpec().getStorage().getSelector());
+      return s;
+    }
+    List<StorageClaim> claims = new ArrayList<>();
+    for (Locations.Entry e : entries) {
+      StorageClaim c = new StorageClaim(e.claimName(), e.subPath());
+      c.setInclude(e.include().isEmpty() ? null : e.include());
+      c.setExclude(e.exclude().isEmpty() ? null : e.exclude());
+      claims.add(c);
+    }
+    s.setClaims(claims);
+    return s;
   }
 
   /** The longest time suffix: {@code yyyymmdd-hhmmss-N}. */
@@ -193,7 +224,7 @@ final class RingActions {
     ReencryptionJobSpec spec = new ReencryptionJobSpec();
     spec.setKeyRing(ring.getMetadata().getName());
     spec.setTargetKey(key.getMetadata().getName());
-    spec.setStorage(p.getStorage());
+    spec.setStorage(p.getStorage() != null ? p.getStorage() : declaredStorage(ring));
     spec.setMode(p.getMode());
     spec.setShards(p.getShards());
     spec.setParallelism(p.getParallelism());

@@ -157,6 +157,24 @@ final class RingStatus {
         "no automatic rotation: keys are rotated by hand");
   }
 
+  /** One key as the status lists it; a Retired key with the drop guard's inventory verdict. */
+  private RingKey ringKey(EncryptionKey k, List<EncryptionKey> ks) {
+    KeyState state = KeyRingReconciler.stateOf(k);
+    RingKey r =
+        new RingKey(
+            k.getMetadata().getName(),
+            state,
+            k.getStatus() == null || k.getStatus().getPartitions() == null
+                ? null
+                : k.getStatus().getPartitions().getCount());
+    if (state == KeyState.Retired) {
+      dev.keyops.key.DropGuard.Decision d = inventories.retired(k, ks);
+      r.setMayDrop(d.allowed());
+      r.setDropBlocked(d.allowed() ? null : d.reason() + ": " + d.message());
+    }
+    return r;
+  }
+
   /**
    * Keys by state, the Primary, whether old keys still hold data, and the kstatus conditions
    * (Ready, Reconciling while rotating, Stalled) from the policy's verdict.
@@ -165,17 +183,7 @@ final class RingStatus {
       KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, KStatus.Verdict policy, Instant now) {
     Long gen = ring.getMetadata().getGeneration();
     s.setObservedGeneration(gen);
-    s.setKeys(
-        ks.stream()
-            .map(
-                k ->
-                    new RingKey(
-                        k.getMetadata().getName(),
-                        KeyRingReconciler.stateOf(k),
-                        k.getStatus() == null || k.getStatus().getPartitions() == null
-                            ? null
-                            : k.getStatus().getPartitions().getCount()))
-            .toList());
+    s.setKeys(ks.stream().map(k -> ringKey(k, ks)).toList());
     s.setPrimary(
         ks.stream()
             .filter(k -> KeyRingReconciler.stateOf(k) == KeyState.Primary)

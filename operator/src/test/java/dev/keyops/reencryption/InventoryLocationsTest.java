@@ -1,22 +1,33 @@
 package dev.keyops.reencryption;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.keyops.api.v1alpha1.ClaimSelector;
 import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.KeyRing;
+import dev.keyops.api.v1alpha1.KeyRingSpec;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.LocationCount;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
+import dev.keyops.api.v1alpha1.RingKey;
+import dev.keyops.api.v1alpha1.RingStorage;
+import dev.keyops.api.v1alpha1.StorageClaim;
 import dev.keyops.observability.Conditions;
 import dev.keyops.testing.Claims;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import dev.keyops.testing.OperatorHarness;
 import dev.keyops.testing.ScriptedKubelet;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -190,6 +201,154 @@ class InventoryLocationsTest {
     h.client().resource(h.key("events-1")).delete();
     String why = blockedWith("events-1", "DropRefusedNoInventory");
     assertTrue(why.contains("data-0"), why);
+  }
+
+  /** A KeyRing that declares where the ring's data is, and nothing else. */
+  void keyRing(RingStorage storage) {
+    KeyRing ring = new KeyRing();
+    ring.setMetadata(new ObjectMetaBuilder().withName("events").withNamespace("default").build());
+    KeyRingSpec spec = new KeyRingSpec();
+    spec.setStorage(storage);
+    ring.setSpec(spec);
+    h.client().resource(ring).create();
+  }
+
+  KeyRing awaitRing(java.util.function.Predicate<KeyRing> until, String what) {
+    return h.await(
+        () -> h.client().resources(KeyRing.class).inNamespace("default").withName("events").get(),
+        r -> r != null && r.getStatus() != null && until.test(r),
+        "KeyRing events " + what);
+  }
+
+  static RingKey ringKey(KeyRing r, String name) {
+    return r.getStatus().getKeys().stream()
+        .filter(k -> k.getName().equals(name))
+        .findFirst()
+        .orElse(new RingKey());
+  }
+
+  void labelledClaim(String name) {
+    h.client()
+        .resource(
+            new PersistentVolumeClaimBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace("default")
+                .addToLabels("app", "db")
+                .endMetadata()
+                .withNewSpec()
+                .withAccessModes("ReadWriteOnce")
+                .withNewResources()
+                .addToRequests("storage", new Quantity("1Gi"))
+                .endResources()
+                .endSpec()
+                .build())
+        .create();
+    Claims.bound(h.client(), "default", name);
+  }
+
+  /** Retires events-1 and moves the clock past the margin; returns the fresh scan start. */
+  Instant retireTheOldKey() {
+    oldId = primary("events-1").getStatus().getKeyId();
+    newId = primary("events-2").getStatus().getKeyId();
+    h.awaitKey("events-1", k -> k.getStatus().getState() == KeyState.Retired, "Retired");
+    clock.advance(MARGIN.plusMinutes(1));
+    return clock.instant();
+  }
+
+  @Test
+  void everyClaimTheKeyRingDeclaresNeedsAFreshScanBeforeARetiredKeyGoes() {
+    RingStorage storage = new RingStorage();
+    storage.setClaims(
+        List.of(new StorageClaim("data-0", null), new StorageClaim("data-1", "parts")));
+    keyRing(storage);
+    Instant fresh = retireTheOldKey();
+    awaitRing(
+        r -> List.of("data-0", "data-1/parts").equals(r.getStatus().getDeclaredLocations()),
+        "declaring both claims");
+
+    // Only one claim scanned: no job ever looked at data-1/parts, yet the KeyRing declares it.
+    scan("data-0", result("data-0", fresh, 0, 0));
+    KeyRing ring =
+        awaitRing(r -> Boolean.FALSE.equals(ringKey(r, "events-1").getMayDrop()), "blocking");
+    assertTrue(
+        ringKey(ring, "events-1").getDropBlocked().contains("data-1/parts"),
+        ringKey(ring, "events-1").getDropBlocked());
+    h.client().resource(h.key("events-1")).delete();
+    String why = blockedWith("events-1", "DropRefusedNoInventory");
+    assertTrue(why.contains("data-1/parts"), why);
+
+    ReencryptionJob second =
+        Fixtures.reencryptionJob("default", "scan-parts", "events", "data-1", "parts");
+    second.getSpec().setDryRun(true);
+    runScripted(second, result("data-1/parts", fresh, 0, 0));
+    h.awaitGone("events-1");
+  }
+
+  @Test
+  void aSelectorGuardsEveryMatchingClaimIncludingOneCreatedLater() {
+    labelledClaim("db-data-0");
+    labelledClaim("db-data-1");
+    ClaimSelector selector = new ClaimSelector();
+    selector.setMatchLabels(Map.of("app", "db"));
+    RingStorage storage = new RingStorage();
+    storage.setSelector(selector);
+    keyRing(storage);
+    Instant fresh = retireTheOldKey();
+    scan("db-data-0", result("db-data-0", fresh, 0, 0));
+    scan("db-data-1", result("db-data-1", fresh, 0, 0));
+    awaitRing(
+        r ->
+            List.of("db-data-0", "db-data-1").equals(r.getStatus().getDeclaredLocations())
+                && Boolean.TRUE.equals(ringKey(r, "events-1").getMayDrop()),
+        "letting events-1 go after both replicas' scans");
+
+    // The StatefulSet scales up: its new claim is a location as soon as it exists, and wakes
+    // the ring, which no longer lets the key go.
+    labelledClaim("db-data-2");
+    KeyRing ring =
+        awaitRing(
+            r ->
+                List.of("db-data-0", "db-data-1", "db-data-2")
+                        .equals(r.getStatus().getDeclaredLocations())
+                    && Boolean.FALSE.equals(ringKey(r, "events-1").getMayDrop()),
+            "declaring the new replica's claim");
+    assertTrue(ringKey(ring, "events-1").getDropBlocked().contains("db-data-2"));
+    h.client().resource(h.key("events-1")).delete();
+    String why = blockedWith("events-1", "DropRefusedNoInventory");
+    assertTrue(why.contains("db-data-2"), why);
+    assertFalse(why.contains("db-data-0"), why);
+
+    scan("db-data-2", result("db-data-2", clock.instant(), 0, 0));
+    h.awaitGone("events-1");
+  }
+
+  /** Runs a ReencryptionJob whose one shard reports {@code result}, until it recorded it. */
+  void runScripted(ReencryptionJob r, String result) {
+    String name = r.getMetadata().getName();
+    h.client().resource(r).create();
+    var jobs = h.client().resources(ReencryptionJob.class).inNamespace("default");
+    ReencryptionJob started =
+        h.await(
+            () -> jobs.withName(name).get(),
+            j -> j.getStatus() != null && j.getStatus().getJobName() != null,
+            name + " to launch its Job");
+    h.await(
+        () ->
+            h.client()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace("default")
+                .withName(started.getStatus().getJobName())
+                .get(),
+        j -> j != null,
+        "the Job");
+    kubelet.complete(started.getStatus().getJobName(), List.of(result));
+    h.await(
+        () -> jobs.withName(name).get(),
+        j -> Conditions.isTrue(j.getStatus().getConditions(), RunObserver.INVENTORY_RECORDED),
+        name + " to record its inventory");
   }
 
   static LocationCount location(EncryptionKey k, String name) {

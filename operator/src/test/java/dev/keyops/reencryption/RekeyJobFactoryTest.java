@@ -96,6 +96,66 @@ class RekeyJobFactoryTest {
   }
 
   @Test
+  void severalClaimsAreEachMountedAndNamedWithTheirGlobs() {
+    ReencryptionJob r = rej();
+    dev.keyops.api.v1alpha1.Storage storage = new dev.keyops.api.v1alpha1.Storage();
+    var a = new dev.keyops.api.v1alpha1.StorageClaim("db-data-0", null);
+    var b = new dev.keyops.api.v1alpha1.StorageClaim("db-data-1", "parts");
+    var c = new dev.keyops.api.v1alpha1.StorageClaim("db-data-1", "more");
+    for (var e : List.of(a, b, c)) {
+      e.setInclude(List.of("**/*.kp"));
+      e.setExclude(List.of("tmp/**"));
+    }
+    storage.setClaims(List.of(a, b, c));
+    r.getSpec().setStorage(storage);
+    Job job = RekeyJobFactory.build(r, "img", List.of(), "ab".repeat(16), null);
+    var pod = job.getSpec().getTemplate().getSpec();
+    // One volume per claim (never the same claim twice), one read-write mount per location.
+    assertEquals(
+        Map.of("data-0", "db-data-0", "data-1", "db-data-1"),
+        pod.getVolumes().stream()
+            .filter(v -> v.getPersistentVolumeClaim() != null)
+            .collect(
+                Collectors.toMap(
+                    v -> v.getName(), v -> v.getPersistentVolumeClaim().getClaimName())));
+    Container w = pod.getContainers().get(0);
+    assertEquals(
+        List.of("data-0 /data/0 null", "data-1 /data/1 parts", "data-1 /data/2 more"),
+        w.getVolumeMounts().stream()
+            .filter(m -> m.getName().startsWith("data-"))
+            .map(
+                m ->
+                    m.getName()
+                        + " "
+                        + m.getMountPath()
+                        + " "
+                        + m.getSubPath()
+                        + (Boolean.TRUE.equals(m.getReadOnly()) ? " ro" : ""))
+            .toList());
+    String args = String.join(" ", w.getArgs());
+    assertTrue(
+        args.contains(
+            "--data db-data-0=/data/0 --data db-data-1/parts=/data/1 --data db-data-1/more=/data/2"),
+        args);
+    assertTrue(args.endsWith("--include **/*.kp --exclude tmp/**"), args);
+    assertFalse(args.contains("--location"), args);
+    assertEquals(
+        "db-data-0=/data/0,db-data-1/parts=/data/1,db-data-1/more=/data/2",
+        env(w).get("KEYOPS_LOCATIONS"));
+    assertEquals(
+        List.of("db-data-0", "db-data-1/parts", "db-data-1/more"), Locations.of(r.getSpec()));
+  }
+
+  @Test
+  void entriesWithDifferentGlobsCannotShareAWorker() {
+    var a = new Locations.Entry("c", null, List.of("*.kp"), null);
+    var b = new Locations.Entry("d", null, null, null);
+    assertNull(Locations.selectionConflict(List.of(a, a)));
+    String why = Locations.selectionConflict(List.of(a, b));
+    assertTrue(why.contains("locations c and d give different include/exclude globs"), why);
+  }
+
+  @Test
   void aCustomTemplateGetsTheWorkerContract() {
     ReencryptionJob r = rej();
     r.getSpec()

@@ -57,20 +57,24 @@ final class PodProcess {
     Path result = dir.resolve("termination-log");
     Files.deleteIfExists(result);
     Files.createFile(result);
-    String claim = null;
+    Map<String, String> claimOfVolume = new java.util.HashMap<>();
     for (Volume v : pod.getSpec().getVolumes()) {
       if (v.getPersistentVolumeClaim() != null) {
-        claim = v.getPersistentVolumeClaim().getClaimName();
+        claimOfVolume.put(v.getName(), v.getPersistentVolumeClaim().getClaimName());
       }
       if (v.getSecret() != null && v.getName().equals("keyring")) {
         Secret s = client.secrets().inNamespace(ns).withName(v.getSecret().getSecretName()).get();
         Files.write(keyring, Base64.getDecoder().decode(s.getData().get("keyring.json")));
       }
     }
-    Path data = claims.get(claim);
+    // Each claim mount (subPath honoured) at its local directory: /data, or /data/<i> per location.
+    Map<String, Path> mounted = new java.util.HashMap<>();
     for (var m : c.getVolumeMounts()) {
-      if (m.getMountPath().equals(RekeyJobFactory.DATA_PATH) && m.getSubPath() != null) {
-        data = data.resolve(m.getSubPath());
+      String claim = claimOfVolume.get(m.getName());
+      if (claim != null && claims.get(claim) != null) {
+        Path local = claims.get(claim);
+        mounted.put(
+            m.getMountPath(), m.getSubPath() == null ? local : local.resolve(m.getSubPath()));
       }
     }
     List<String> cmd =
@@ -81,13 +85,18 @@ final class PodProcess {
                 System.getProperty("java.class.path"),
                 "dev.keyops.Main"));
     for (String a : c.getArgs()) {
-      cmd.add(
-          switch (a) {
-            case RekeyJobFactory.DATA_PATH -> data.toString();
-            case RekeyJobFactory.KEYRING_FILE -> keyring.toString();
-            case "/dev/termination-log" -> result.toString();
-            default -> a;
-          });
+      int eq = a.indexOf('=');
+      String name = eq < 0 ? null : a.substring(0, eq); // --data NAME=DIR
+      String path = eq < 0 ? a : a.substring(eq + 1);
+      String local =
+          mounted.containsKey(path)
+              ? mounted.get(path).toString()
+              : switch (path) {
+                case RekeyJobFactory.KEYRING_FILE -> keyring.toString();
+                case "/dev/termination-log" -> result.toString();
+                default -> null;
+              };
+      cmd.add(local == null ? a : name == null ? local : name + "=" + local);
     }
     ProcessBuilder pb =
         new ProcessBuilder(cmd)

@@ -40,7 +40,14 @@ public class KeyRingStatus {
   @JsonPropertyDescription("The ReencryptionJob created after the last rotation.")
   private String lastReencryptionJob;
 
-  @JsonPropertyDescription("The keys of the ring, sorted by name, with state and partitions.")
+  @JsonPropertyDescription(
+      "The locations spec.storage declares now (a selector's matching claims included), sorted:"
+          + " each needs a fresh scan before a Retired key of the ring can go.")
+  private List<String> declaredLocations;
+
+  @JsonPropertyDescription(
+      "The keys of the ring, sorted by name, with state, partitions and, for Retired keys,"
+          + " whether the drop guard would let them go.")
   private List<RingKey> keys = new ArrayList<>();
 
   @JsonPropertyDescription(
@@ -53,6 +60,14 @@ public class KeyRingStatus {
 
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
+
+  public List<String> getDeclaredLocations() {
+    return declaredLocations;
+  }
+
+  public void setDeclaredLocations(List<String> declaredLocations) {
+    this.declaredLocations = declaredLocations;
+  }
 
   public String getPrimary() {
     return primary;

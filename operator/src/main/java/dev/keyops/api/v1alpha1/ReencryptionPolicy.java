@@ -5,15 +5,15 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Required;
 import java.util.List;
 
 /** The ReencryptionJob a KeyRing creates after each of its rotations. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ReencryptionPolicy {
 
-  @Required
-  @JsonPropertyDescription("Where the key ring's partitions are stored.")
+  @JsonPropertyDescription(
+      "Where the key ring's partitions are stored. Default: the KeyRing's spec.storage (its"
+          + " selector resolved to the claims that match when the job is created).")
   private Storage storage;
 
   @Default("Rewrap")

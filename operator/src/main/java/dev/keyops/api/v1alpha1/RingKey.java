@@ -16,6 +16,16 @@ public class RingKey {
   @JsonPropertyDescription("Partitions the last inventory found on it, if one was recorded.")
   private Long partitions;
 
+  @JsonPropertyDescription(
+      "Retired keys only: true when the drop guard's inventory rule lets the key go (fresh scans"
+          + " of every known location found nothing on it), false otherwise.")
+  private Boolean mayDrop;
+
+  @JsonPropertyDescription(
+      "Retired keys that may not go: the drop guard's reason and message (the locations without a"
+          + " fresh scan, or with partitions or unreadable files).")
+  private String dropBlocked;
+
   public RingKey() {}
 
   public RingKey(String name, KeyState state, Long partitions) {
@@ -46,5 +56,21 @@ public class RingKey {
 
   public void setPartitions(Long partitions) {
     this.partitions = partitions;
+  }
+
+  public Boolean getMayDrop() {
+    return mayDrop;
+  }
+
+  public void setMayDrop(Boolean mayDrop) {
+    this.mayDrop = mayDrop;
+  }
+
+  public String getDropBlocked() {
+    return dropBlocked;
+  }
+
+  public void setDropBlocked(String dropBlocked) {
+    this.dropBlocked = dropBlocked;
   }
 }

@@ -141,7 +141,12 @@ public final class DropGuard {
   static Scan covering(Map<String, Scan> scans, String location) {
     Scan best = null;
     for (Scan s : scans.values()) {
-      boolean covers = s.location().equals(location) || location.startsWith(s.location() + "/");
+      // A scan of a whole directory covers its subdirectories and any selection of its files
+      // ("claim/sub#include:..."); a scan of a selection covers only that same selection.
+      boolean covers =
+          s.location().equals(location)
+              || location.startsWith(s.location() + "/")
+              || location.startsWith(s.location() + "#");
       if (covers
           && (best == null
               || best.startedAt() == null

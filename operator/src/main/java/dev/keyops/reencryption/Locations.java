@@ -29,10 +29,30 @@ public final class Locations {
       exclude = exclude == null ? List.of() : List.copyOf(exclude);
     }
 
+    /**
+     * The location's name; a selection of files (include/exclude globs) is part of it, so that a
+     * scan of some files never counts as a scan of all of them (see {@link Locations#name}).
+     */
     public String name() {
-      return Locations.name(claimName, subPath);
+      String base = Locations.name(claimName, subPath);
+      if (include.isEmpty() && exclude.isEmpty()) {
+        return base;
+      }
+      return base
+          + SELECTION
+          + "include:"
+          + String.join(",", include)
+          + ";exclude:"
+          + String.join(",", exclude);
     }
   }
+
+  /**
+   * Separates a location's directory from its file selection: {@code
+   * claim/sub#include:*.bin;exclude:tmp/*}. A scan of every file of a directory covers any
+   * selection of it; a scan of a selection covers only the same selection.
+   */
+  public static final String SELECTION = "#";
 
   /** A location's name. */
   public static String name(String claimName, String subPath) {

@@ -12,6 +12,7 @@ import dev.keyops.api.v1alpha1.LocationCount;
 import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.UnreadableFile;
 import dev.keyops.observability.Reason;
+import dev.keyops.reencryption.Locations;
 import dev.keyops.testing.Fixtures;
 import java.time.Duration;
 import java.time.Instant;
@@ -135,6 +136,17 @@ class DropGuardTest {
                 scan("data/events", 3, RETIRED.minusSeconds(60)),
                 scan("data", 0, FRESH.plusSeconds(5)))
             .allowed());
+  }
+
+  @Test
+  void aScanOfSomeFilesDoesNotClearTheOthers() {
+    String selection = new Locations.Entry("data", "events", List.of("*.bin"), null).name();
+    assertEquals("data/events#include:*.bin;exclude:", selection);
+    // A dry run that looked at *.bin only found nothing: the other files were not looked at.
+    assertFalse(retired(Set.of("data/events"), scan(selection, 0, FRESH.plusSeconds(5))).allowed());
+    // A scan of every file covers a declared selection of them; the same selection covers itself.
+    assertTrue(retired(Set.of(selection), scan("data/events", 0, FRESH.plusSeconds(5))).allowed());
+    assertTrue(retired(Set.of(selection), scan(selection, 0, FRESH.plusSeconds(5))).allowed());
   }
 
   @Test

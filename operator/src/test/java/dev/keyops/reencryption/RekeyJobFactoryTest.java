@@ -135,15 +135,27 @@ class RekeyJobFactoryTest {
     String args = String.join(" ", w.getArgs());
     assertTrue(
         args.contains(
-            "--data db-data-0=/data/0 --data db-data-1/parts=/data/1 --data db-data-1/more=/data/2"),
+            "--data db-data-0#include:**/*.kp;exclude:tmp/**=/data/0"
+                + " --data db-data-1/parts#include:**/*.kp;exclude:tmp/**=/data/1"
+                + " --data db-data-1/more#include:**/*.kp;exclude:tmp/**=/data/2"),
         args);
     assertTrue(args.endsWith("--include **/*.kp --exclude tmp/**"), args);
     assertFalse(args.contains("--location"), args);
+    // A selection of files is part of the location's name: a scan of some files is never taken
+    // for a scan of all of them.
+    String sel = "#include:**/*.kp;exclude:tmp/**";
     assertEquals(
-        "db-data-0=/data/0,db-data-1/parts=/data/1,db-data-1/more=/data/2",
+        "db-data-0"
+            + sel
+            + "=/data/0,db-data-1/parts"
+            + sel
+            + "=/data/1,db-data-1/more"
+            + sel
+            + "=/data/2",
         env(w).get("KEYOPS_LOCATIONS"));
     assertEquals(
-        List.of("db-data-0", "db-data-1/parts", "db-data-1/more"), Locations.of(r.getSpec()));
+        List.of("db-data-0" + sel, "db-data-1/parts" + sel, "db-data-1/more" + sel),
+        Locations.of(r.getSpec()));
   }
 
   @Test
@@ -152,7 +164,7 @@ class RekeyJobFactoryTest {
     var b = new Locations.Entry("d", null, null, null);
     assertNull(Locations.selectionConflict(List.of(a, a)));
     String why = Locations.selectionConflict(List.of(a, b));
-    assertTrue(why.contains("locations c and d give different include/exclude globs"), why);
+    assertTrue(why.contains("locations c#include:*.kp;exclude: and d give different"), why);
   }
 
   @Test

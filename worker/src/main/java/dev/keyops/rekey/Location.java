@@ -12,9 +12,13 @@ public record Location(String name, Path root) {
   /** The name of a location given as a plain {@code --data PATH} without {@code --location}. */
   public static final String DEFAULT_NAME = "default";
 
-  /** A claim's name, then optionally '/' and a subPath (the operator's location names). */
+  /**
+   * A claim's name, then optionally '/' and a subPath, then optionally '#' and the file selection
+   * (the operator's location names).
+   */
   private static final Pattern NAME =
-      Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(/[^=\\s/][^=\\s]{0,511})?");
+      Pattern.compile(
+          "[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(/[^=#\\s/][^=#\\s]{0,511})?(#[^=\\s]{1,1024})?");
 
   public Location {
     if (!NAME.matcher(name).matches()) {

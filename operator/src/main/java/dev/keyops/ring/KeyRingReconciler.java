@@ -210,16 +210,17 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
         ks.stream().filter(k -> stateOf(k) == KeyState.Primary).findFirst().orElse(null);
     RotationRules.Decision d =
         RotationRules.decide(
-            now,
-            period,
-            stagedFor,
-            p.getKeyTemplate() != null,
-            instant(s.getLastRotationTime()),
-            primary == null ? null : instant(primary.getStatus().getActivatedAt()),
-            instant(s.getNextRotationTime()),
-            !ks.isEmpty(),
-            requested,
-            pending);
+            new RotationRules.Input(
+                now,
+                period,
+                stagedFor,
+                p.getKeyTemplate() != null,
+                instant(s.getLastRotationTime()),
+                primary == null ? null : instant(primary.getStatus().getActivatedAt()),
+                instant(s.getNextRotationTime()),
+                !ks.isEmpty(),
+                requested,
+                pending));
     String notCreated = null;
     switch (d.action()) {
       case CREATE -> {
@@ -243,7 +244,8 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
           wake.at(stagedFor);
           d =
               RotationRules.decide(
-                  now, period, stagedFor, true, now, null, null, true, false, null);
+                  new RotationRules.Input(
+                      now, period, stagedFor, true, now, null, null, true, false, null));
         }
       }
       case ACTIVATE -> actions.activate(ring, pendingKey);

@@ -39,7 +39,21 @@ public final class RotationRules {
    */
   public record Decision(Action action, Instant nextRotation, boolean due, Duration wakeIn) {}
 
-  public static Decision decide(
+  /**
+   * Everything the rotation rule reads.
+   *
+   * @param now the reconcile's clock
+   * @param period the ring's rotation period
+   * @param stagedFor how long a rotation's key stays Staged before it is activated
+   * @param canRotate the ring has a key template
+   * @param lastRotation when the ring last rotated, or null
+   * @param primaryActivatedAt when the current Primary was activated, or null
+   * @param previousNext the next rotation time last recorded, or null
+   * @param ringHasKeys the ring has any key at all
+   * @param requested a rotate-now request is waiting
+   * @param pending the rotation under way, or null
+   */
+  public record Input(
       Instant now,
       Duration period,
       Duration stagedFor,
@@ -49,7 +63,19 @@ public final class RotationRules {
       Instant previousNext,
       boolean ringHasKeys,
       boolean requested,
-      Pending pending) {
+      Pending pending) {}
+
+  public static Decision decide(Input in) {
+    Instant now = in.now();
+    Duration period = in.period();
+    Duration stagedFor = in.stagedFor();
+    boolean canRotate = in.canRotate();
+    Instant lastRotation = in.lastRotation();
+    Instant primaryActivatedAt = in.primaryActivatedAt();
+    Instant previousNext = in.previousNext();
+    boolean ringHasKeys = in.ringHasKeys();
+    boolean requested = in.requested();
+    Pending pending = in.pending();
     Instant anchor = lastRotation != null ? lastRotation : primaryActivatedAt;
     Instant next;
     if (anchor != null) {

@@ -21,7 +21,8 @@ class RotationRulesTest {
 
   static RotationRules.Decision at(
       Instant now, Instant last, Instant primary, Pending p, boolean req) {
-    return RotationRules.decide(now, DAY, TEN_MIN, true, last, primary, null, true, req, p);
+    return RotationRules.decide(
+        new RotationRules.Input(now, DAY, TEN_MIN, true, last, primary, null, true, req, p));
   }
 
   @Test
@@ -76,12 +77,19 @@ class RotationRulesTest {
 
   @Test
   void withoutTemplateADueRotationIsOnlyReportedAndAnEmptyRingIsDueAtOnce() {
-    var d = RotationRules.decide(T0, DAY, TEN_MIN, false, null, null, null, false, false, null);
+    var d =
+        RotationRules.decide(
+            new RotationRules.Input(T0, DAY, TEN_MIN, false, null, null, null, false, false, null));
     assertTrue(d.due());
     assertEquals(Action.NONE, d.action());
-    d = RotationRules.decide(T0, DAY, TEN_MIN, true, null, null, null, false, false, null);
+    d =
+        RotationRules.decide(
+            new RotationRules.Input(T0, DAY, TEN_MIN, true, null, null, null, false, false, null));
     assertEquals(Action.CREATE, d.action());
-    d = RotationRules.decide(T0, DAY, TEN_MIN, true, null, null, T0.plus(DAY), true, false, null);
+    d =
+        RotationRules.decide(
+            new RotationRules.Input(
+                T0, DAY, TEN_MIN, true, null, null, T0.plus(DAY), true, false, null));
     assertFalse(d.due(), "keys but no Primary: one period after the ring first saw it");
   }
 

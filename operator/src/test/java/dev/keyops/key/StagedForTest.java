@@ -56,7 +56,15 @@ class StagedForTest {
     EncryptionKey waiting =
         h.awaitKey(
             "events-1",
-            x -> x.getStatus().getInKeyringSince() != null && promoted(x, "WaitingForReaders"),
+            x ->
+                x.getStatus().getInKeyringSince() != null
+                    && promoted(x, "WaitingForReaders")
+                    && Conditions.find(x.getStatus().getConditions(), "Promoted")
+                        .orElseThrow()
+                        .getMessage()
+                        .contains("becomes the Primary at"),
+            // inKeyringSince is written once the keyring Secret lists the key; the reconcile that
+            // the Secret's change brings then says when the key is promoted.
             "listed in the keyring and waiting for its readers");
     Instant since = Instant.parse(waiting.getStatus().getInKeyringSince());
     assertEquals(KeyState.Staged, waiting.getStatus().getState());

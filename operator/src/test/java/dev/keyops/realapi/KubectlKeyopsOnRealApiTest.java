@@ -91,7 +91,8 @@ class KubectlKeyopsOnRealApiTest {
         Plugin uncounted = cli(kubeconfig, ns, "can-drop", "events-1");
         assertEquals(1, uncounted.code(), uncounted::toString);
         assertTrue(
-            uncounted.out().startsWith("no: no inventory of key ring events"), uncounted::toString);
+            uncounted.out().startsWith("no: no location of key ring events was ever scanned"),
+            uncounted::toString);
 
         // An inventory: a dry run over the claim, waited for, its counts recorded on the keys.
         Plugin count =

@@ -133,7 +133,8 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
         .ifPresent(
             k -> {
               s.setRotations(n);
-              s.setLastRotationTime(k.getMetadata().getCreationTimestamp());
+              String at = k.getMetadata().getAnnotations().get(KeyRing.ROTATED_AT_ANNOTATION);
+              s.setLastRotationTime(at != null ? at : k.getMetadata().getCreationTimestamp());
               if (stateOf(k) == KeyState.Staged) {
                 s.setPendingKey(k.getMetadata().getName());
               }

@@ -146,7 +146,7 @@ final class RingActions {
       if (existing == null) {
         try {
           EncryptionKey created =
-              client.resource(newKey(ring, template, name, rotation, request)).create();
+              client.resource(newKey(ring, template, name, rotation, request, now)).create();
           events.normal(
               ring,
               Reason.KeyCreated,
@@ -168,9 +168,10 @@ final class RingActions {
   }
 
   private static EncryptionKey newKey(
-      KeyRing ring, KeyTemplate template, String name, long rotation, String request) {
+      KeyRing ring, KeyTemplate template, String name, long rotation, String request, Instant now) {
     Map<String, String> annotations = new LinkedHashMap<>();
     annotations.put(KeyRing.ROTATION_ANNOTATION, Long.toString(rotation));
+    annotations.put(KeyRing.ROTATED_AT_ANNOTATION, now.toString());
     if (request != null) {
       annotations.put(KeyRing.ROTATION_REQUEST_ANNOTATION, request);
     }

@@ -50,6 +50,12 @@ public class KeyRing extends CustomResource<KeyRingSpec, KeyRingStatus> implemen
    */
   public static final String ROTATION_ANNOTATION = "keyops.dev/rotation";
 
+  /**
+   * Annotation on a key a KeyRing created: when its rotation happened (the operator's clock), so
+   * that a status write lost after the create is recovered with the rotation's own time.
+   */
+  public static final String ROTATED_AT_ANNOTATION = "keyops.dev/rotated-at";
+
   /** Annotation on a key a KeyRing created on request: the request it acted on. */
   public static final String ROTATION_REQUEST_ANNOTATION = "keyops.dev/rotation-request";
 

@@ -75,6 +75,14 @@ final class InventoryCommand implements Callable<Integer> {
       description = "the directory of the partitions inside the claim (with --claim)")
   String subPath;
 
+  @Option(
+      names = "--propagation-margin",
+      defaultValue = "2m",
+      description =
+          "How long after a key's retirement a scan must start to count: the operator's"
+              + " KEYOPS_PROPAGATION_MARGIN (default ${DEFAULT-VALUE}).")
+  String margin;
+
   @Mixin TimeoutOption timeout;
 
   /** What the inventory found, also for -o json|yaml. */
@@ -282,7 +290,7 @@ final class InventoryCommand implements Callable<Integer> {
       if (id != null) {
         known.add(id);
       }
-      DropGuard.Decision d = CanDropCommand.decide(k, keys, CanDropCommand.DEFAULT_MARGIN);
+      DropGuard.Decision d = CanDropCommand.decide(k, keys, CanDropCommand.parseMargin(margin));
       KeyState state = RingReport.state(k);
       if (d.allowed() && (state == KeyState.Retired || state == KeyState.Disabled)) {
         droppable.add(k.getMetadata().getName());

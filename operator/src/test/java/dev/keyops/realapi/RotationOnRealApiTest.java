@@ -407,7 +407,22 @@ class RotationOnRealApiTest {
           var outcome =
               Conditions.find(handled.getStatus().getConditions(), "RotationRequest").orElseThrow();
           assertEquals("True", outcome.getStatus(), outcome::getMessage);
-          String key = handled.getStatus().getPendingKey();
+          // The key this request made, by the request it carries (it may be Primary already, and
+          // the ring's pendingKey cleared, by the time the status is read).
+          java.util.List<String> byRequest =
+              keys.list().getItems().stream()
+                  .filter(
+                      k ->
+                          k.getMetadata().getAnnotations() != null
+                              && ("|" + value)
+                                  .equals(
+                                      k.getMetadata()
+                                          .getAnnotations()
+                                          .get(KeyRing.ROTATION_REQUEST_ANNOTATION)))
+                  .map(k -> k.getMetadata().getName())
+                  .toList();
+          assertEquals(1, byRequest.size(), "request " + value + " made " + byRequest);
+          String key = byRequest.get(0);
           assertNotNull(key, "request " + value + " made no key");
           assertFalse(made.contains(key), key + " was made by an earlier request");
           if (value.equals("c")) {

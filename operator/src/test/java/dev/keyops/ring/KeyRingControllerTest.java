@@ -260,8 +260,23 @@ class KeyRingControllerTest {
     clock.advance(Duration.ofMillis(100));
     requestRotation(ring, value);
     KeyRing r = awaitHandled(ring, value);
-    String key = r.getStatus().getPendingKey();
-    assertNotNull(key, "request " + value + " made no key: " + r.getStatus().getConditions());
+    // The key this request made, found by the request it carries (with stagedFor 0 it may be
+    // Primary already, and the ring's pendingKey cleared, by the time the status is read).
+    List<String> made =
+        h.client().resources(EncryptionKey.class).inNamespace("default").list().getItems().stream()
+            .filter(
+                k ->
+                    k.getMetadata().getAnnotations() != null
+                        && ("|" + value)
+                            .equals(
+                                k.getMetadata()
+                                    .getAnnotations()
+                                    .get(KeyRing.ROTATION_REQUEST_ANNOTATION)))
+            .filter(k -> k.getSpec().getKeyRing().equals(ring))
+            .map(k -> k.getMetadata().getName())
+            .toList();
+    assertEquals(1, made.size(), "request " + value + " made " + made + ": " + r.getStatus());
+    String key = made.get(0);
     assertFalse(seen.contains(key), key + " was made by an earlier request");
     var request = Conditions.find(r.getStatus().getConditions(), "RotationRequest").orElseThrow();
     assertEquals("True", request.getStatus(), request::getMessage);

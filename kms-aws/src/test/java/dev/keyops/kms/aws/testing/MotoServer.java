@@ -178,9 +178,20 @@ public final class MotoServer implements AutoCloseable {
     return user(iam, name, actions, resource);
   }
 
+  /** Replaces the policy of a user made by {@link #userAllowed} (a grant revoked or widened). */
+  public void allow(String name, List<String> actions, String resource) {
+    putPolicy(iam, name, actions, resource);
+  }
+
   private static AwsBasicCredentials user(
       IamClient iam, String name, List<String> actions, String resource) {
     iam.createUser(r -> r.userName(name));
+    putPolicy(iam, name, actions, resource);
+    AccessKey k = iam.createAccessKey(r -> r.userName(name)).accessKey();
+    return AwsBasicCredentials.create(k.accessKeyId(), k.secretAccessKey());
+  }
+
+  private static void putPolicy(IamClient iam, String name, List<String> actions, String resource) {
     String actionList = String.join(", ", actions.stream().map(a -> "\"" + a + "\"").toList());
     String policy =
         "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": ["
@@ -189,8 +200,6 @@ public final class MotoServer implements AutoCloseable {
             + resource
             + "\"}]}";
     iam.putUserPolicy(r -> r.userName(name).policyName(name).policyDocument(policy));
-    AccessKey k = iam.createAccessKey(r -> r.userName(name)).accessKey();
-    return AwsBasicCredentials.create(k.accessKeyId(), k.secretAccessKey());
   }
 
   private KmsClient kmsClient(AwsBasicCredentials c) {

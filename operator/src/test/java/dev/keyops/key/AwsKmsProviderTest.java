@@ -40,7 +40,8 @@ import software.amazon.awssdk.services.kms.model.KeyUsageType;
  * enforcing IAM: Ready with access verified and a workload unwrapping the keyring entry as its own
  * identity; each refusal named (missing key, wrong key spec, Encrypt or Decrypt denied with the
  * statement to add); key states followed (Disabled raises DataAtRisk and Enabled clears it; a
- * scheduled deletion raises it with the date); an outage that never changes the state.
+ * scheduled deletion raises it with the date); a KeyRing keyTemplate that makes awsKms keys; an
+ * outage that never changes the state.
  */
 class AwsKmsProviderTest {
 
@@ -341,6 +342,64 @@ class AwsKmsProviderTest {
         msg.contains("at " + date + " (in 6d") || msg.contains("at " + date + " (in 7d"), msg);
     assertTrue(msg.contains("aws kms cancel-key-deletion --key-id " + arn), msg);
     assertEquals(KeyState.Primary, risk.getStatus().getState());
+  }
+
+  @Test
+  void aKeyRingTemplateMakesAwsKmsKeys() throws Exception {
+    start(Duration.ofMinutes(5));
+    String arn = moto.createKey();
+    AwsBasicCredentials op = operator("keyops-operator", OPERATOR_ACTIONS);
+    h.client()
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("ring-aws")
+                .withNamespace("default")
+                .endMetadata()
+                .addToData("AWS_ACCESS_KEY_ID", b64(op.accessKeyId()))
+                .addToData("AWS_SECRET_ACCESS_KEY", b64(op.secretAccessKey()))
+                .build())
+        .create();
+    AwsKmsProvider a = new AwsKmsProvider();
+    a.setKeyId(arn);
+    a.setEndpoint(moto.endpoint());
+    a.setCredentialsSecretRef(new AwsCredentialsSecretRef("ring-aws"));
+    dev.keyops.api.v1alpha1.KeyTemplate t = new dev.keyops.api.v1alpha1.KeyTemplate();
+    t.setAwsKms(a);
+    dev.keyops.api.v1alpha1.RotationPolicy rotation = new dev.keyops.api.v1alpha1.RotationPolicy();
+    rotation.setPeriod("24h");
+    rotation.setKeyTemplate(t);
+    dev.keyops.api.v1alpha1.KeyRing ring = new dev.keyops.api.v1alpha1.KeyRing();
+    ring.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName("orders")
+            .withNamespace("default")
+            .build());
+    dev.keyops.api.v1alpha1.KeyRingSpec spec = new dev.keyops.api.v1alpha1.KeyRingSpec();
+    spec.setRotation(rotation);
+    ring.setSpec(spec);
+    h.client().resource(ring).create();
+    EncryptionKey made =
+        h.await(
+            () ->
+                h
+                    .client()
+                    .resources(EncryptionKey.class)
+                    .inNamespace("default")
+                    .list()
+                    .getItems()
+                    .stream()
+                    .filter(
+                        k ->
+                            k.getStatus() != null
+                                && Conditions.isTrue(
+                                    k.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED))
+                    .findFirst()
+                    .orElse(null),
+            k -> k != null,
+            "a verified key made from the template");
+    assertEquals(arn, made.getSpec().getProvider().getAwsKms().getKeyId());
+    assertEquals(arn, made.getStatus().getKms().getKeyVersion());
   }
 
   @Test

@@ -232,7 +232,7 @@ class AwsKmsProviderTest {
   }
 
   @Test
-  void aDeniedEncryptOrDecryptIsNamedWithTheStatementToAdd() throws Exception {
+  void aDeniedEncryptDecryptOrDescribeKeyIsNamedWithTheStatementToAdd() throws Exception {
     start(Duration.ofMinutes(5));
     String arn = moto.createKey();
     AwsBasicCredentials noEncrypt =
@@ -262,8 +262,18 @@ class AwsKmsProviderTest {
     assertTrue(
         message(e2, Conditions.KMS_ACCESS_VERIFIED).contains("\"Action\": \"kms:Decrypt\""),
         message(e2, Conditions.KMS_ACCESS_VERIFIED));
+    AwsBasicCredentials noDescribe =
+        operator("no-describe", List.of("kms:Encrypt", "kms:Decrypt", "kms:GetKeyRotationStatus"));
+    create("orders-3", arn, noDescribe, false);
+    EncryptionKey e3 =
+        h.awaitKey(
+            "orders-3",
+            x -> "AwsKmsAccessDenied".equals(reason(x, Conditions.KMS_ACCESS_VERIFIED)),
+            "DescribeKey denied");
+    assertEquals(List.of("kms:DescribeKey"), e3.getStatus().getKms().getMissingPermissions());
     assertNull(material("orders-1"));
     assertNull(material("orders-2"));
+    assertNull(material("orders-3"));
     for (String key : List.of("orders-1", "orders-2")) {
       assertFalse(
           h.events(key).stream()

@@ -262,6 +262,9 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
         names.add(p.getTransit().getCaSecretRef().getName());
       }
     }
+    if (p.getAwsKms() != null && p.getAwsKms().getCredentialsSecretRef() != null) {
+      names.add(p.getAwsKms().getCredentialsSecretRef().getName());
+    }
     return names;
   }
 
@@ -275,8 +278,9 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     Instant now = clock.instant();
     Long gen = k.getMetadata().getGeneration();
     ProviderKind kind = k.getSpec().getProvider().kind();
-    // A key manager is called (on the KmsSchedule): Cloud KMS or Transit.
-    boolean gcp = kind == ProviderKind.gcpKms || kind == ProviderKind.transit;
+    // A key manager is called (on the KmsSchedule): Cloud KMS, Transit or AWS KMS.
+    boolean gcp =
+        kind == ProviderKind.gcpKms || kind == ProviderKind.transit || kind == ProviderKind.awsKms;
     String uid = k.getMetadata().getUid();
     if (gcp && s.getObservedGeneration() != null && !s.getObservedGeneration().equals(gen)) {
       kmsSchedule.requestNow(uid, now); // the spec changed: check it now, not after the backoff
@@ -521,6 +525,11 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
               + ((Material.Wrapped) m).kmsKeyName()
               + " at "
               + ((Material.Wrapped) m).transit().address();
+      case awsKms ->
+          "data key wrapped by AWS KMS key "
+              + ((Material.Wrapped) m).kmsKeyName()
+              + " in region "
+              + ((Material.Wrapped) m).awsKms().region();
     };
   }
 }

@@ -84,7 +84,8 @@ public class KeyringWriter {
                 w.kmsKeyName(),
                 Base64.getEncoder().encodeToString(w.wrappedKey()),
                 w.associatedData(),
-                w.transit()));
+                w.transit(),
+                w.awsKms()));
       }
     }
     return new KeyringDocument(KeyringDocument.FORMAT, namespace, keyRing, primary, entries);

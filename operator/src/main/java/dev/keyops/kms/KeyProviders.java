@@ -52,6 +52,7 @@ public class KeyProviders {
 
   private final Map<String, Object> keyCheckLocks = new java.util.concurrent.ConcurrentHashMap<>();
   private final TransitKeys transit;
+  private final AwsKmsKeys aws;
 
   private record CachedKey(
       KmsGateway.CryptoKeyInfo info, java.time.Instant read, java.time.Instant expires) {}
@@ -79,12 +80,28 @@ public class KeyProviders {
       java.time.Clock clock,
       java.time.Duration readCacheTtl,
       TransitGateways transit) {
+    this(client, secrets, kms, clock, readCacheTtl, transit, AwsKmsGateways.defaults());
+  }
+
+  /**
+   * @param transit the Transit clients of transit keys
+   * @param aws the AWS KMS clients of awsKms keys
+   */
+  public KeyProviders(
+      KubernetesClient client,
+      SecretSource secrets,
+      KmsGateways kms,
+      java.time.Clock clock,
+      java.time.Duration readCacheTtl,
+      TransitGateways transit,
+      AwsKmsGateways aws) {
     this.client = client;
     this.secrets = secrets;
     this.kms = kms;
     this.clock = clock;
     this.readCacheTtl = readCacheTtl;
     this.transit = new TransitKeys(this, secrets, transit, clock);
+    this.aws = new AwsKmsKeys(this, secrets, aws, clock);
   }
 
   /** Name of the Secret that holds a managed or gcpKms key's material. */
@@ -118,9 +135,12 @@ public class KeyProviders {
     if (p.getTransit() != null) {
       return transit.resolve(key, recordedFingerprint);
     }
+    if (p.getAwsKms() != null) {
+      return aws.resolve(key, recordedFingerprint);
+    }
     throw new ProviderException(
         Reason.InvalidKeyMaterial,
-        "no provider set: set exactly one of managed, secretRef, gcpKms or transit");
+        "no provider set: set exactly one of managed, secretRef, gcpKms, transit or awsKms");
   }
 
   /**
@@ -129,7 +149,7 @@ public class KeyProviders {
    */
   public Material stored(EncryptionKey key, String recordedFingerprint) {
     var p = key.getSpec().getProvider();
-    if (p.getGcpKms() == null && p.getTransit() == null) {
+    if (p.getGcpKms() == null && p.getTransit() == null && p.getAwsKms() == null) {
       return resolve(key, recordedFingerprint);
     }
     Secret s = wrappedMaterialSecret(key);
@@ -149,7 +169,8 @@ public class KeyProviders {
         .withName(materialSecretName(key))
         .delete();
     if (key.getSpec().getProvider().getGcpKms() != null
-        || key.getSpec().getProvider().getTransit() != null) {
+        || key.getSpec().getProvider().getTransit() != null
+        || key.getSpec().getProvider().getAwsKms() != null) {
       client
           .secrets()
           .inNamespace(key.getMetadata().getNamespace())
@@ -278,6 +299,9 @@ public class KeyProviders {
   private static Material.Wrapped wrappedMaterial(EncryptionKey key, Secret s, String fingerprint) {
     if (key.getSpec().getProvider().getTransit() != null) {
       return TransitKeys.material(key, s, fingerprint);
+    }
+    if (key.getSpec().getProvider().getAwsKms() != null) {
+      return AwsKmsKeys.material(key, s, fingerprint);
     }
     byte[] version = decode(s, VERSION);
     return new Material.Wrapped(

@@ -33,8 +33,9 @@ public sealed interface Material {
   }
 
   /**
-   * A data key wrapped by a key manager: gcpKms keys (Cloud KMS) and transit keys (Transit, whose
-   * location {@code transit} names). The plaintext data key is never stored.
+   * A data key wrapped by a key manager: gcpKms keys (Cloud KMS), transit keys (Transit, whose
+   * location {@code transit} names) and awsKms keys (AWS KMS, whose key, region and encryption
+   * context {@code awsKms} names). The plaintext data key is never stored.
    */
   record Wrapped(
       String kmsKeyName,
@@ -42,8 +43,20 @@ public sealed interface Material {
       String keyVersion,
       String associatedData,
       String fingerprint,
-      dev.keyops.partition.KeyringDocument.Transit transit)
+      dev.keyops.partition.KeyringDocument.Transit transit,
+      dev.keyops.partition.KeyringDocument.AwsKms awsKms)
       implements Material {
+
+    /** A Cloud KMS or Transit wrapping. */
+    public Wrapped(
+        String kmsKeyName,
+        byte[] wrappedKey,
+        String keyVersion,
+        String associatedData,
+        String fingerprint,
+        dev.keyops.partition.KeyringDocument.Transit transit) {
+      this(kmsKeyName, wrappedKey, keyVersion, associatedData, fingerprint, transit, null);
+    }
 
     /** A Cloud KMS wrapping. */
     public Wrapped(

@@ -27,6 +27,17 @@ public enum Reason {
   TransitUnavailable,
   TransitKeyRewrapped,
   TransitKeyVersionBelowMinimum,
+  // AWS KMS access and key states
+  AwsKmsKeyNotFound,
+  AwsKmsAccessDenied,
+  AwsKmsCredentialsInvalid,
+  AwsKmsKeyDisabled,
+  AwsKmsKeyPendingDeletion,
+  AwsKmsKeyUnusable,
+  AwsKmsWrongKeySpec,
+  AwsKmsRequestRefused,
+  AwsKmsUnavailable,
+  AwsKmsKeyEnabled,
   // Cloud KMS key versions (condition DataAtRisk)
   KeyRewrapped,
   KeyVersionEnabled,

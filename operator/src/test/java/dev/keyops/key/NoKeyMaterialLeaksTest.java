@@ -270,6 +270,114 @@ public class NoKeyMaterialLeaksTest {
     }
   }
 
+  /**
+   * The same for an awsKms key against a real moto enforcing IAM (skipped without -Dkeyops.moto):
+   * creation, a disabled key (DataAtRisk) enabled again, a revoked kms:Decrypt; neither the data
+   * key nor the operator's secret access key appears in logs, events, status or metrics.
+   */
+  @Test
+  void awsKmsMaterialAndSecretAccessKeyNeverAppearInLogsEventsOrStatus() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    List<String> haystack = new ArrayList<>();
+    byte[] dek;
+    String secretAccessKey;
+    try (var moto = dev.keyops.kms.aws.testing.MotoServer.startEnforcingIam();
+        OperatorHarness h = new OperatorHarness(Duration.ofMillis(500))) {
+      root.addAppender(logs);
+      String arn = moto.createKey();
+      List<String> all =
+          List.of("kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:GetKeyRotationStatus");
+      var op = moto.userAllowed("keyops", all, "*");
+      secretAccessKey = op.secretAccessKey();
+      h.client()
+          .resource(
+              new io.fabric8.kubernetes.api.model.SecretBuilder()
+                  .withNewMetadata()
+                  .withName("aws-keys")
+                  .withNamespace("default")
+                  .endMetadata()
+                  .addToData(
+                      "AWS_ACCESS_KEY_ID",
+                      Base64.getEncoder().encodeToString(op.accessKeyId().getBytes()))
+                  .addToData(
+                      "AWS_SECRET_ACCESS_KEY",
+                      Base64.getEncoder().encodeToString(secretAccessKey.getBytes()))
+                  .build())
+          .create();
+      var a = new dev.keyops.api.v1alpha1.AwsKmsProvider();
+      a.setKeyId(arn);
+      a.setEndpoint(moto.endpoint());
+      a.setCredentialsSecretRef(new dev.keyops.api.v1alpha1.AwsCredentialsSecretRef("aws-keys"));
+      var p = new dev.keyops.api.v1alpha1.Provider();
+      p.setAwsKms(a);
+      EncryptionKey k = Fixtures.key("a1", "ring", p);
+      k.getSpec().setActivate(true);
+      h.client().resource(k).create();
+      h.awaitKey("a1", x -> x.getStatus().getState() == KeyState.Primary, "Primary");
+      Secret wrapped = h.client().secrets().inNamespace("default").withName("keyops-key-a1").get();
+      try (var g =
+          new dev.keyops.kms.aws.SdkAwsKmsGateway(
+              new dev.keyops.kms.aws.AwsKmsTarget(arn, null, moto.endpoint()),
+              software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                  moto.adminCredentials()),
+              Duration.ofSeconds(5))) {
+        dek =
+            g.decrypt(
+                Base64.getDecoder().decode(wrapped.getData().get("wrappedKey")),
+                java.util.Map.of("keyops", "v1/default/ring/a1"));
+      }
+      moto.disable(arn);
+      h.awaitKey(
+          "a1",
+          x -> Conditions.isTrue(x.getStatus().getConditions(), Conditions.DATA_AT_RISK),
+          "DataAtRisk");
+      moto.enable(arn);
+      h.awaitKey(
+          "a1",
+          x -> Conditions.isTrue(x.getStatus().getConditions(), Conditions.READY),
+          "Ready again");
+      moto.allow(
+          "keyops", List.of("kms:DescribeKey", "kms:Encrypt", "kms:GetKeyRotationStatus"), "*");
+      h.awaitKey(
+          "a1",
+          x ->
+              "AwsKmsAccessDenied"
+                  .equals(EncryptionKeyControllerTest.reason(x, Conditions.KMS_ACCESS_VERIFIED)),
+          "decrypt revoked");
+      for (EncryptionKey x :
+          h.client().resources(EncryptionKey.class).inNamespace("default").list().getItems()) {
+        haystack.add(Serialization.asYaml(x));
+      }
+      haystack.add(Serialization.asYaml(h.client().v1().events().inNamespace("default").list()));
+      haystack.add(h.operator().registry().scrape());
+    } finally {
+      root.detachAppender(logs);
+    }
+    for (ILoggingEvent e : logs.list) {
+      haystack.add(e.getFormattedMessage());
+      if (e.getThrowableProxy() != null) {
+        haystack.add(e.getThrowableProxy().getMessage());
+      }
+    }
+    List<String> forms = new ArrayList<>(forms(dek));
+    forms.add(secretAccessKey);
+    for (String form : forms) {
+      for (int i = 0; i < haystack.size(); i++) {
+        String text = haystack.get(i);
+        if (text != null && text.contains(form)) {
+          String shown = text.replace(form, "<SECRET>");
+          throw new AssertionError(
+              "awsKms material or secret access key leaked in item "
+                  + i
+                  + ": "
+                  + shown.substring(0, Math.min(400, shown.length())));
+        }
+      }
+    }
+  }
+
   /** Recognisable pieces of a key in every encoding (prefixes, so partial leaks are caught too). */
   public static List<String> forms(byte[] key) {
     String std = Base64.getEncoder().encodeToString(key);

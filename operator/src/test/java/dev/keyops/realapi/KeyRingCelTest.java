@@ -84,9 +84,11 @@ class KeyRingCelTest {
                 "both",
                 "{period: 24h, keyTemplate: {managed: {}, gcpKms: {keyName:"
                     + " projects/p/locations/l/keyRings/r/cryptoKeys/k}}}"));
-    assertTrue(m.contains("keyTemplate needs exactly one of managed, gcpKms or transit"), m);
+    assertTrue(
+        m.contains("keyTemplate needs exactly one of managed, gcpKms, transit or awsKms"), m);
     m = rejected(RING.formatted("none", "{period: 24h, keyTemplate: {}}"));
-    assertTrue(m.contains("keyTemplate needs exactly one of managed, gcpKms or transit"), m);
+    assertTrue(
+        m.contains("keyTemplate needs exactly one of managed, gcpKms, transit or awsKms"), m);
     m =
         rejected(
             RING.formatted(

@@ -125,6 +125,8 @@ class TransitCelTest {
                 transit: {address: 'https://bao:8200', keyName: orders, auth: {kubernetes: {role: r}}}
             """);
     assertTrue(
-        m.contains("exactly one provider must be set: managed, secretRef, gcpKms or transit"), m);
+        m.contains(
+            "exactly one provider must be set: managed, secretRef, gcpKms, transit or awsKms"),
+        m);
   }
 }

@@ -27,7 +27,7 @@ public record KeyringDocument(
    * @param keyId 32 hex characters
    * @param name the EncryptionKey's name
    * @param state Staged (decrypt-only), Primary or Retired
-   * @param provider managed, secretRef, gcpKms or transit
+   * @param provider managed, secretRef, gcpKms, transit or awsKms
    * @param material standard Base64 of the 32-byte key (managed and secretRef keys)
    * @param kmsKeyName the Cloud KMS key (gcpKms keys) or Transit key name (transit keys) that wraps
    *     the data key
@@ -35,6 +35,8 @@ public record KeyringDocument(
    *     the UTF-8 bytes of the {@code vault:vN:...} ciphertext (transit keys)
    * @param associatedData the associated data of that wrap, as UTF-8 text (gcpKms and transit)
    * @param transit where the Transit key lives (transit keys only)
+   * @param awsKms where the AWS KMS key lives and the encryption context of the wrap (awsKms keys
+   *     only; wrappedKey is then the KMS ciphertext blob)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -47,7 +49,32 @@ public record KeyringDocument(
       String kmsKeyName,
       String wrappedKey,
       String associatedData,
-      Transit transit) {
+      Transit transit,
+      AwsKms awsKms) {
+
+    /** An entry without an AWS KMS location (managed, secretRef, gcpKms and transit keys). */
+    public Entry(
+        String keyId,
+        String name,
+        String state,
+        String provider,
+        String material,
+        String kmsKeyName,
+        String wrappedKey,
+        String associatedData,
+        Transit transit) {
+      this(
+          keyId,
+          name,
+          state,
+          provider,
+          material,
+          kmsKeyName,
+          wrappedKey,
+          associatedData,
+          transit,
+          null);
+    }
 
     /** An entry without a Transit location (managed, secretRef and gcpKms keys). */
     public Entry(
@@ -59,7 +86,17 @@ public record KeyringDocument(
         String kmsKeyName,
         String wrappedKey,
         String associatedData) {
-      this(keyId, name, state, provider, material, kmsKeyName, wrappedKey, associatedData, null);
+      this(
+          keyId,
+          name,
+          state,
+          provider,
+          material,
+          kmsKeyName,
+          wrappedKey,
+          associatedData,
+          null,
+          null);
     }
 
     @Override
@@ -79,4 +116,21 @@ public record KeyringDocument(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Transit(String address, String mount, String namespace) {}
+
+  /**
+   * Where an awsKms key's AWS KMS key lives, and the encryption context its data key was wrapped
+   * with (Decrypt needs the same context).
+   *
+   * @param keyId the key ARN, alias ARN or alias/NAME
+   * @param region the AWS region
+   * @param endpoint a KMS endpoint other than the region's default (a VPC endpoint), or null
+   * @param encryptionContext the encryption context of the wrap
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record AwsKms(
+      String keyId,
+      String region,
+      String endpoint,
+      java.util.Map<String, String> encryptionContext) {}
 }

@@ -80,6 +80,14 @@ public final class Cli {
   static java.util.function.Supplier<DataKeyUnwrapper> transitUnwrapperFactory =
       () -> dev.keyops.kms.transit.TransitDataKeyUnwrapper.fromEnvironment(System.getenv());
 
+  /**
+   * How the tools unwrap awsKms data keys (AWS KMS Decrypt as the default credentials chain's
+   * identity: IRSA, EKS Pod Identity, AWS_* environment; see docs/embedding.md); created on the
+   * first awsKms key. Replaced in tests.
+   */
+  static java.util.function.Supplier<DataKeyUnwrapper> awsKmsUnwrapperFactory =
+      dev.keyops.kms.aws.AwsKmsDataKeyUnwrapper::withDefaultCredentials;
+
   /** The clock {@code --bytes-per-second} paces by; replaced in tests by one that never waits. */
   static ByteRateLimiter.Clock clock = ByteRateLimiter.Clock.SYSTEM;
 
@@ -155,7 +163,10 @@ public final class Cli {
       try {
         return new KeyringFile(
                 keyring,
-                new ProviderUnwrapper(unwrapperFactory.apply(kmsEndpoint), transitUnwrapperFactory),
+                new ProviderUnwrapper(
+                    unwrapperFactory.apply(kmsEndpoint),
+                    transitUnwrapperFactory,
+                    awsKmsUnwrapperFactory),
                 unwrapRetry)
             .current();
       } catch (UncheckedIOException e) {

@@ -15,11 +15,25 @@ public class KmsStatus {
 
   @JsonPropertyDescription(
       "State of that key version at the last check: ENABLED, DISABLED, DESTROY_SCHEDULED,"
-          + " DESTROYED.")
+          + " DESTROYED (awsKms keys: the key's KeyState, e.g. Enabled, Disabled,"
+          + " PendingDeletion).")
   private String keyVersionState;
 
   @JsonPropertyDescription("When a DESTROY_SCHEDULED key version will be destroyed.")
   private String keyVersionDestroyTime;
+
+  @JsonPropertyDescription(
+      "awsKms keys: whether AWS KMS rotates the key's material automatically"
+          + " (GetKeyRotationStatus); absent when the server does not say.")
+  private Boolean automaticRotation;
+
+  public Boolean getAutomaticRotation() {
+    return automaticRotation;
+  }
+
+  public void setAutomaticRotation(Boolean automaticRotation) {
+    this.automaticRotation = automaticRotation;
+  }
 
   @JsonPropertyDescription("When the data key was last re-wrapped onto a new primary version.")
   private String rewrappedAt;

@@ -7,9 +7,9 @@ import io.fabric8.generator.annotation.ValidationRule;
 /** The source of an {@link EncryptionKey}'s material: exactly one field is set. */
 @ValidationRule(
     value =
-        "[has(self.managed), has(self.secretRef), has(self.gcpKms), has(self.transit)]"
-            + ".filter(x, x).size() == 1",
-    message = "exactly one provider must be set: managed, secretRef, gcpKms or transit")
+        "[has(self.managed), has(self.secretRef), has(self.gcpKms), has(self.transit),"
+            + " has(self.awsKms)].filter(x, x).size() == 1",
+    message = "exactly one provider must be set: managed, secretRef, gcpKms, transit or awsKms")
 public class Provider {
 
   @JsonPropertyDescription(
@@ -32,6 +32,20 @@ public class Provider {
           + " API): the operator generates a data key, wraps it with Transit encrypt and keeps"
           + " only the ciphertext.")
   private TransitProvider transit;
+
+  @JsonPropertyDescription(
+      "Bring your own key from AWS KMS: the operator generates a data key, wraps it with KMS"
+          + " Encrypt (bound to an encryption context naming the key) and keeps only the"
+          + " ciphertext blob.")
+  private AwsKmsProvider awsKms;
+
+  public AwsKmsProvider getAwsKms() {
+    return awsKms;
+  }
+
+  public void setAwsKms(AwsKmsProvider awsKms) {
+    this.awsKms = awsKms;
+  }
 
   public ManagedProvider getManaged() {
     return managed;
@@ -81,6 +95,9 @@ public class Provider {
     }
     if (transit != null) {
       return ProviderKind.transit;
+    }
+    if (awsKms != null) {
+      return ProviderKind.awsKms;
     }
     return null;
   }

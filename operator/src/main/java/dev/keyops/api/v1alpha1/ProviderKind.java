@@ -6,5 +6,6 @@ public enum ProviderKind {
   managed,
   secretRef,
   gcpKms,
-  transit
+  transit,
+  awsKms
 }

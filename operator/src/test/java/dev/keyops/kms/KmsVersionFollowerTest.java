@@ -353,7 +353,11 @@ class KmsVersionFollowerTest {
             Conditions.isTrue(x.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED)
                 && (!activate || x.getStatus().getState() == KeyState.Primary)
                 && h.client().secrets().inNamespace("default").withName("orders-keyring").get()
-                    != null,
+                    != null
+                // The key's status is written before the keyring Secret names it the Primary
+                // (the Secret lists it earlier, as Staged, for its stagedFor).
+                && (!activate
+                    || x.getStatus().getKeyId().equals(keyringDoc("orders").primaryKeyId())),
         "verified");
   }
 

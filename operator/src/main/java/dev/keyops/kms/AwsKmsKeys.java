@@ -40,9 +40,9 @@ import java.util.TreeMap;
  */
 public final class AwsKmsKeys {
 
-  static final String WRAPPED = "wrappedKey";
-  static final String VERSION = "keyVersion";
-  static final String AAD = "associatedData";
+  static final String WRAPPED = KeyProviders.WRAPPED;
+  static final String VERSION = KeyProviders.VERSION;
+  static final String AAD = KeyProviders.AAD;
   static final String CONTEXT = "encryptionContext";
   static final String CONTEXT_KEY = "keyops";
   static final String ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID";
@@ -65,12 +65,7 @@ public final class AwsKmsKeys {
 
   /** Validates the key's AWS KMS access and returns its material (creating it the first time). */
   Material resolve(EncryptionKey key, String recorded) {
-    if (KmsVersionFollower.revalidationRequested(key) && key.getStatus().getKms() != null) {
-      key.getStatus()
-          .getKms()
-          .setRevalidateRequested(
-              key.getMetadata().getAnnotations().get(KmsVersionFollower.REVALIDATE_ANNOTATION));
-    }
+    KmsVersionFollower.acknowledgeRevalidation(key);
     AwsKmsProvider spec = key.getSpec().getProvider().getAwsKms();
     AwsKmsTarget target = target(spec);
     AwsKmsGateway g = gateway(key, spec, target);

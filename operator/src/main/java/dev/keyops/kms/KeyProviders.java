@@ -36,9 +36,12 @@ public class KeyProviders {
   public static final String LABEL_KEY_RING = "keyops.dev/key-ring";
   public static final String LABEL_PART_OF = "app.kubernetes.io/part-of";
   public static final String LABEL_COMPONENT = "keyops.dev/component";
-  private static final String WRAPPED = "wrappedKey";
-  private static final String VERSION = "keyVersion";
-  private static final String AAD = "associatedData";
+
+  /** Field names of a wrapped key's Secret, the same for every key manager. */
+  static final String WRAPPED = "wrappedKey";
+
+  static final String VERSION = "keyVersion";
+  static final String AAD = "associatedData";
   private static final String RAW = "key";
   private static final String FINGERPRINT_ANNOTATION = "keyops.dev/fingerprint";
 

@@ -75,6 +75,17 @@ public class KmsVersionFollower {
   }
 
   /**
+   * Records a pending revalidation request as acted on (once, whatever the outcome), for every
+   * provider that follows its key manager (gcpKms, awsKms, transit).
+   */
+  static void acknowledgeRevalidation(EncryptionKey k) {
+    KmsStatus kms = k.getStatus().getKms();
+    if (kms != null && revalidationRequested(k)) {
+      kms.setRevalidateRequested(requested(k));
+    }
+  }
+
+  /**
    * Revalidates a gcpKms key that already has a data key (status.fingerprint recorded):
    * GetCryptoKey (cached, unless a user asked for this revalidation), the state of the wrapping
    * version when it is not the primary, then either a re-wrap onto the primary or an unwrap of the
@@ -87,9 +98,7 @@ public class KmsVersionFollower {
   public Material.Wrapped revalidate(EncryptionKey k) {
     KmsStatus kms = k.getStatus().getKms();
     boolean asked = revalidationRequested(k);
-    if (asked) {
-      kms.setRevalidateRequested(requested(k)); // acted on once, whatever the outcome
-    }
+    acknowledgeRevalidation(k);
     String name = k.getSpec().getProvider().getGcpKms().getKeyName();
     KmsAccessValidator.parseName(name);
     KmsGateway gateway = providers.gatewayFor(k);

@@ -38,9 +38,9 @@ import java.util.Map;
  */
 public final class TransitKeys {
 
-  static final String WRAPPED = "wrappedKey";
-  static final String VERSION = "keyVersion";
-  static final String AAD = "associatedData";
+  static final String WRAPPED = KeyProviders.WRAPPED;
+  static final String VERSION = KeyProviders.VERSION;
+  static final String AAD = KeyProviders.AAD;
 
   private final KeyProviders providers;
   private final SecretSource secrets;
@@ -57,13 +57,7 @@ public final class TransitKeys {
 
   /** Validates the key's Transit access and returns its material (creating it the first time). */
   Material resolve(EncryptionKey key, String recorded) {
-    if (KmsVersionFollower.revalidationRequested(key) && key.getStatus().getKms() != null) {
-      // Acted on once, whatever the outcome (as for gcpKms keys).
-      key.getStatus()
-          .getKms()
-          .setRevalidateRequested(
-              key.getMetadata().getAnnotations().get(KmsVersionFollower.REVALIDATE_ANNOTATION));
-    }
+    KmsVersionFollower.acknowledgeRevalidation(key);
     TransitProvider spec = key.getSpec().getProvider().getTransit();
     String name = spec.getKeyName();
     TransitGateway g = gateway(key, spec);

@@ -137,7 +137,8 @@ class KmsVersionFollowerTest {
     EncryptionKey k =
         h.awaitKey("orders-1", x -> V2.equals(x.getStatus().getKms().getKeyVersion()), "on v2");
     assertEquals("rotated-1", k.getStatus().getKms().getRevalidateRequested());
-    assertEquals(2, FakeKms.versionOf(wrapped(keyringDoc("orders"))));
+    // The keyring Secret is written after the key's status: wait for it, bounded.
+    h.await(() -> FakeKms.versionOf(wrapped(keyringDoc("orders"))), v -> v == 2, "keyring on v2");
 
     int calls = h.kms.totalCalls();
     Patches.annotate(h.client(), "default", "orders-1", "example.com/unrelated", "x");

@@ -52,68 +52,79 @@ class DropGuardHandler {
     String ns = key.getMetadata().getNamespace();
     String ring = key.getSpec().getKeyRing();
     String name = key.getMetadata().getName();
-    boolean[] allowed = {false};
-    Duration[] wait = {null};
-    synchronized (rings.lock(ns, ring)) {
-      rings.settle(
-          ns,
-          ring,
-          name,
-          k -> {
-            DropGuard.Decision d = rings.dropDecision(k);
-            allowed[0] = d.allowed();
-            EncryptionKeyStatus s = k.getStatus();
-            Instant now = clock.instant();
-            if (!d.allowed()) {
-              if (s.getState() == KeyState.DestroyScheduled) {
-                // An inventory found data on it after all: back into the keyring, nothing shredded.
-                s.setState(KeyState.Retired);
-                s.setDestroyTime(null);
-                Conditions.remove(s.getConditions(), DESTROY_SCHEDULED);
-              }
-              if (Conditions.set(
-                  s.getConditions(),
-                  Conditions.DROP_BLOCKED,
-                  Conditions.TRUE,
-                  d.reason().name(),
-                  d.message(),
-                  k.getMetadata().getGeneration(),
-                  now)) {
-                events.warning(k, d.reason(), "drop refused: " + d.message());
-                metrics.dropRefused(d.reason().name());
-              }
-              return null;
-            }
-            wait[0] = schedule(k, d, now);
-            if (wait[0] != null) {
-              return null; // material kept until destroyTime, or kept on request
-            }
-            if (d.reason() == Reason.DropWithDataLoss) {
-              LOG.warn(
-                  "key {}/{} dropped with keyops.dev/allow-data-loss: {}", ns, name, d.message());
-              events.warning(k, Reason.DropWithDataLoss, d.message());
-            } else {
-              events.normal(k, Reason.DropAllowed, "dropped: " + d.message());
-            }
-            return null;
-          },
-          null,
-          null,
-          null);
-      if (!allowed[0]) {
+    try (var settlement = rings.open(ns, ring)) {
+      EncryptionKey k = settlement.key(name).orElse(null);
+      if (k == null) {
         return DeleteControl.noFinalizerRemoval();
       }
-      if (wait[0] != null) {
+      Verdict v = guard(k);
+      settlement.settleDeleting(k);
+      if (!v.allowed()) {
+        return DeleteControl.noFinalizerRemoval();
+      }
+      if (v.keepFor() != null) {
         DeleteControl keep = DeleteControl.noFinalizerRemoval();
-        return wait[0].isZero() ? keep : keep.rescheduleAfter(wait[0]);
+        return v.keepFor().isZero() ? keep : keep.rescheduleAfter(v.keepFor());
       }
       // Leave the keyring first, then shred the material, then let the key go.
-      rings.settle(ns, ring, name, k -> null, null, name, null);
+      try (var leaving = rings.open(ns, ring)) {
+        leaving.key(name).ifPresent(leaving::settleDropping);
+      }
     }
     if (key.getSpec().getProvider().kind() != ProviderKind.secretRef) {
       providers.deleteMaterial(key);
     }
     return DeleteControl.defaultDelete();
+  }
+
+  /**
+   * What the drop guard says of a deleted key: whether it may go, and if so whether its material
+   * waits (until its destroyTime, or without a deadline on request).
+   */
+  private record Verdict(boolean allowed, Duration keepFor) {}
+
+  /**
+   * Runs the drop guard on the key's copy: its DropBlocked or DestroyScheduled condition, events.
+   */
+  private Verdict guard(EncryptionKey k) {
+    DropGuard.Decision d = rings.dropDecision(k);
+    EncryptionKeyStatus s = k.getStatus();
+    Instant now = clock.instant();
+    if (!d.allowed()) {
+      if (s.getState() == KeyState.DestroyScheduled) {
+        // An inventory found data on it after all: back into the keyring, nothing shredded.
+        s.setState(KeyState.Retired);
+        s.setDestroyTime(null);
+        Conditions.remove(s.getConditions(), DESTROY_SCHEDULED);
+      }
+      if (Conditions.set(
+          s.getConditions(),
+          Conditions.DROP_BLOCKED,
+          Conditions.TRUE,
+          d.reason().name(),
+          d.message(),
+          k.getMetadata().getGeneration(),
+          now)) {
+        events.warning(k, d.reason(), "drop refused: " + d.message());
+        metrics.dropRefused(d.reason().name());
+      }
+      return new Verdict(false, null);
+    }
+    Duration wait = schedule(k, d, now);
+    if (wait != null) {
+      return new Verdict(true, wait); // material kept until destroyTime, or kept on request
+    }
+    if (d.reason() == Reason.DropWithDataLoss) {
+      LOG.warn(
+          "key {}/{} dropped with keyops.dev/allow-data-loss: {}",
+          k.getMetadata().getNamespace(),
+          k.getMetadata().getName(),
+          d.message());
+      events.warning(k, Reason.DropWithDataLoss, d.message());
+    } else {
+      events.normal(k, Reason.DropAllowed, "dropped: " + d.message());
+    }
+    return new Verdict(true, null);
   }
 
   /**

@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -150,29 +151,37 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     return List.of(ownSecrets, referenced);
   }
 
+  /**
+   * Observe the key (its material, and its key manager when that check is due), settle its ring
+   * (states, statuses, keyring Secret), then come back when the next check or promotion is due.
+   */
   @Override
   public UpdateControl<EncryptionKey> reconcile(EncryptionKey key, Context<EncryptionKey> context) {
-    Duration[] next = {null};
-    EncryptionKey written =
-        rings.settle(
-            key.getMetadata().getNamespace(),
-            key.getSpec().getKeyRing(),
-            key.getMetadata().getName(),
-            k -> observe(k, next),
-            k -> observe(k, new Duration[1]),
-            null,
-            this::recordActivation);
+    EncryptionKey written = null;
+    Observation seen = null;
+    try (var ring = rings.open(key.getMetadata().getNamespace(), key.getSpec().getKeyRing())) {
+      EncryptionKey current = ring.key(key.getMetadata().getName()).orElse(null);
+      if (current != null) {
+        seen = observe(current);
+        for (EncryptionKey other : ring.neverObserved(current)) {
+          observe(other);
+        }
+        written = ring.settle(current, seen.material());
+      }
+    }
     caches.referencedSecrets().retain(ResourceID.fromResource(key), referencedSecrets(key));
     policies.keyChanged(key.getMetadata().getNamespace(), key.getSpec().getKeyRing());
+    return written == null ? UpdateControl.noUpdate() : wakeUp(written, seen.recheck());
+  }
+
+  /** The earlier of the key manager's next check and the moment a Staged key may be promoted. */
+  private UpdateControl<EncryptionKey> wakeUp(EncryptionKey written, Duration recheck) {
+    Optional<Duration> promotable = rings.untilPromotable(written);
+    Duration wake =
+        promotable.isPresent() && (recheck == null || promotable.get().compareTo(recheck) < 0)
+            ? promotable.get()
+            : recheck;
     UpdateControl<EncryptionKey> done = UpdateControl.noUpdate();
-    if (written == null) {
-      return done;
-    }
-    // A key waiting for its readers comes back when it has been in the keyring long enough.
-    Duration wake = rings.untilPromotable(written).orElse(next[0]);
-    if (next[0] != null && next[0].compareTo(wake) < 0) {
-      wake = next[0];
-    }
     return wake == null ? done : done.rescheduleAfter(wake);
   }
 
@@ -269,11 +278,16 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   }
 
   /**
-   * Observes the material of a key on its copy (conditions, fingerprint); returns it, or null when
-   * it is not Ready. Calls Cloud KMS only when the key's check is due; everything else is a cache
-   * read.
+   * What observing a key found: its material, or null when it is not Ready; and when its key
+   * manager is to be checked next, or null when nothing but a change wakes it.
    */
-  Material observe(EncryptionKey k, Duration[] next) {
+  record Observation(Material material, Duration recheck) {}
+
+  /**
+   * Observes the material of a key on its copy (conditions, fingerprint). Calls the key manager
+   * only when the key's check is due; everything else is a cache read.
+   */
+  Observation observe(EncryptionKey k) {
     EncryptionKeyStatus s = k.getStatus();
     Instant now = clock.instant();
     Long gen = k.getMetadata().getGeneration();
@@ -295,17 +309,18 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       s.setKms(new KmsStatus());
     }
     boolean verified = wasReady && s.getFingerprint() != null;
+    Duration recheck = null;
     try {
       Material m;
       if (gcp
           && !KmsVersionFollower.revalidationRequested(k)
           && !kmsSchedule.due(uid, verified, now)) {
         if (!verified) {
-          next[0] = kmsSchedule.untilNext(uid, now);
-          return null; // not Ready and backing off: nothing to look at before the next step
+          // not Ready and backing off: nothing to look at before the next step
+          return new Observation(null, kmsSchedule.untilNext(uid, now));
         }
         m = providers.stored(k, s.getFingerprint());
-        next[0] = kmsSchedule.untilNext(uid, now);
+        recheck = kmsSchedule.untilNext(uid, now);
       } else {
         // A gcpKms key with a data key follows Cloud KMS key-version rotation (issue 16).
         m =
@@ -314,7 +329,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
                 : providers.resolve(k, s.getFingerprint());
         if (gcp) {
           verified(k, (Material.Wrapped) m, now);
-          next[0] = kmsSchedule.succeeded(uid, now);
+          recheck = kmsSchedule.succeeded(uid, now);
         }
       }
       s.setFingerprint(m.fingerprint());
@@ -329,24 +344,21 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
           now)) {
         events.normal(k, Reason.KeyMaterialValid, readyMessage(k, m));
       }
-      return m;
+      return new Observation(m, recheck);
     } catch (ProviderException e) {
       // Keys verified once (material recorded) back off to the interval, even while an outage has
       // made them unverified; only keys never verified yet get the short cap.
-      return failed(k, e, wasReady, s.getFingerprint() != null, now, next);
+      return new Observation(null, failed(k, e, wasReady, s.getFingerprint() != null, now));
     }
   }
 
-  private Material failed(
-      EncryptionKey k,
-      ProviderException e,
-      boolean wasReady,
-      boolean everVerified,
-      Instant now,
-      Duration[] next) {
+  /** Records a failed observation; returns when the key manager is to be checked again, or null. */
+  private Duration failed(
+      EncryptionKey k, ProviderException e, boolean wasReady, boolean everVerified, Instant now) {
     EncryptionKeyStatus s = k.getStatus();
     Long gen = k.getMetadata().getGeneration();
     boolean gcp = s.getKms() != null;
+    Duration recheck = null;
     Conditions.remove(s.getConditions(), Conditions.RECONCILED);
     if (gcp) {
       metrics.kmsValidation(e.reason().name());
@@ -357,10 +369,10 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
         kmsSchedule.forget(uid);
       } else {
         failures = kmsSchedule.failed(uid, e.transientFailure(), everVerified, now);
-        next[0] = kmsSchedule.untilNext(uid, now);
+        recheck = kmsSchedule.untilNext(uid, now);
       }
       if (e.transientFailure() && wasReady && failures < FAILURES_BEFORE_UNVERIFIED) {
-        return null; // keep the verified state until the failure persists; nothing is written
+        return recheck; // keep the verified state until the failure persists; nothing is written
       }
       var missing = e instanceof KmsAccessValidator.MissingPermissions mp ? mp.missing() : null;
       if (Conditions.set(
@@ -398,7 +410,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
         events.warning(k, e.reason(), e.getMessage());
       }
     }
-    return null;
+    return recheck;
   }
 
   private void verified(EncryptionKey k, Material.Wrapped m, Instant now) {
@@ -427,87 +439,6 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     }
     if (changed) {
       events.normal(k, Reason.KmsAccessVerified, msg);
-    }
-  }
-
-  /** The Promoted condition: why the key is, or is not, the Primary. */
-  void recordActivation(EncryptionKey k, KeyLifecycle.Planned p) {
-    EncryptionKeyStatus s = k.getStatus();
-    String ring = k.getSpec().getKeyRing();
-    Instant now = clock.instant();
-    Long gen = k.getMetadata().getGeneration();
-    switch (p.state()) {
-      case Primary ->
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.TRUE,
-              Reason.Promoted.name(),
-              "Primary of key ring " + ring + " since " + s.getActivatedAt(),
-              gen,
-              now);
-      case Retired, Disabled, DestroyScheduled ->
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.FALSE,
-              Reason.Retired.name(),
-              "retired at " + s.getRetiredAt() + "; decrypt-only",
-              gen,
-              now);
-      default -> {
-        if (p.activationRefused()) {
-          String why =
-              Conditions.find(s.getConditions(), Conditions.READY)
-                  .map(c -> c.getMessage())
-                  .orElse("the key is not Ready");
-          String msg =
-              "activation refused: the key is not Ready (" + why + "); it is promoted once it is";
-          boolean changed =
-              !Conditions.find(s.getConditions(), "Promoted")
-                  .map(c -> Reason.ActivationRefused.name().equals(c.getReason()))
-                  .orElse(false);
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.FALSE,
-              Reason.ActivationRefused.name(),
-              msg,
-              gen,
-              now);
-          if (changed) {
-            events.warning(k, Reason.ActivationRefused, msg);
-          }
-        } else if (p.waitingForReaders()) {
-          String msg =
-              p.stagedUntil() == null
-                  ? "activation requested: waiting until keyops lists the key in the keyring"
-                      + " Secret; it then stays Staged for its stagedFor so every reader learns it"
-                      + " before writers use it"
-                  : "activation requested: becomes the Primary at "
-                      + p.stagedUntil()
-                      + ", once it has been in the keyring Secret (since "
-                      + s.getInKeyringSince()
-                      + ") for its stagedFor, so every reader learns it before writers use it";
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.FALSE,
-              Reason.WaitingForReaders.name(),
-              msg,
-              gen,
-              now);
-        } else {
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.FALSE,
-              Reason.Staged.name(),
-              "Staged: readers know this key (decrypt-only); set spec.activate: true to make it the Primary",
-              gen,
-              now);
-        }
-      }
     }
   }
 

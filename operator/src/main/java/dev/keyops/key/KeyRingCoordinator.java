@@ -24,19 +24,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiConsumer;
-import java.util.function.Function;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Settles one key ring: applies {@link KeyLifecycle} to all of its keys (read from the informer
- * cache, newer than every status this process wrote, under a per-ring lock so concurrent reconciles
- * of two keys never race), writes the statuses that changed — the new Primary first, each with the
- * resourceVersion it was computed from, so a stale read fails with a conflict instead of writing —
- * and then the keyring Secret if what it lists changed.
+ * The ring-wide decisions of the EncryptionKey reconcile, made once per ring: which key is the
+ * Primary ({@link KeyLifecycle}), which keys may be disabled, what the keyring Secret lists. A
+ * reconcile {@link #open opens} a {@link Settlement} (the ring's keys under its lock, so concurrent
+ * reconciles of two keys never race), observes its key on it, and settles.
  */
 public class KeyRingCoordinator {
 
@@ -50,7 +49,7 @@ public class KeyRingCoordinator {
   private final Clock clock;
   private final Duration defaultStagedFor;
   private final Inventories inventories;
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
   public KeyRingCoordinator(
       KubernetesClient client,
@@ -77,104 +76,131 @@ public class KeyRingCoordinator {
         k, caches.keys(k.getMetadata().getNamespace(), k.getSpec().getKeyRing()));
   }
 
-  /** The lock of a key ring; held while its keys' states and keyring are computed and written. */
-  public Object lock(String namespace, String keyRing) {
-    return locks.computeIfAbsent(namespace + "/" + keyRing, k -> new Object());
+  /**
+   * Opens a settlement of a key ring: takes the ring's lock (held until {@link Settlement#close})
+   * and reads the ring's keys from the informer cache, newer than every status this process wrote.
+   * The caller observes keys on the settlement's copies, then calls one of its {@code settle}
+   * methods.
+   */
+  public Settlement open(String ns, String ring) {
+    ReentrantLock lock = locks.computeIfAbsent(ns + "/" + ring, k -> new ReentrantLock());
+    lock.lock();
+    try {
+      return new Settlement(ns, ring, lock);
+    } catch (RuntimeException e) {
+      lock.unlock();
+      throw e;
+    }
   }
 
   /**
-   * Settles a key ring, under its lock.
-   *
-   * @param currentName the key being reconciled
-   * @param observe observes the current key on its fresh copy (conditions, fingerprint) and returns
-   *     its material, or null when it is not Ready
-   * @param dropping a key being dropped now (left out of the keyring), or null
-   * @param decorate called with the current key and its plan before its status is written
-   * @return the current key as written, or null if it no longer exists
+   * One pass over a key ring under its lock: the keys as read when it was opened, each with the
+   * copy its status decision is made on, then {@link KeyLifecycle} applied to all of them and what
+   * changed written: statuses (the new Primary first, each with the resourceVersion it was computed
+   * from, so a stale read fails with a conflict instead of writing), then the keyring Secret.
    */
-  public EncryptionKey settle(
-      String ns,
-      String ring,
-      String currentName,
-      Function<EncryptionKey, Material> observe,
-      Function<EncryptionKey, Material> observeNew,
-      String dropping,
-      BiConsumer<EncryptionKey, KeyLifecycle.Planned> decorate) {
-    synchronized (lock(ns, ring)) {
-      return settleLocked(ns, ring, currentName, observe, observeNew, dropping, decorate);
-    }
-  }
+  public final class Settlement implements AutoCloseable {
 
-  private EncryptionKey settleLocked(
-      String ns,
-      String ring,
-      String currentName,
-      Function<EncryptionKey, Material> observe,
-      Function<EncryptionKey, Material> observeNew,
-      String dropping,
-      BiConsumer<EncryptionKey, KeyLifecycle.Planned> decorate) {
-    Instant now = clock.instant();
-    List<EncryptionKey> keys = new ArrayList<>();
-    Map<String, String> written = new HashMap<>();
-    Map<String, EncryptionKey> observed = new HashMap<>();
-    EncryptionKey current = null;
-    for (EncryptionKey k : caches.keys(ns, ring)) {
-      String before = statusJson(k);
-      observed.put(k.getMetadata().getName(), client.getKubernetesSerialization().clone(k));
-      if (k.getStatus() == null) {
-        k.setStatus(new EncryptionKeyStatus());
-      }
-      written.put(k.getMetadata().getName(), before);
-      keys.add(k);
-      if (k.getMetadata().getName().equals(currentName)) {
-        current = k;
-      }
-    }
-    if (current == null) {
-      return null;
-    }
-    Material material = observe.apply(current);
-    if (observeNew != null) {
-      for (EncryptionKey k : keys) {
-        if (k != current
-            && k.getMetadata().getDeletionTimestamp() == null
-            && Conditions.find(k.getStatus().getConditions(), Conditions.READY).isEmpty()) {
-          observeNew.apply(k);
+    private final String ns;
+    private final String ring;
+    private final ReentrantLock lock;
+    private final List<EncryptionKey> keys = new ArrayList<>();
+    private final Map<String, String> read = new HashMap<>();
+    private final Map<String, EncryptionKey> observed = new HashMap<>();
+
+    private Settlement(String ns, String ring, ReentrantLock lock) {
+      this.ns = ns;
+      this.ring = ring;
+      this.lock = lock;
+      for (EncryptionKey k : caches.keys(ns, ring)) {
+        String before = statusJson(k);
+        observed.put(k.getMetadata().getName(), client.getKubernetesSerialization().clone(k));
+        if (k.getStatus() == null) {
+          k.setStatus(new EncryptionKeyStatus());
         }
+        read.put(k.getMetadata().getName(), before);
+        keys.add(k);
       }
     }
-    List<KeyLifecycle.KeyView> views = keys.stream().map(this::view).toList();
-    Map<String, KeyLifecycle.Planned> plan = KeyLifecycle.plan(views, now);
 
-    // Write the new Primary first, so a crash in between never leaves the ring without one.
-    keys.sort(
-        Comparator.comparing(
-            (EncryptionKey k) ->
-                plan.get(k.getMetadata().getName()).transition()
-                    != KeyLifecycle.Transition.PROMOTED));
-    for (EncryptionKey k : keys) {
-      KeyLifecycle.Planned p = plan.get(k.getMetadata().getName());
-      apply(k, p);
-      disabling(k, keys, now);
-      if (k == current && decorate != null) {
-        decorate.accept(k, p);
-      }
-      kstatus(k, now);
-      if (!statusJson(k).equals(written.get(k.getMetadata().getName()))) {
-        write(k, observed);
-      }
-      announce(k, p, ring);
+    /** The working copy of a key of the ring, or empty if it no longer exists. */
+    public Optional<EncryptionKey> key(String name) {
+      return keys.stream().filter(k -> k.getMetadata().getName().equals(name)).findFirst();
     }
-    writeKeyring(ns, ring, keys, current, material, dropping);
-    recordInKeyring(ns, ring, keys, dropping, observed);
-    return current;
+
+    /**
+     * The other keys of the ring that were never observed yet (no Ready condition), not deleted.
+     */
+    public List<EncryptionKey> neverObserved(EncryptionKey current) {
+      return keys.stream()
+          .filter(k -> k != current)
+          .filter(k -> k.getMetadata().getDeletionTimestamp() == null)
+          .filter(k -> Conditions.find(k.getStatus().getConditions(), Conditions.READY).isEmpty())
+          .toList();
+    }
+
+    /**
+     * Settles the ring after a reconcile of {@code current}: states, the Promoted condition of the
+     * current key, statuses, keyring Secret.
+     *
+     * @param material the current key's material as just observed, or null when it is not Ready
+     */
+    public EncryptionKey settle(EncryptionKey current, Material material) {
+      return write(current, material, true, null);
+    }
+
+    /**
+     * Settles the ring while {@code current} is being deleted and stays (the drop guard holds it).
+     */
+    public EncryptionKey settleDeleting(EncryptionKey current) {
+      return write(current, null, false, null);
+    }
+
+    /** Settles the ring with {@code current} left out of the keyring Secret: it is dropped now. */
+    public EncryptionKey settleDropping(EncryptionKey current) {
+      return write(current, null, false, current.getMetadata().getName());
+    }
+
+    private EncryptionKey write(
+        EncryptionKey current, Material material, boolean promotion, String dropping) {
+      Instant now = clock.instant();
+      Map<String, KeyLifecycle.Planned> plan =
+          KeyLifecycle.plan(keys.stream().map(KeyRingCoordinator.this::view).toList(), now);
+      // Write the new Primary first, so a crash in between never leaves the ring without one.
+      keys.sort(
+          Comparator.comparing(
+              (EncryptionKey k) ->
+                  plan.get(k.getMetadata().getName()).transition()
+                      != KeyLifecycle.Transition.PROMOTED));
+      for (EncryptionKey k : keys) {
+        KeyLifecycle.Planned p = plan.get(k.getMetadata().getName());
+        apply(k, p);
+        disabling(k, keys, now);
+        if (k == current && promotion) {
+          Promotion.record(k, p, events, now);
+        }
+        kstatus(k, now);
+        if (!statusJson(k).equals(read.get(k.getMetadata().getName()))) {
+          writeStatus(k, observed);
+        }
+        announce(k, p, ring);
+      }
+      writeKeyring(ns, ring, keys, current, material, dropping);
+      recordInKeyring(ns, ring, keys, dropping, observed);
+      return current;
+    }
+
+    @Override
+    public void close() {
+      lock.unlock();
+    }
   }
 
   /**
    * Writes a key's status on the copy it was decided on ({@code observed}, see {@link
    * StatusWriter}); the answer becomes the observed copy of a second write.
    */
-  private void write(EncryptionKey k, Map<String, EncryptionKey> observed) {
+  private void writeStatus(EncryptionKey k, Map<String, EncryptionKey> observed) {
     String name = k.getMetadata().getName();
     EncryptionKey saved = StatusWriter.replace(client, observed.get(name), k.getStatus());
     caches.wrote(saved);
@@ -209,7 +235,7 @@ public class KeyRingCoordinator {
     for (EncryptionKey k : missing) {
       if (listed.contains(k.getMetadata().getName())) {
         k.getStatus().setInKeyringSince(now.toString());
-        write(k, observed);
+        writeStatus(k, observed);
       }
     }
   }

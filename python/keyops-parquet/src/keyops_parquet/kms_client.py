@@ -1,0 +1,117 @@
+"""pyarrow's KmsClient over a keyops keyring: keyops keys are the Parquet master keys."""
+
+import os
+import threading
+
+import pyarrow.parquet.encryption as pe
+
+from .errors import MasterKeyError
+from .keyring import KeyringFile
+from .providers import default_unwrappers
+from .wrapped_key import is_key_id, parse_wrapped
+
+KEYRING_PATH_PROPERTY = "keyops.keyring.path"
+KEYRING_PATH_ENV = "KEYOPS_KEYRING"
+DEFAULT_KEYRING_PATH = "/etc/keyops/keyring/keyring.json"
+RING_PREFIX = "ring-"
+
+
+class KeyopsKmsClient(pe.KmsClient):
+    """Wraps Parquet keys with keyops ring keys (format keyops1, docs/parquet-keys.md).
+
+    master_key_identifier: `ring-<keyRing>` (the ring's current Primary) or a 32-hex key id of a
+    Primary key. unwrap_key uses the key id inside the wrapped string, whatever the file's
+    masterKeyID says, so files stay readable after a rotation for as long as their key is in the
+    keyring (in any state).
+    """
+
+    def __init__(self, keyring_file):
+        super().__init__()
+        if not isinstance(keyring_file, KeyringFile):
+            keyring_file = KeyringFile(keyring_file, default_unwrappers())
+        self.keyring_file = keyring_file
+
+    def resolve_master_key(self, master_key_identifier, keyring=None):
+        """The key id that wraps for master_key_identifier now."""
+        keyring = keyring or self.keyring_file.current()
+        mk = master_key_identifier
+        if isinstance(mk, str) and mk.startswith(RING_PREFIX):
+            ring = mk[len(RING_PREFIX):]
+            if ring != keyring.key_ring:
+                raise MasterKeyError(
+                    "master key %r names key ring %r, but %s is key ring %r's keyring: mount the "
+                    "%s-keyring Secret, or use master key ring-%s"
+                    % (mk, ring, keyring.source, keyring.key_ring, ring, keyring.key_ring))
+            if keyring.primary_key_id is None:
+                raise MasterKeyError(
+                    "key ring %r has no Primary key yet (%s has no primaryKeyId): activate a key "
+                    "(spec.activate: true) and wait until it is Primary" % (ring, keyring.source))
+            return keyring.primary_key_id
+        if is_key_id(mk):
+            entry = keyring.entries.get(mk)
+            if entry is None:
+                raise MasterKeyError("master key %s is not a key of %s: use ring-%s for the "
+                                     "ring's Primary" % (mk, keyring.describe(), keyring.key_ring))
+            state = entry.get("state")
+            if state != "Primary":
+                raise MasterKeyError(
+                    "master key %s is %s in %s: only the Primary key wraps new keys (Staged keys "
+                    "decrypt only until activated; Retired keys never encrypt again); use "
+                    "ring-%s to follow the Primary" % (mk, state, keyring.describe(),
+                                                       keyring.key_ring))
+            return mk
+        raise MasterKeyError(
+            "master key %r is neither ring-<keyRing> (the ring's Primary) nor a 32-lowercase-hex "
+            "keyops key id" % (mk,))
+
+    def wrap_key(self, key_bytes, master_key_identifier):
+        keyring = self.keyring_file.current()
+        key_id = self.resolve_master_key(master_key_identifier, keyring)
+        return self.keyring_file.aead(key_id, keyring).wrap(key_id, key_bytes)
+
+    def unwrap_key(self, wrapped_key, master_key_identifier):
+        key_id, sealed = parse_wrapped(wrapped_key)
+        return self.keyring_file.aead(key_id).unwrap(key_id, sealed)
+
+
+def keyring_path(kms_connection_config=None):
+    """The keyring path a connection config names, else $KEYOPS_KEYRING, else the default."""
+    conf = getattr(kms_connection_config, "custom_kms_conf", None) or {}
+    return conf.get(KEYRING_PATH_PROPERTY) or os.environ.get(KEYRING_PATH_ENV) or \
+        DEFAULT_KEYRING_PATH
+
+
+def kms_connection_config(keyring_path=None):
+    """A KmsConnectionConfig naming the mounted keyring.json (default $KEYOPS_KEYRING, then
+    /etc/keyops/keyring/keyring.json)."""
+    path = os.fspath(keyring_path) if keyring_path is not None else \
+        os.environ.get(KEYRING_PATH_ENV, DEFAULT_KEYRING_PATH)
+    return pe.KmsConnectionConfig(custom_kms_conf={KEYRING_PATH_PROPERTY: path})
+
+
+class _Factory:
+    """One KeyringFile per path for the process, so a KMS unwrap happens once per key."""
+
+    def __init__(self, unwrappers):
+        self._unwrappers = unwrappers
+        self._files = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, kms_connection_config):
+        path = os.path.abspath(keyring_path(kms_connection_config))
+        with self._lock:
+            if path not in self._files:
+                unwrappers = self._unwrappers if self._unwrappers is not None \
+                    else default_unwrappers()
+                self._files[path] = KeyringFile(path, unwrappers)
+            return KeyopsKmsClient(self._files[path])
+
+
+def kms_client_factory(unwrappers=None):
+    """The kms_client_factory for pyarrow.parquet.encryption.CryptoFactory."""
+    return _Factory(unwrappers)
+
+
+def crypto_factory(unwrappers=None):
+    """A CryptoFactory whose KmsClient is keyops'."""
+    return pe.CryptoFactory(kms_client_factory(unwrappers))

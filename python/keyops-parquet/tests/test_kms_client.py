@@ -11,6 +11,7 @@ import pyarrow.parquet.encryption as pe
 
 import keyops_parquet as kp
 from keyops_parquet import KeyopsKmsClient, KeyringFile, MasterKeyError, UnknownKeyError
+from keyops_parquet.kms_client import keyring_path
 from keyops_parquet.wrapped_key import parse_wrapped
 
 from support import SecretVolume, document, key_id, managed
@@ -69,6 +70,13 @@ class MasterKeyTest(unittest.TestCase):
         wrapped = self.client.wrap_key(b"x" * 16, "ring-events")
         self.assertEqual(b"x" * 16, self.client.unwrap_key(wrapped, "whatever-the-file-says"))
 
+    def test_a_key_id_master_key_must_match_the_wrapped_key(self):
+        wrapped = self.client.wrap_key(b"x" * 16, "ring-events")
+        self.assertEqual(b"x" * 16, self.client.unwrap_key(wrapped, self.a))
+        with self.assertRaisesRegex(kp.WrappedKeyError, "names masterKeyID %s but its key is "
+                                                        "wrapped by ring key %s" % (self.b, self.a)):
+            self.client.unwrap_key(wrapped, self.b)
+
     def test_every_state_unwraps(self):
         for kid in (self.a, self.b, self.s):
             wrapped = self.client.keyring_file.aead(kid).wrap(kid, b"y" * 24)
@@ -79,6 +87,25 @@ class MasterKeyTest(unittest.TestCase):
         self.publish({self.s: "Primary"}, self.s)
         with self.assertRaisesRegex(UnknownKeyError, "keyops key %s is not in" % self.a):
             self.client.unwrap_key(wrapped, "ring-events")
+
+
+class KeyringPathTest(unittest.TestCase):
+    """The keyring path is found as the Java KmsClient finds it."""
+
+    def test_instance_url_then_custom_conf_then_environment(self):
+        env = {"KEYOPS_KEYRING": "/env/keyring.json"}
+        conn = pe.KmsConnectionConfig(kms_instance_url="file:///url/keyring.json",
+                                      custom_kms_conf={"keyops.parquet.keyring": "/p/k.json"})
+        self.assertEqual("/url/keyring.json", keyring_path(conn, env))
+        conn = pe.KmsConnectionConfig(kms_instance_url="/plain/keyring.json")
+        self.assertEqual("/plain/keyring.json", keyring_path(conn, env))
+        self.assertEqual("/p/k.json", keyring_path(kp.kms_connection_config("/p/k.json"), env))
+        self.assertEqual("/env/keyring.json", keyring_path(kp.kms_connection_config(), env))
+        self.assertEqual("/env/keyring.json", keyring_path(pe.KmsConnectionConfig(), env))
+
+    def test_nowhere_says_where_to_set_it(self):
+        with self.assertRaisesRegex(kp.KeyringError, "does not know where the keyring is"):
+            keyring_path(kp.kms_connection_config(), {})
 
 
 TABLE = pa.table({"id": pa.array(range(1000), pa.int64()),

@@ -71,7 +71,8 @@ class WrappedKeyFormatTest(unittest.TestCase):
             "keyops1:%s:%s" % (kid, text.replace("+", "-").replace("/", "_")
                                if ("+" in text or "/" in text) else "*" + text[1:]):
                 "not standard Base64",
-            "keyops1:%s:%s" % (kid, base64.b64encode(os.urandom(40)).decode()): "40 bytes",
+            "keyops1:%s:%s" % (kid, base64.b64encode(os.urandom(27)).decode()):
+                "27 bytes of ciphertext, fewer than the 28",
             "keyops1:%s:%s:x" % (kid, text): "does not start with 'keyops1",
             "": "does not start with 'keyops1",
         }

@@ -5,14 +5,14 @@ import threading
 
 import pyarrow.parquet.encryption as pe
 
-from .errors import MasterKeyError
+from .errors import KeyringError, MasterKeyError, WrappedKeyError
 from .keyring import KeyringFile
 from .providers import default_unwrappers
 from .wrapped_key import is_key_id, parse_wrapped
 
-KEYRING_PATH_PROPERTY = "keyops.keyring.path"
+KEYRING_PATH_PROPERTY = "keyops.parquet.keyring"
 KEYRING_PATH_ENV = "KEYOPS_KEYRING"
-DEFAULT_KEYRING_PATH = "/etc/keyops/keyring/keyring.json"
+KMS_INSTANCE_URL_DEFAULT = "DEFAULT"
 RING_PREFIX = "ring-"
 
 
@@ -71,22 +71,41 @@ class KeyopsKmsClient(pe.KmsClient):
 
     def unwrap_key(self, wrapped_key, master_key_identifier):
         key_id, sealed = parse_wrapped(wrapped_key)
+        if is_key_id(master_key_identifier) and master_key_identifier != key_id:
+            raise WrappedKeyError(
+                "the key material names masterKeyID %s but its key is wrapped by ring key %s: the "
+                "key material was edited or mixed up" % (master_key_identifier, key_id))
         return self.keyring_file.aead(key_id).unwrap(key_id, sealed)
 
 
-def keyring_path(kms_connection_config=None):
-    """The keyring path a connection config names, else $KEYOPS_KEYRING, else the default."""
+def keyring_path(kms_connection_config=None, env=None):
+    """Where the keyring file is, as the Java KmsClient finds it: the connection's
+    kms_instance_url (a path or file: URL), then custom_kms_conf["keyops.parquet.keyring"], then
+    the environment variable KEYOPS_KEYRING."""
+    env = os.environ if env is None else env
+    url = getattr(kms_connection_config, "kms_instance_url", None)
+    if url and url != KMS_INSTANCE_URL_DEFAULT:
+        path = url[len("file:"):] if url.startswith("file:") else url
+        while path.startswith("//"):
+            path = path[1:]
+        return path
     conf = getattr(kms_connection_config, "custom_kms_conf", None) or {}
-    return conf.get(KEYRING_PATH_PROPERTY) or os.environ.get(KEYRING_PATH_ENV) or \
-        DEFAULT_KEYRING_PATH
+    if conf.get(KEYRING_PATH_PROPERTY):
+        return conf[KEYRING_PATH_PROPERTY]
+    if env.get(KEYRING_PATH_ENV):
+        return env[KEYRING_PATH_ENV]
+    raise KeyringError(
+        "keyops KmsClient does not know where the keyring is: pass "
+        "keyops_parquet.kms_connection_config('/etc/keyops/keyring.json') (custom_kms_conf %s), "
+        "or set kms_instance_url or the environment variable %s to the mounted keyring.json"
+        % (KEYRING_PATH_PROPERTY, KEYRING_PATH_ENV))
 
 
 def kms_connection_config(keyring_path=None):
-    """A KmsConnectionConfig naming the mounted keyring.json (default $KEYOPS_KEYRING, then
-    /etc/keyops/keyring/keyring.json)."""
-    path = os.fspath(keyring_path) if keyring_path is not None else \
-        os.environ.get(KEYRING_PATH_ENV, DEFAULT_KEYRING_PATH)
-    return pe.KmsConnectionConfig(custom_kms_conf={KEYRING_PATH_PROPERTY: path})
+    """A KmsConnectionConfig naming the mounted keyring.json in custom_kms_conf (not recorded in
+    the files it writes); without a path, $KEYOPS_KEYRING is read when a client is made."""
+    conf = {} if keyring_path is None else {KEYRING_PATH_PROPERTY: os.fspath(keyring_path)}
+    return pe.KmsConnectionConfig(custom_kms_conf=conf)
 
 
 class _Factory:

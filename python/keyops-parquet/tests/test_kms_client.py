@@ -99,13 +99,26 @@ class KeyringPathTest(unittest.TestCase):
         self.assertEqual("/url/keyring.json", keyring_path(conn, env))
         conn = pe.KmsConnectionConfig(kms_instance_url="/plain/keyring.json")
         self.assertEqual("/plain/keyring.json", keyring_path(conn, env))
-        self.assertEqual("/p/k.json", keyring_path(kp.kms_connection_config("/p/k.json"), env))
-        self.assertEqual("/env/keyring.json", keyring_path(kp.kms_connection_config(), env))
+        conn = pe.KmsConnectionConfig(custom_kms_conf={"keyops.parquet.keyring": "/p/k.json"})
+        self.assertEqual("/p/k.json", keyring_path(conn, env))
         self.assertEqual("/env/keyring.json", keyring_path(pe.KmsConnectionConfig(), env))
+
+    def test_the_connection_config_names_the_path_as_instance_id_and_url(self):
+        conn = kp.kms_connection_config("/p/../p/k.json")
+        self.assertEqual(("/p/k.json", "/p/k.json", {"keyops.parquet.keyring": "/p/k.json"}),
+                         (conn.kms_instance_id, conn.kms_instance_url, conn.custom_kms_conf))
+        old = os.environ.get("KEYOPS_KEYRING")
+        self.addCleanup(lambda: os.environ.__setitem__("KEYOPS_KEYRING", old) if old
+                        else os.environ.pop("KEYOPS_KEYRING", None))
+        os.environ["KEYOPS_KEYRING"] = "/env/keyring.json"
+        self.assertEqual("/env/keyring.json", kp.kms_connection_config().kms_instance_url)
+        del os.environ["KEYOPS_KEYRING"]
+        with self.assertRaisesRegex(kp.KeyringError, "needs the path of the mounted keyring"):
+            kp.kms_connection_config()
 
     def test_nowhere_says_where_to_set_it(self):
         with self.assertRaisesRegex(kp.KeyringError, "does not know where the keyring is"):
-            keyring_path(kp.kms_connection_config(), {})
+            keyring_path(pe.KmsConnectionConfig(), {})
 
 
 TABLE = pa.table({"id": pa.array(range(1000), pa.int64()),
@@ -165,6 +178,18 @@ class PyarrowRoundTripTest(unittest.TestCase):
         fresh = kp.crypto_factory()  # no cached keys from the write
         with self.assertRaisesRegex(Exception, "keyops key %s is not in key ring" % self.a):
             self.read(path, factory=fresh)
+
+    def test_one_factory_two_keyrings_each_reader_uses_its_own(self):
+        """The key tools cache clients per instance id and fall back to the instance URL recorded
+        in the file: a reader's own keyring path must win over both."""
+        path = self.write("w.parquet", True, False, False, {"ring-events": ["ssn"]})
+        other_volume = SecretVolume()
+        self.addCleanup(other_volume.remove)
+        b = key_id()
+        other_volume.publish(document([managed(b, "Primary")], b))
+        self.assertTrue(self.read(path).equals(TABLE))  # cached client and keys for self.conn
+        with self.assertRaisesRegex(Exception, "keyops key %s is not in" % self.a):
+            self.read(path, conn=kp.kms_connection_config(other_volume.path))
 
     def test_plaintext_footer_is_readable_without_keys_only_where_unencrypted(self):
         path = self.write("p.parquet", True, False, True, {"ring-events": ["ssn"]})

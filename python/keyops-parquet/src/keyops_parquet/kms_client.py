@@ -102,10 +102,22 @@ def keyring_path(kms_connection_config=None, env=None):
 
 
 def kms_connection_config(keyring_path=None):
-    """A KmsConnectionConfig naming the mounted keyring.json in custom_kms_conf (not recorded in
-    the files it writes); without a path, $KEYOPS_KEYRING is read when a client is made."""
-    conf = {} if keyring_path is None else {KEYRING_PATH_PROPERTY: os.fspath(keyring_path)}
-    return pe.KmsConnectionConfig(custom_kms_conf=conf)
+    """A KmsConnectionConfig for the mounted keyring.json at keyring_path.
+
+    The path is the KMS instance id and URL as well as custom_kms_conf keyops.parquet.keyring,
+    as in the Java ParquetCrypto.configuration: the key tools cache KmsClients and keys per
+    instance id (two keyrings in one process need two ids), and a reader whose config names no
+    instance URL would take the one recorded in the file's key material (the writer's path).
+    Without a path, the one in $KEYOPS_KEYRING now.
+    """
+    if keyring_path is None:
+        keyring_path = os.environ.get(KEYRING_PATH_ENV)
+        if not keyring_path:
+            raise KeyringError("kms_connection_config() needs the path of the mounted "
+                               "keyring.json, or the environment variable %s" % KEYRING_PATH_ENV)
+    path = os.path.abspath(os.fspath(keyring_path))
+    return pe.KmsConnectionConfig(kms_instance_id=path, kms_instance_url=path,
+                                  custom_kms_conf={KEYRING_PATH_PROPERTY: path})
 
 
 class _Factory:

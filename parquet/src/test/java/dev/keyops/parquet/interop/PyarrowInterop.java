@@ -1,5 +1,6 @@
 package dev.keyops.parquet.interop;
 
+import dev.keyops.parquet.ParquetCrypto;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,15 +83,9 @@ public final class PyarrowInterop {
   }
 
   static Configuration configuration(Path keyring) {
-    Configuration conf = new Configuration(false);
-    conf.set(
-        "parquet.crypto.factory.class",
-        "org.apache.parquet.crypto.keytools.PropertiesDrivenCryptoFactory");
-    conf.set("parquet.encryption.kms.client.class", "dev.keyops.parquet.KeyopsKmsClient");
-    conf.set("keyops.parquet.keyring", keyring.toAbsolutePath().toString());
-    // the checksummed local file system writes .crc files and rejects sidecars others rewrote
-    conf.set("fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem");
-    conf.setBoolean("fs.file.impl.disable.cache", true);
+    // what docs/parquet.md tells Spark users to set: the keyops KmsClient, the keyring path as the
+    // KMS instance id and URL, the raw local file system for sidecars
+    Configuration conf = ParquetCrypto.configuration(keyring);
     conf.set("parquet.encryption.cache.lifetime.seconds", "0");
     return conf;
   }

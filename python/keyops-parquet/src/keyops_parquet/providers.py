@@ -59,7 +59,8 @@ class TransitUnwrapper:
         except urllib.error.HTTPError as e:
             detail = ""
             try:
-                detail = "; ".join(json.loads(e.read().decode("utf-8")).get("errors") or [])
+                detail = " ".join("; ".join(
+                    json.loads(e.read().decode("utf-8")).get("errors") or []).split())
             except Exception:
                 pass
             raise KeyUnusableError("Transit %s at %s answered HTTP %d%s%s" % (

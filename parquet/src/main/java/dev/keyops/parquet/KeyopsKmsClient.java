@@ -21,9 +21,11 @@ import org.apache.parquet.crypto.keytools.KmsClient;
  * unwraps Parquet keys locally with the ring keys in the {@link WrappedKey} format; a ring key of a
  * KMS provider is unwrapped once per process through its keyops key-manager module.
  *
- * <p>The keyring file is, in this order: {@code parquet.encryption.kms.instance.url} (a path or a
- * {@code file:} URL), the Hadoop property {@value #KEYRING_PROPERTY}, the environment variable
- * {@value #KEYRING_ENV}. {@code masterKeyID}s: see {@link MasterKeyId}.
+ * <p>The keyring file is, in this order: the Hadoop property {@value #KEYRING_PROPERTY}, the
+ * environment variable {@value #KEYRING_ENV}, {@code parquet.encryption.kms.instance.url} (a path
+ * or a {@code file:} URL). The instance URL comes last because the key tools store the writer's in
+ * every file and a reader that sets none gets the writer's, a path on another machine. {@code
+ * masterKeyID}s: see {@link MasterKeyId}.
  */
 public class KeyopsKmsClient implements KmsClient {
 
@@ -58,8 +60,15 @@ public class KeyopsKmsClient implements KmsClient {
     target = t == null || t.isEmpty() ? Optional.empty() : Optional.of(KeyId.parse(t));
   }
 
-  /** Where the keyring file is: the KMS instance URL, then the property, then the environment. */
+  /** Where the keyring file is: the property, then the environment, then the KMS instance URL. */
   static Path keyringPath(String property, String kmsInstanceURL, Map<String, String> env) {
+    if (property != null && !property.isEmpty()) {
+      return Path.of(property);
+    }
+    String fromEnv = env.get(KEYRING_ENV);
+    if (fromEnv != null && !fromEnv.isEmpty()) {
+      return Path.of(fromEnv);
+    }
     if (kmsInstanceURL != null
         && !kmsInstanceURL.isEmpty()
         && !KMS_INSTANCE_URL_DEFAULT.equals(kmsInstanceURL)) {
@@ -69,20 +78,13 @@ public class KeyopsKmsClient implements KmsClient {
       }
       return Path.of(p);
     }
-    if (property != null && !property.isEmpty()) {
-      return Path.of(property);
-    }
-    String fromEnv = env.get(KEYRING_ENV);
-    if (fromEnv != null && !fromEnv.isEmpty()) {
-      return Path.of(fromEnv);
-    }
     throw new ParquetCryptoRuntimeException(
-        "keyops KmsClient does not know where the keyring is: set "
-            + "parquet.encryption.kms.instance.url or "
+        "keyops KmsClient does not know where the keyring is: set the Hadoop property "
             + KEYRING_PROPERTY
-            + " to the mounted keyring.json (for example /etc/keyops/keyring.json), or the "
-            + "environment variable "
-            + KEYRING_ENV);
+            + " or the environment variable "
+            + KEYRING_ENV
+            + " to the mounted keyring.json (for example /etc/keyops/keyring.json), or"
+            + " parquet.encryption.kms.instance.url");
   }
 
   @Override

@@ -21,9 +21,11 @@ public final class ParquetCrypto {
   private ParquetCrypto() {}
 
   /**
-   * A configuration whose key tools use the keyops KmsClient with {@code keyring}. The keyring's
-   * path is also the KMS instance id and URL: the key tools cache KmsClients (and keys) per
-   * instance id, so two keyrings in one process need two ids.
+   * A configuration whose key tools use the keyops KmsClient with {@code keyring}. The KMS instance
+   * id is derived from the keyring's path: the key tools cache KmsClients per instance id, so two
+   * keyrings in one process need two ids (and the id, which the key tools store in every file, does
+   * not carry the path). The access token is the same id, since the key tools also cache
+   * key-encryption keys per token.
    */
   public static Configuration configuration(Path keyring) {
     Configuration conf = new Configuration(false);
@@ -33,9 +35,23 @@ public final class ParquetCrypto {
     conf.set(KeyToolkit.KMS_CLIENT_CLASS_PROPERTY_NAME, KeyopsKmsClient.class.getName());
     String path = keyring.toAbsolutePath().normalize().toString();
     conf.set(KeyopsKmsClient.KEYRING_PROPERTY, path);
-    conf.set(KeyToolkit.KMS_INSTANCE_ID_PROPERTY_NAME, path);
-    conf.set(KeyToolkit.KMS_INSTANCE_URL_PROPERTY_NAME, path);
+    conf.set(KeyToolkit.KMS_INSTANCE_ID_PROPERTY_NAME, instanceId(path));
+    // The key tools cache key-encryption keys per access token and masterKeyID: a KEK wrapped
+    // under one keyring's Primary must not be reused for a "ring-x" of another keyring.
+    conf.set(KeyToolkit.KEY_ACCESS_TOKEN_PROPERTY_NAME, instanceId(path));
     return conf;
+  }
+
+  /** {@code keyops-} and 16 hex characters of the SHA-256 of the keyring path. */
+  static String instanceId(String keyringPath) {
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(keyringPath.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "keyops-" + java.util.HexFormat.of().formatHex(d, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The Hadoop path of a local file. */

@@ -1,6 +1,7 @@
 import datetime
 import itertools
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -92,26 +93,32 @@ class MasterKeyTest(unittest.TestCase):
 class KeyringPathTest(unittest.TestCase):
     """The keyring path is found as the Java KmsClient finds it."""
 
-    def test_instance_url_then_custom_conf_then_environment(self):
+    def test_custom_conf_then_environment_then_instance_url(self):
         env = {"KEYOPS_KEYRING": "/env/keyring.json"}
         conn = pe.KmsConnectionConfig(kms_instance_url="file:///url/keyring.json",
                                       custom_kms_conf={"keyops.parquet.keyring": "/p/k.json"})
-        self.assertEqual("/url/keyring.json", keyring_path(conn, env))
-        conn = pe.KmsConnectionConfig(kms_instance_url="/plain/keyring.json")
-        self.assertEqual("/plain/keyring.json", keyring_path(conn, env))
-        conn = pe.KmsConnectionConfig(custom_kms_conf={"keyops.parquet.keyring": "/p/k.json"})
         self.assertEqual("/p/k.json", keyring_path(conn, env))
+        conn = pe.KmsConnectionConfig(kms_instance_url="file:///url/keyring.json")
+        self.assertEqual("/env/keyring.json", keyring_path(conn, env))
+        self.assertEqual("/url/keyring.json", keyring_path(conn, {}))
+        conn = pe.KmsConnectionConfig(kms_instance_url="/plain/keyring.json")
+        self.assertEqual("/plain/keyring.json", keyring_path(conn, {}))
         self.assertEqual("/env/keyring.json", keyring_path(pe.KmsConnectionConfig(), env))
 
-    def test_the_connection_config_names_the_path_as_instance_id_and_url(self):
+    def test_the_connection_config_derives_instance_id_and_token_from_the_path(self):
         conn = kp.kms_connection_config("/p/../p/k.json")
-        self.assertEqual(("/p/k.json", "/p/k.json", {"keyops.parquet.keyring": "/p/k.json"}),
-                         (conn.kms_instance_id, conn.kms_instance_url, conn.custom_kms_conf))
+        self.assertEqual({"keyops.parquet.keyring": "/p/k.json"}, conn.custom_kms_conf)
+        self.assertRegex(conn.kms_instance_id, "^keyops-[0-9a-f]{16}$")
+        self.assertEqual(conn.kms_instance_id, conn.key_access_token)
+        self.assertNotEqual(conn.kms_instance_id, kp.kms_connection_config("/q/k.json")
+                            .kms_instance_id)
+        self.assertEqual("", conn.kms_instance_url, "no path is recorded in the files")
         old = os.environ.get("KEYOPS_KEYRING")
         self.addCleanup(lambda: os.environ.__setitem__("KEYOPS_KEYRING", old) if old
                         else os.environ.pop("KEYOPS_KEYRING", None))
         os.environ["KEYOPS_KEYRING"] = "/env/keyring.json"
-        self.assertEqual("/env/keyring.json", kp.kms_connection_config().kms_instance_url)
+        self.assertEqual({"keyops.parquet.keyring": "/env/keyring.json"},
+                         kp.kms_connection_config().custom_kms_conf)
         del os.environ["KEYOPS_KEYRING"]
         with self.assertRaisesRegex(kp.KeyringError, "needs the path of the mounted keyring"):
             kp.kms_connection_config()
@@ -190,6 +197,25 @@ class PyarrowRoundTripTest(unittest.TestCase):
         self.assertTrue(self.read(path).equals(TABLE))  # cached client and keys for self.conn
         with self.assertRaisesRegex(Exception, "keyops key %s is not in" % self.a):
             self.read(path, conn=kp.kms_connection_config(other_volume.path))
+
+    def test_one_factory_two_keyrings_of_one_ring_never_share_a_cached_kek(self):
+        """Double wrapping caches KEKs per access token and masterKeyID: ring-events of a second
+        keyring (another Primary) must not get the first keyring's KEK."""
+        other_volume = SecretVolume()
+        self.addCleanup(other_volume.remove)
+        b = key_id()
+        other_volume.publish(document([managed(b, "Primary")], b))
+        for volume, kid, name in [(self.volume, self.a, "k1.parquet"),
+                                  (other_volume, b, "k2.parquet")]:
+            config = pe.EncryptionConfiguration(footer_key="ring-events", uniform_encryption=True,
+                                                double_wrapping=True, internal_key_material=False)
+            path = os.path.join(self.dir, name)
+            props = self.factory.file_encryption_properties(
+                kp.kms_connection_config(volume.path), config, path)
+            pq.write_table(TABLE, path, encryption_properties=props)
+            with open(os.path.join(self.dir, "_KEY_MATERIAL_FOR_" + name + ".json")) as f:
+                text = f.read()
+            self.assertEqual({kid}, set(re.findall("keyops1:([0-9a-f]{32}):", text)), name)
 
     def test_plaintext_footer_is_readable_without_keys_only_where_unencrypted(self):
         path = self.write("p.parquet", True, False, True, {"ring-events": ["ssn"]})

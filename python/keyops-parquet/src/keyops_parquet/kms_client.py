@@ -1,5 +1,6 @@
 """pyarrow's KmsClient over a keyops keyring: keyops keys are the Parquet master keys."""
 
+import hashlib
 import os
 import threading
 
@@ -79,36 +80,43 @@ class KeyopsKmsClient(pe.KmsClient):
 
 
 def keyring_path(kms_connection_config=None, env=None):
-    """Where the keyring file is, as the Java KmsClient finds it: the connection's
-    kms_instance_url (a path or file: URL), then custom_kms_conf["keyops.parquet.keyring"], then
-    the environment variable KEYOPS_KEYRING."""
+    """Where the keyring file is, as the Java KmsClient finds it: custom_kms_conf
+    ["keyops.parquet.keyring"], then the environment variable KEYOPS_KEYRING, then the connection's
+    kms_instance_url (a path or file: URL). The URL comes last because the key tools store the
+    writer's in every file and hand it to a reader that sets none: a path on another machine."""
     env = os.environ if env is None else env
+    conf = getattr(kms_connection_config, "custom_kms_conf", None) or {}
+    if conf.get(KEYRING_PATH_PROPERTY):
+        return conf[KEYRING_PATH_PROPERTY]
+    if env.get(KEYRING_PATH_ENV):
+        return env[KEYRING_PATH_ENV]
     url = getattr(kms_connection_config, "kms_instance_url", None)
     if url and url != KMS_INSTANCE_URL_DEFAULT:
         path = url[len("file:"):] if url.startswith("file:") else url
         while path.startswith("//"):
             path = path[1:]
         return path
-    conf = getattr(kms_connection_config, "custom_kms_conf", None) or {}
-    if conf.get(KEYRING_PATH_PROPERTY):
-        return conf[KEYRING_PATH_PROPERTY]
-    if env.get(KEYRING_PATH_ENV):
-        return env[KEYRING_PATH_ENV]
     raise KeyringError(
         "keyops KmsClient does not know where the keyring is: pass "
         "keyops_parquet.kms_connection_config('/etc/keyops/keyring.json') (custom_kms_conf %s), "
-        "or set kms_instance_url or the environment variable %s to the mounted keyring.json"
+        "or set the environment variable %s to the mounted keyring.json, or kms_instance_url"
         % (KEYRING_PATH_PROPERTY, KEYRING_PATH_ENV))
+
+
+def instance_id(path):
+    """keyops- and 16 hex characters of the SHA-256 of the keyring path (as Java's
+    ParquetCrypto derives it)."""
+    return "keyops-" + hashlib.sha256(path.encode("utf-8")).hexdigest()[:16]
 
 
 def kms_connection_config(keyring_path=None):
     """A KmsConnectionConfig for the mounted keyring.json at keyring_path.
 
-    The path is the KMS instance id and URL as well as custom_kms_conf keyops.parquet.keyring,
-    as in the Java ParquetCrypto.configuration: the key tools cache KmsClients and keys per
-    instance id (two keyrings in one process need two ids), and a reader whose config names no
-    instance URL would take the one recorded in the file's key material (the writer's path).
-    Without a path, the one in $KEYOPS_KEYRING now.
+    The path goes into custom_kms_conf keyops.parquet.keyring (not into the files); the KMS
+    instance id and the key access token are derived from it, as in Java's
+    ParquetCrypto.configuration: the key tools cache KmsClients per instance id and
+    key-encryption keys per access token and masterKeyID, so two keyrings in one process need
+    two of each. Without a path, the one in $KEYOPS_KEYRING now.
     """
     if keyring_path is None:
         keyring_path = os.environ.get(KEYRING_PATH_ENV)
@@ -116,7 +124,8 @@ def kms_connection_config(keyring_path=None):
             raise KeyringError("kms_connection_config() needs the path of the mounted "
                                "keyring.json, or the environment variable %s" % KEYRING_PATH_ENV)
     path = os.path.abspath(os.fspath(keyring_path))
-    return pe.KmsConnectionConfig(kms_instance_id=path, kms_instance_url=path,
+    return pe.KmsConnectionConfig(kms_instance_id=instance_id(path),
+                                  key_access_token=instance_id(path),
                                   custom_kms_conf={KEYRING_PATH_PROPERTY: path})
 
 

@@ -2,12 +2,12 @@ package dev.keyops.parquet;
 
 import dev.keyops.partition.KeyId;
 import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringFile;
 import dev.keyops.partition.PartitionException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.crypto.KeyAccessDeniedException;
 import org.apache.parquet.crypto.ParquetCryptoRuntimeException;
@@ -42,7 +42,7 @@ public class KeyopsKmsClient implements KmsClient {
    */
   public static final String TARGET_KEY_PROPERTY = "keyops.parquet.target.key.id";
 
-  private KeyringFile keyring;
+  private Supplier<Keyring> keyring;
   private Optional<KeyId> target = Optional.empty();
 
   @Override
@@ -148,6 +148,6 @@ public class KeyopsKmsClient implements KmsClient {
     if (keyring == null) {
       throw new ParquetCryptoRuntimeException("keyops KmsClient used before initialize");
     }
-    return keyring.current();
+    return keyring.get();
   }
 }

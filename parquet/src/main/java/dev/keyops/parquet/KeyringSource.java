@@ -1,6 +1,7 @@
 package dev.keyops.parquet;
 
 import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.partition.Keyring;
 import dev.keyops.partition.KeyringDocument;
 import dev.keyops.partition.KeyringFile;
 import dev.keyops.partition.PartitionException;
@@ -8,6 +9,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The mounted keyring files the {@link KeyopsKmsClient}s of this process read, one {@link
@@ -18,19 +20,28 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class KeyringSource {
 
-  private static final Map<Path, KeyringFile> FILES = new ConcurrentHashMap<>();
+  private static final Map<Path, Supplier<Keyring>> FILES = new ConcurrentHashMap<>();
 
   private KeyringSource() {}
 
   /** Makes {@code file} the keyring that clients configured with {@code path} read. */
   public static void register(Path path, KeyringFile file) {
-    FILES.put(path.toAbsolutePath().normalize(), file);
+    FILES.put(path.toAbsolutePath().normalize(), file::current);
   }
 
-  /** The keyring file at {@code path}, opened on first use. */
-  public static KeyringFile open(Path path) {
+  /**
+   * Makes {@code keyring} what clients configured with {@code path} read (the rekey worker, which
+   * holds one parsed keyring for its whole run; {@code path} need not exist).
+   */
+  public static void register(Path path, Keyring keyring) {
+    FILES.put(path.toAbsolutePath().normalize(), () -> keyring);
+  }
+
+  /** The keyring at {@code path} as it is now; the file is opened on first use. */
+  public static Supplier<Keyring> open(Path path) {
     return FILES.computeIfAbsent(
-        path.toAbsolutePath().normalize(), p -> new KeyringFile(p, new ClasspathUnwrapper()));
+        path.toAbsolutePath().normalize(),
+        p -> new KeyringFile(p, new ClasspathUnwrapper())::current);
   }
 
   /**

@@ -164,6 +164,90 @@ public final class ParquetInspector {
     return resolve(file, false, raw, false);
   }
 
+  /**
+   * How a file's columns are encrypted, for rewriting it with the same layout: per column (in
+   * schema leaf order, as in every row group) null for a plaintext column, {@code ""} for one under
+   * the footer key, else the {@code masterKeyID} of its column key. Decrypts an encrypted footer
+   * (needs the footer key).
+   *
+   * @param ctr the file uses AES_GCM_CTR_V1 (else AES_GCM_V1)
+   */
+  public record Layout(List<String> columns, boolean ctr) {}
+
+  /** The column layout of an encrypted file (see {@link Layout}). */
+  public Layout layout(Path file, ParquetFile info) throws IOException {
+    FileMetaData md;
+    org.apache.parquet.format.EncryptionAlgorithm alg;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      InputStream in = footerStream(ch);
+      if (info.plaintextFooter()) {
+        md = Util.readFileMetaData(in);
+        alg = md.getEncryption_algorithm();
+      } else {
+        FileCryptoMetaData crypto = Util.readFileCryptoMetaData(in);
+        alg = crypto.getEncryption_algorithm();
+        InternalFileDecryptor decryptor =
+            new InternalFileDecryptor(ParquetCrypto.decryption(conf, file));
+        decryptor.setFileCryptoMetaData(alg, true, crypto.getKey_metadata());
+        md =
+            Util.readFileMetaData(
+                in,
+                decryptor.fetchFooterDecryptor(),
+                AesCipher.createFooterAAD(decryptor.getFileAAD()));
+      }
+    }
+    Map<String, ParquetFile.KeyUse> byReference = new LinkedHashMap<>();
+    if (info.externalKeyMaterial()) {
+      for (ParquetFile.KeyUse k : sidecar(file)) {
+        byReference.put(k.where(), k);
+      }
+    }
+    List<String> columns = new ArrayList<>();
+    if (md.getRow_groups() != null && !md.getRow_groups().isEmpty()) {
+      for (ColumnChunk c : md.getRow_groups().get(0).getColumns()) {
+        ColumnCryptoMetaData cm = c.getCrypto_metadata();
+        String how;
+        if (cm == null) {
+          how = null;
+        } else if (cm.isSetENCRYPTION_WITH_FOOTER_KEY()) {
+          how = "";
+        } else {
+          var k = cm.getENCRYPTION_WITH_COLUMN_KEY();
+          String path = String.join(".", k.getPath_in_schema());
+          KeyMaterial m = material(k.getKey_metadata());
+          if (m.isReference()) {
+            ParquetFile.KeyUse ref = byReference.get(m.keyReference());
+            if (ref == null) {
+              throw new UnreadableParquetException(
+                  "column "
+                      + path
+                      + " names key "
+                      + m.keyReference()
+                      + ", absent from its sidecar");
+            }
+            m = ref.material();
+          }
+          how = m.masterKeyId();
+        }
+        columns.add(how);
+      }
+    }
+    return new Layout(columns, alg != null && alg.isSetAES_GCM_CTR_V1());
+  }
+
+  private static InputStream footerStream(FileChannel ch) throws IOException {
+    long size = ch.size();
+    ByteBuffer lenBuf = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(ch, lenBuf, size - 8);
+    long footerLength = Integer.toUnsignedLong(lenBuf.getInt(0));
+    if (footerLength == 0 || footerLength > MAX_FOOTER || size - 8 - footerLength < 4) {
+      throw new UnreadableParquetException("Parquet footer length does not fit the file");
+    }
+    ByteBuffer footer = ByteBuffer.allocate((int) footerLength);
+    readFully(ch, footer, size - 8 - footerLength);
+    return new ByteArrayInputStream(footer.array());
+  }
+
   /** Key metadata bytes and where they were found. */
   private record Raw(String where, byte[] keyMetadata) {}
 

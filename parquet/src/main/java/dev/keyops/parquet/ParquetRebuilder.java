@@ -400,46 +400,40 @@ public final class ParquetRebuilder {
   // ---------------------------------------------------------------- recovery
 
   /**
-   * Completes the external-key-material rewrites a crashed worker left between its two renames: for
-   * each {@code _KEY_MATERIAL_FOR_.keyops-tmp.F.json} whose temporary Parquet file is gone (already
-   * renamed over F), the pending sidecar is moved over F's sidecar if F's footer opens with it and
-   * not with the current one; otherwise it is deleted. Leftover temporary files whose rename never
-   * happened are deleted (the originals are intact).
+   * Completes an external-key-material rewrite a crashed worker left between its two renames.
+   * {@code tempSidecar} is a {@code _KEY_MATERIAL_FOR_.keyops-tmp.F.json}: if its temporary Parquet
+   * file is gone (already renamed over F) and F's footer opens with it but not with F's sidecar, it
+   * is moved over F's sidecar; otherwise it (and a leftover temporary file, whose rename never
+   * happened: F is intact) is deleted.
    *
-   * @return the number of files recovered or removed
+   * @return true when F's sidecar was replaced
    */
-  public int recover(Path dir, java.util.function.Predicate<Path> owns) throws IOException {
-    int n = 0;
-    List<Path> pending = new ArrayList<>();
-    try (var s = Files.list(dir)) {
-      s.filter(p -> isTempSidecar(p.getFileName().toString())).forEach(pending::add);
+  public boolean recover(Path tempSidecar) throws IOException {
+    Path tempFile = ParquetFile.fileOfSidecar(tempSidecar);
+    Path file = original(tempSidecar);
+    if (Files.exists(tempFile) || !Files.exists(file)) {
+      deleteQuietly(tempFile);
+      Files.deleteIfExists(tempSidecar);
+      return false;
     }
-    for (Path tempSidecar : pending) {
-      Path tempFile = ParquetFile.fileOfSidecar(tempSidecar);
-      Path file =
-          tempFile.resolveSibling(
-              tempFile.getFileName().toString().substring(PartitionRebuilder.TEMP_PREFIX.length()));
-      if (!owns.test(file)) {
-        continue;
-      }
-      n++;
-      if (Files.exists(tempFile) || !Files.exists(file)) {
-        deleteQuietly(tempFile);
-        Files.deleteIfExists(tempSidecar);
-        continue;
-      }
-      if (!opens(file, ParquetFile.sidecarOf(file)) && opensWith(file, tempSidecar)) {
-        Files.move(
-            tempSidecar,
-            ParquetFile.sidecarOf(file),
-            StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
-        PartitionRebuilder.fsyncDirectory(dir);
-      } else {
-        Files.deleteIfExists(tempSidecar);
-      }
+    if (!opens(file, ParquetFile.sidecarOf(file)) && opensWith(file, tempSidecar)) {
+      Files.move(
+          tempSidecar,
+          ParquetFile.sidecarOf(file),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+      PartitionRebuilder.fsyncDirectory(file.toAbsolutePath().getParent());
+      return true;
     }
-    return n;
+    Files.deleteIfExists(tempSidecar);
+    return false;
+  }
+
+  /** The Parquet file a rewrite's pending sidecar belongs to. */
+  public static Path original(Path tempSidecar) {
+    Path tempFile = ParquetFile.fileOfSidecar(tempSidecar);
+    return tempFile.resolveSibling(
+        tempFile.getFileName().toString().substring(PartitionRebuilder.TEMP_PREFIX.length()));
   }
 
   /** Whether {@code name} is the sidecar of a rebuild's temporary Parquet file. */

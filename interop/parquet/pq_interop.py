@@ -8,6 +8,8 @@ parquet/src/test/java/dev/keyops/parquet/interop/PyarrowInterop.java, same rows)
     pq_interop.py read DIR KEYRING [--expect-fail]   reads every *.parquet in DIR
     pq_interop.py keys DIR                   the ring key ids each file's key material names
     pq_interop.py rotate DIR KEYRING         pyarrow's rotate_master_keys on external key material
+    pq_interop.py classify DIR OLD NEW       prints: files, how many read with OLD, with NEW; fails
+                                             when a file reads back equal with neither
 
 A file that does not read back equal fails the run with its name; no key material is printed.
 """
@@ -160,6 +162,29 @@ def cmd_keys(args):
         print(os.path.basename(path), ",".join(file_key_ids(path)))
 
 
+def cmd_classify(args):
+    """Each file must read back equal with the old keyring or with the new one (crash safety)."""
+    files = sorted(glob.glob(os.path.join(args.dir, "*.parquet")))
+    want = expected_table().to_pydict()
+    counts, bad = [0, 0], []
+    for path in files:
+        for i, keyring in enumerate((args.old, args.new)):
+            try:
+                got = read_one(keyops_parquet.crypto_factory(),
+                               keyops_parquet.kms_connection_config(keyring), path).to_pydict()
+            except Exception:
+                continue
+            if got == want:
+                counts[i] += 1
+                break
+        else:
+            bad.append(os.path.basename(path))
+    print(len(files), counts[0], counts[1])
+    for name in bad:
+        print("FAIL: %s reads back with neither keyring" % name, file=sys.stderr)
+    sys.exit(1 if bad else 0)
+
+
 def cmd_rotate(args):
     factory = keyops_parquet.crypto_factory()
     conn = keyops_parquet.kms_connection_config(args.keyring)
@@ -191,6 +216,11 @@ def main(argv=None):
     s = sub.add_parser("keys")
     s.add_argument("dir")
     s.set_defaults(run=cmd_keys)
+    s = sub.add_parser("classify")
+    s.add_argument("dir")
+    s.add_argument("old")
+    s.add_argument("new")
+    s.set_defaults(run=cmd_classify)
     s = sub.add_parser("rotate")
     s.add_argument("dir")
     s.add_argument("keyring")

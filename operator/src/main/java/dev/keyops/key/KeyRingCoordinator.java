@@ -12,6 +12,7 @@ import dev.keyops.observability.KStatus;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.KeyId;
 import dev.keyops.partition.KeyringDocument;
+import dev.keyops.status.StatusBuilder;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -135,7 +136,7 @@ public class KeyRingCoordinator {
       return keys.stream()
           .filter(k -> k != current)
           .filter(k -> k.getMetadata().getDeletionTimestamp() == null)
-          .filter(k -> Conditions.find(k.getStatus().getConditions(), Conditions.READY).isEmpty())
+          .filter(k -> k.getStatus().condition(Conditions.READY).isEmpty())
           .toList();
     }
 
@@ -174,12 +175,13 @@ public class KeyRingCoordinator {
                       != KeyLifecycle.Transition.PROMOTED));
       for (EncryptionKey k : keys) {
         KeyLifecycle.Planned p = plan.get(k.getMetadata().getName());
+        var b = StatusBuilder.of(k, k.getStatus(), now);
         apply(k, p);
-        disabling(k, keys, now);
+        disabling(k, b, keys);
         if (k == current && promotion) {
-          Promotion.record(k, p, events, now);
+          Promotion.record(k, b, p, events);
         }
-        kstatus(k, now);
+        kstatus(k, b);
         if (!statusJson(k).equals(read.get(k.getMetadata().getName()))) {
           writeStatus(k, observed);
         }
@@ -318,8 +320,9 @@ public class KeyRingCoordinator {
   }
 
   /** Applies {@link Disabling} to a key after its plan: its state and its Disabled condition. */
-  private void disabling(EncryptionKey k, List<EncryptionKey> ringKeys, Instant now) {
-    EncryptionKeyStatus s = k.getStatus();
+  private void disabling(
+      EncryptionKey k, StatusBuilder<EncryptionKeyStatus> b, List<EncryptionKey> ringKeys) {
+    EncryptionKeyStatus s = b.status();
     Disabling.Outcome o =
         Disabling.decide(
             s.getState(),
@@ -328,24 +331,14 @@ public class KeyRingCoordinator {
             inventories.retired(k, ringKeys));
     KeyState before = s.getState();
     s.setState(o.state());
-    if (o.conditionStatus() == null) {
+    if (o.disabled() == null) {
       if (o.state() != KeyState.DestroyScheduled) {
-        Conditions.remove(s.getConditions(), DISABLED);
+        b.remove(DISABLED);
       }
       return;
     }
-    boolean changedReason =
-        !Conditions.find(s.getConditions(), DISABLED)
-            .map(c -> o.reason().name().equals(c.getReason()))
-            .orElse(false);
-    Conditions.set(
-        s.getConditions(),
-        DISABLED,
-        o.conditionStatus(),
-        o.reason().name(),
-        o.message(),
-        k.getMetadata().getGeneration(),
-        now);
+    boolean changedReason = !b.hasReason(DISABLED, o.reason());
+    b.set(DISABLED, o.disabled(), o.reason(), o.message());
     if (before != o.state() || changedReason) {
       if (o.reason() == Reason.Disabled || o.reason() == Reason.Enabled) {
         if (before != o.state()) {
@@ -358,12 +351,9 @@ public class KeyRingCoordinator {
   }
 
   /** The kstatus conditions Reconciling and Stalled of a key, from its other conditions. */
-  static void kstatus(EncryptionKey k, Instant now) {
-    KStatus.key(k.getStatus(), k.getMetadata().getDeletionTimestamp() != null)
-        .ifPresent(
-            v ->
-                KStatus.record(
-                    k.getStatus().getConditions(), v, false, k.getMetadata().getGeneration(), now));
+  static void kstatus(EncryptionKey k, StatusBuilder<EncryptionKeyStatus> b) {
+    KStatus.key(b.status(), k.getMetadata().getDeletionTimestamp() != null)
+        .ifPresent(v -> b.kstatus(v, false));
   }
 
   /** Condition type of the Disabled state and its refusals. */
@@ -390,7 +380,7 @@ public class KeyRingCoordinator {
         instant(k.getMetadata().getCreationTimestamp()),
         s.getState(),
         k.getSpec().activationRequested(),
-        Conditions.isTrue(s.getConditions(), Conditions.READY),
+        s.isTrue(Conditions.READY),
         instant(s.getEligibleAt()),
         instant(s.getActivatedAt()),
         instant(s.getRetiredAt()),

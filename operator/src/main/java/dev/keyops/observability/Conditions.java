@@ -20,6 +20,7 @@ public final class Conditions {
   public static final String FAILED = "Failed";
   public static final String WAITING = "Waiting";
   public static final String DISABLED = "Disabled";
+  public static final String PROMOTED = "Promoted";
   public static final String DESTROY_SCHEDULED = "DestroyScheduled";
   public static final String SUSPENDED = "Suspended";
 

@@ -4,7 +4,6 @@ import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
 import io.fabric8.kubernetes.api.model.Condition;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -231,37 +230,6 @@ public final class KStatus {
           : Verdict.reconciling(waiting.get().getReason(), message(waiting));
     }
     return Verdict.reconciling(Reason.Pending.name(), "keyops has not started the rebuild yet");
-  }
-
-  /**
-   * Writes a verdict into conditions: Reconciling present only while reconciling; Stalled True
-   * while stalled and set False when it no longer is; with {@code ready}, also the Ready condition
-   * (True exactly when Current). A condition's lastTransitionTime changes only with its status.
-   */
-  public static void record(
-      List<Condition> conditions, Verdict v, boolean ready, Long generation, Instant now) {
-    String message = v.message() == null ? "" : v.message();
-    if (v.progress() == Progress.RECONCILING) {
-      Conditions.set(
-          conditions, RECONCILING, Conditions.TRUE, v.reason(), message, generation, now);
-    } else {
-      Conditions.remove(conditions, RECONCILING);
-    }
-    if (v.progress() == Progress.STALLED) {
-      Conditions.set(conditions, STALLED, Conditions.TRUE, v.reason(), message, generation, now);
-    } else if (Conditions.isTrue(conditions, STALLED)) {
-      Conditions.set(conditions, STALLED, Conditions.FALSE, v.reason(), message, generation, now);
-    }
-    if (ready) {
-      Conditions.set(
-          conditions,
-          Conditions.READY,
-          Conditions.status(v.progress() == Progress.CURRENT),
-          v.reason(),
-          message,
-          generation,
-          now);
-    }
   }
 
   private static Optional<Condition> trueCondition(List<Condition> cs, String type) {

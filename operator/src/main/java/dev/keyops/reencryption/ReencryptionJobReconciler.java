@@ -13,6 +13,7 @@ import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.DataKeyUnwrapper;
 import dev.keyops.partition.Keyring;
+import dev.keyops.status.StatusBuilder;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -61,7 +62,7 @@ public class ReencryptionJobReconciler
 
   static final Duration PENDING_RECHECK = Duration.ofSeconds(5);
   static final String RING_INDEX = "keyops.dev/namespace-key-ring";
-  static final String RECONCILED = "Reconciled";
+  static final String RECONCILED = Conditions.RECONCILED;
 
   private final KubernetesClient client;
   private final RingView ring;
@@ -121,16 +122,14 @@ public class ReencryptionJobReconciler
   public UpdateControl<ReencryptionJob> reconcile(
       ReencryptionJob rej, Context<ReencryptionJob> context) {
     ReencryptionJobStatus before = rej.getStatus();
-    ReencryptionJobStatus s = copy(before);
-    Instant now = clock.instant();
-    Duration next = null;
-    s.setObservedGeneration(rej.getMetadata().getGeneration());
+    var b = StatusBuilder.of(rej, copy(before), clock.instant()).observed();
+    ReencryptionJobStatus s = b.status();
+    Instant now = b.now();
+    Duration next;
     if (!Admission.active(rej) && (s.getJobName() == null || RunObserver.recorded(s))) {
       // Ended, and everything about it recorded: only a spec change (suspend, windows) or the
       // kstatus conditions of a job from an older keyops can be new.
-      kstatus(rej, s, now);
-      writeStatus(context, rej, before, s);
-      return UpdateControl.noUpdate();
+      return record(context, rej, before, b, null);
     }
     Windows.Decision gate =
         Windows.decide(now, rej.getSpec().getSuspend(), rej.getSpec().getWindows());
@@ -146,20 +145,21 @@ public class ReencryptionJobReconciler
     } else {
       next = admit(rej, s, context, gate, now);
     }
-    if (Conditions.find(s.getConditions(), RECONCILED)
-        .map(c -> Conditions.FALSE.equals(c.getStatus()))
-        .orElse(false)) {
-      Conditions.set(
-          s.getConditions(),
-          RECONCILED,
-          Conditions.TRUE,
-          Reason.Reconciled.name(),
-          "the last reconcile succeeded",
-          rej.getMetadata().getGeneration(),
-          now);
+    if (b.isFalse(RECONCILED)) {
+      b.set(RECONCILED, true, Reason.Reconciled, "the last reconcile succeeded");
     }
-    kstatus(rej, s, now);
-    writeStatus(context, rej, before, s);
+    return record(context, rej, before, b, next);
+  }
+
+  /** The status step: kstatus from the other conditions, one write if anything changed. */
+  private static UpdateControl<ReencryptionJob> record(
+      Context<ReencryptionJob> context,
+      ReencryptionJob rej,
+      ReencryptionJobStatus before,
+      StatusBuilder<ReencryptionJobStatus> b,
+      Duration next) {
+    b.kstatus(KStatus.job(b.status()), true);
+    writeStatus(context, rej, before, b.status());
     UpdateControl<ReencryptionJob> u = UpdateControl.noUpdate();
     return next == null ? u : u.rescheduleAfter(next);
   }
@@ -178,11 +178,6 @@ public class ReencryptionJobReconciler
     }
   }
 
-  /** Ready, Reconciling and Stalled from the phase and the other conditions (see KStatus). */
-  private static void kstatus(ReencryptionJob rej, ReencryptionJobStatus s, Instant now) {
-    KStatus.record(s.getConditions(), KStatus.job(s), true, rej.getMetadata().getGeneration(), now);
-  }
-
   /**
    * Waits in the queue and for the target key, then launches the Job. Returns when to look again.
    */
@@ -192,7 +187,6 @@ public class ReencryptionJobReconciler
       Context<ReencryptionJob> context,
       Windows.Decision gate,
       Instant now) {
-    s.setObservedGeneration(rej.getMetadata().getGeneration());
     String ns = rej.getMetadata().getNamespace();
     var keys = ring.keys(ns, rej.getSpec().getKeyRing());
     Admission.KeyringState keyring = keyring(ns, rej.getSpec().getKeyRing());
@@ -230,19 +224,10 @@ public class ReencryptionJobReconciler
 
   private void pending(
       ReencryptionJob rej, ReencryptionJobStatus s, Reason reason, String message, Instant now) {
+    var b = StatusBuilder.of(rej, s, now);
     s.setPhase(JobPhase.Pending);
-    boolean changed =
-        !Conditions.find(s.getConditions(), Conditions.WAITING)
-            .map(c -> reason.name().equals(c.getReason()))
-            .orElse(false);
-    Conditions.set(
-        s.getConditions(),
-        Conditions.WAITING,
-        Conditions.TRUE,
-        reason.name(),
-        message,
-        rej.getMetadata().getGeneration(),
-        now);
+    boolean changed = !b.hasReason(Conditions.WAITING, reason);
+    b.set(Conditions.WAITING, true, reason, message);
     if (changed) {
       events.normal(rej, reason, message);
     }
@@ -281,28 +266,19 @@ public class ReencryptionJobReconciler
       return ErrorStatusUpdateControl.defaultErrorProcessing();
     }
     ReencryptionJobStatus before = rej.getStatus(); // reconcile changed only its own copy
-    ReencryptionJobStatus s = copy(before);
-    Instant now = clock.instant();
-    boolean newKind =
-        !Conditions.find(s.getConditions(), RECONCILED)
-            .map(c -> kind.reason().name().equals(c.getReason()))
-            .orElse(false);
-    Conditions.set(
-        s.getConditions(),
-        RECONCILED,
-        Conditions.FALSE,
-        kind.reason().name(),
-        kind.message(),
-        rej.getMetadata().getGeneration(),
-        now);
+    var b = StatusBuilder.of(rej, copy(before), clock.instant());
+    ReencryptionJobStatus s = b.status();
+    Instant now = b.now();
+    boolean newKind = !b.hasReason(RECONCILED, kind.reason());
+    b.set(RECONCILED, false, kind.reason(), kind.message());
     if (kind.permanent() && s.getJobName() == null && Admission.active(rej)) {
       RunObserver.fail(null, rej, s, kind.reason(), kind.message(), now);
     }
     if (kind.permanent()) {
       // Observed, and stuck on it: kstatus must see Stalled, not a generation not yet observed.
-      s.setObservedGeneration(rej.getMetadata().getGeneration());
+      b.observed();
     }
-    kstatus(rej, s, now);
+    b.kstatus(KStatus.job(s), true);
     if (newKind) {
       events.warning(rej, kind.reason(), kind.message());
     }

@@ -9,6 +9,7 @@ import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KStatus;
 import dev.keyops.observability.Reason;
+import dev.keyops.status.StatusBuilder;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
 import java.util.List;
@@ -35,19 +36,17 @@ final class RingStatus {
 
   /** An on-demand request was acted on: {@code key} was created for it. */
   void requestActedOn(KeyRing ring, KeyRingStatus s, String request, String key, Instant now) {
+    var b = StatusBuilder.of(ring, s, now);
     s.setRotationRequestHandled(request);
-    Conditions.set(
-        s.getConditions(),
+    b.set(
         ROTATION_REQUEST,
-        Conditions.TRUE,
-        Reason.KeyCreated.name(),
+        true,
+        Reason.KeyCreated,
         "rotation request "
             + request
             + " acted on: created key "
             + key
-            + "; it becomes Primary after spec.rotation.stagedFor once Ready",
-        ring.getMetadata().getGeneration(),
-        now);
+            + "; it becomes Primary after spec.rotation.stagedFor once Ready");
   }
 
   /**
@@ -56,16 +55,10 @@ final class RingStatus {
    */
   void requestRefused(
       KeyRing ring, KeyRingStatus s, String request, Reason why, String message, Instant now) {
+    var b = StatusBuilder.of(ring, s, now);
     s.setRotationRequestHandled(request);
     String text = "rotation request " + request + " refused: " + message;
-    Conditions.set(
-        s.getConditions(),
-        ROTATION_REQUEST,
-        Conditions.FALSE,
-        why.name(),
-        text,
-        ring.getMetadata().getGeneration(),
-        now);
+    b.set(ROTATION_REQUEST, false, why, text);
     events.warning(ring, Reason.RotationRequestRefused, text);
   }
 
@@ -80,17 +73,10 @@ final class RingStatus {
       boolean canRotate,
       String notCreated,
       Instant now) {
-    Long gen = ring.getMetadata().getGeneration();
+    var b = StatusBuilder.of(ring, s, now);
     if (notCreated != null) {
       // A due rotation found every name taken: said, and tried again with the next second's names.
-      Conditions.set(
-          s.getConditions(),
-          ROTATION_DUE,
-          Conditions.TRUE,
-          Reason.KeyNameTaken.name(),
-          notCreated,
-          gen,
-          now);
+      b.set(ROTATION_DUE, true, Reason.KeyNameTaken, notCreated);
       events.warning(ring, Reason.KeyNameTaken, notCreated);
       return new KStatus.Verdict(KStatus.Progress.STALLED, Reason.KeyNameTaken.name(), notCreated);
     }
@@ -99,25 +85,18 @@ final class RingStatus {
           "spec.rotation has no keyTemplate: keyops cannot create material for this ring (customer"
               + " secretRef keys); rotate by hand: apply a new EncryptionKey with activate: true,"
               + " or set keyTemplate to managed or gcpKms";
-      boolean news =
-          !Conditions.find(s.getConditions(), READY)
-              .map(c -> Reason.NoKeyTemplate.name().equals(c.getReason()))
-              .orElse(false);
-      if (news) {
+      if (!b.hasReason(READY, Reason.NoKeyTemplate)) {
         events.warning(ring, Reason.NoKeyTemplate, msg);
       }
       String due =
           d.due()
               ? "a rotation is due: apply and activate a new key by hand"
               : "next rotation by hand due at " + d.nextRotation();
-      if (Conditions.set(
-              s.getConditions(),
+      if (b.set(
               ROTATION_DUE,
-              d.due() ? Conditions.TRUE : Conditions.FALSE,
-              d.due() ? Reason.ManualRotationRequired.name() : Reason.RotationScheduled.name(),
-              due,
-              gen,
-              now)
+              d.due(),
+              d.due() ? Reason.ManualRotationRequired : Reason.RotationScheduled,
+              due)
           && d.due()) {
         events.warning(ring, Reason.ManualRotationRequired, due);
       }
@@ -125,18 +104,15 @@ final class RingStatus {
           KStatus.Progress.STALLED, Reason.NoKeyTemplate.name(), msg + "; " + due);
     }
     boolean rotating = s.getPendingKey() != null;
-    Conditions.set(
-        s.getConditions(),
+    b.set(
         ROTATION_DUE,
-        rotating || d.due() ? Conditions.TRUE : Conditions.FALSE,
-        rotating || d.due() ? Reason.RotationDue.name() : Reason.RotationScheduled.name(),
+        rotating || d.due(),
+        rotating || d.due() ? Reason.RotationDue : Reason.RotationScheduled,
         rotating
             ? "rotating: key "
                 + s.getPendingKey()
                 + " is Staged; activated after stagedFor once Ready"
-            : d.due() ? "a rotation is due" : "next rotation at " + d.nextRotation(),
-        gen,
-        now);
+            : d.due() ? "a rotation is due" : "next rotation at " + d.nextRotation());
     return new KStatus.Verdict(
         KStatus.Progress.CURRENT,
         Reason.PolicyApplied.name(),
@@ -181,8 +157,7 @@ final class RingStatus {
    */
   void record(
       KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, KStatus.Verdict policy, Instant now) {
-    Long gen = ring.getMetadata().getGeneration();
-    s.setObservedGeneration(gen);
+    var b = StatusBuilder.of(ring, s, now).observed();
     s.setKeys(ks.stream().map(k -> ringKey(k, ks)).toList());
     s.setPrimary(
         ks.stream()
@@ -191,18 +166,17 @@ final class RingStatus {
             .findFirst()
             .orElse(null));
     if (ring.getSpec() == null || ring.getSpec().getRotation() == null) {
-      Conditions.remove(s.getConditions(), ROTATION_DUE);
+      b.remove(ROTATION_DUE);
     }
     Condition pendingStalled =
         ks.stream()
             .filter(k -> k.getMetadata().getName().equals(s.getPendingKey()))
             .filter(k -> k.getStatus() != null)
-            .flatMap(k -> Conditions.find(k.getStatus().getConditions(), KStatus.STALLED).stream())
-            .filter(c -> Conditions.TRUE.equals(c.getStatus()))
+            .filter(k -> k.getStatus().isTrue(KStatus.STALLED))
+            .flatMap(k -> k.getStatus().condition(KStatus.STALLED).stream())
             .findFirst()
             .orElse(null);
-    KStatus.record(
-        s.getConditions(), KStatus.ring(policy, s.getPendingKey(), pendingStalled), true, gen, now);
+    b.kstatus(KStatus.ring(policy, s.getPendingKey(), pendingStalled), true);
     List<String> withData =
         ks.stream()
             .filter(
@@ -211,18 +185,15 @@ final class RingStatus {
                         && !RingActions.freeOfData(inventories, k, ks))
             .map(k -> k.getMetadata().getName())
             .toList();
-    Conditions.set(
-        s.getConditions(),
+    b.set(
         REENCRYPTION_PENDING,
-        withData.isEmpty() ? Conditions.FALSE : Conditions.TRUE,
-        withData.isEmpty() ? Reason.AllRebuilt.name() : Reason.PartitionsOnOldKeys.name(),
+        !(withData.isEmpty()),
+        withData.isEmpty() ? Reason.AllRebuilt : Reason.PartitionsOnOldKeys,
         withData.isEmpty()
             ? "no Retired key holds data according to the last inventory"
             : "Retired key(s) "
                 + String.join(", ", withData)
                 + " may still hold partitions (no inventory after retirement found none): run a"
-                + " ReencryptionJob",
-        gen,
-        now);
+                + " ReencryptionJob");
   }
 }

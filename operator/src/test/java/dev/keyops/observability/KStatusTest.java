@@ -1,7 +1,6 @@
 package dev.keyops.observability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
@@ -11,7 +10,6 @@ import dev.keyops.observability.KStatus.Progress;
 import dev.keyops.observability.KStatus.Verdict;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -302,46 +300,6 @@ class KStatusTest {
     assertEquals(Progress.STALLED, blocked.progress());
     assertEquals("RotationBlocked", blocked.reason());
     assertTrue(blocked.message().contains("PermissionDenied"), blocked.message());
-  }
-
-  @Test
-  void recordWritesOnlyWhatChangedAndFollowsTheAbnormalTrueRules() {
-    List<Condition> cs = new ArrayList<>();
-    Verdict reconciling = new Verdict(Progress.RECONCILING, "Running", "the rebuild runs");
-    KStatus.record(cs, reconciling, true, 1L, T0);
-    assertEquals("True", find(cs, "Reconciling").getStatus());
-    assertEquals("False", find(cs, "Ready").getStatus());
-    assertFalse(Conditions.find(cs, "Stalled").isPresent(), "Stalled only once it is true");
-
-    // The same verdict again, later: nothing changes (an idle operator writes nothing).
-    String before = Serialization.asJson(cs);
-    KStatus.record(cs, reconciling, true, 1L, T0.plusSeconds(60));
-    assertEquals(before, Serialization.asJson(cs));
-
-    Instant t1 = T0.plusSeconds(120);
-    KStatus.record(
-        cs, new Verdict(Progress.STALLED, "ImagePullFailed", "cannot pull"), true, 1L, t1);
-    assertFalse(Conditions.find(cs, "Reconciling").isPresent(), "Reconciling removed");
-    assertEquals("True", find(cs, "Stalled").getStatus());
-    assertEquals(t1.toString(), find(cs, "Stalled").getLastTransitionTime());
-    assertEquals(T0.toString(), find(cs, "Ready").getLastTransitionTime(), "Ready stayed False");
-
-    Instant t2 = T0.plusSeconds(180);
-    KStatus.record(cs, new Verdict(Progress.CURRENT, "JobSucceeded", "done"), true, 2L, t2);
-    assertEquals("False", find(cs, "Stalled").getStatus(), "Stalled set False, not removed");
-    assertEquals(t2.toString(), find(cs, "Stalled").getLastTransitionTime());
-    assertEquals("True", find(cs, "Ready").getStatus());
-    assertEquals("JobSucceeded", find(cs, "Ready").getReason());
-    assertEquals(2L, find(cs, "Ready").getObservedGeneration());
-    assertFalse(Conditions.find(cs, "Reconciling").isPresent());
-
-    // An EncryptionKey's Ready is not the derivation's to write.
-    List<Condition> key = new ArrayList<>(List.of(c("Ready", "False", "SecretNotFound")));
-    KStatus.record(
-        key, new Verdict(Progress.STALLED, "SecretNotFound", "create it"), false, 1L, t2);
-    assertEquals("False", find(key, "Ready").getStatus());
-    assertEquals(T0.toString(), find(key, "Ready").getLastTransitionTime());
-    assertEquals("True", find(key, "Stalled").getStatus());
   }
 
   private static Condition find(List<Condition> cs, String type) {

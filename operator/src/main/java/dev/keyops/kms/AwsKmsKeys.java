@@ -12,6 +12,7 @@ import dev.keyops.kms.aws.AwsKmsTarget;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.KeyringDocument;
+import dev.keyops.status.StatusBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -227,7 +228,7 @@ public final class AwsKmsKeys {
     if ("Enabled".equals(state) && info.enabled()) {
       setDataAtRisk(
           key,
-          Conditions.FALSE,
+          false,
           Reason.AwsKmsKeyEnabled,
           "AWS KMS key " + arn + " is Enabled: the data key can be unwrapped");
       return;
@@ -279,7 +280,7 @@ public final class AwsKmsKeys {
         msg = "AWS KMS key " + arn + " is " + state + " and cannot be used now";
       }
     }
-    setDataAtRisk(key, Conditions.TRUE, reason, msg);
+    setDataAtRisk(key, true, reason, msg);
     throw new ProviderException(reason, msg);
   }
 
@@ -291,18 +292,12 @@ public final class AwsKmsKeys {
     return "in " + d.toDays() + "d " + d.toHoursPart() + "h";
   }
 
-  private void setDataAtRisk(EncryptionKey key, String status, Reason reason, String msg) {
+  private void setDataAtRisk(EncryptionKey key, boolean atRisk, Reason reason, String msg) {
     if (key.getStatus() == null) {
       return;
     }
-    Conditions.set(
-        key.getStatus().getConditions(),
-        Conditions.DATA_AT_RISK,
-        status,
-        reason.name(),
-        msg,
-        key.getMetadata().getGeneration(),
-        clock.instant());
+    StatusBuilder.of(key, key.getStatus(), clock.instant())
+        .set(Conditions.DATA_AT_RISK, atRisk, reason, msg);
   }
 
   private <T> T call(AwsKmsGateway g, String resource, java.util.function.Supplier<T> c) {

@@ -9,6 +9,7 @@ import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
+import dev.keyops.status.StatusBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -286,21 +287,11 @@ public class KmsVersionFollower {
           case UNKNOWN -> Reason.KeyVersionUnknown;
           case NONE -> Reason.KeyVersionEnabled;
         };
-    String status =
-        switch (plan.risk()) {
-          case AT_RISK -> Conditions.TRUE;
-          case UNKNOWN -> Conditions.UNKNOWN;
-          case NONE -> Conditions.FALSE;
-        };
+    var b = StatusBuilder.of(k, k.getStatus(), now);
     boolean transition =
-        Conditions.set(
-            k.getStatus().getConditions(),
-            Conditions.DATA_AT_RISK,
-            status,
-            reason.name(),
-            plan.message(),
-            k.getMetadata().getGeneration(),
-            now);
+        plan.risk() == Risk.UNKNOWN
+            ? b.unknown(Conditions.DATA_AT_RISK, reason, plan.message())
+            : b.set(Conditions.DATA_AT_RISK, plan.risk() == Risk.AT_RISK, reason, plan.message());
     if (plan.risk() == Risk.AT_RISK && (transition || changed)) {
       events.warning(k, Reason.KeyVersionAtRisk, plan.message());
     }

@@ -10,6 +10,7 @@ import dev.keyops.kms.transit.TransitTarget;
 import dev.keyops.observability.Conditions;
 import dev.keyops.observability.Reason;
 import dev.keyops.partition.KeyringDocument;
+import dev.keyops.status.StatusBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -262,14 +263,14 @@ public final class TransitKeys {
                 + version
                 + ") so keyops can re-wrap the data key onto version "
                 + info.latestVersion();
-    setDataAtRisk(key, Conditions.TRUE, Reason.TransitKeyVersionBelowMinimum, msg);
+    setDataAtRisk(key, true, Reason.TransitKeyVersionBelowMinimum, msg);
     throw new ProviderException(Reason.TransitKeyVersionBelowMinimum, msg);
   }
 
   private void notAtRisk(EncryptionKey key, int version, TransitGateway.KeyInfo info) {
     setDataAtRisk(
         key,
-        Conditions.FALSE,
+        false,
         Reason.KeyVersionEnabled,
         "the data key is wrapped by Transit key version "
             + version
@@ -280,18 +281,12 @@ public final class TransitKeys {
             + ")");
   }
 
-  private void setDataAtRisk(EncryptionKey key, String status, Reason reason, String msg) {
+  private void setDataAtRisk(EncryptionKey key, boolean atRisk, Reason reason, String msg) {
     if (key.getStatus() == null) {
       return;
     }
-    Conditions.set(
-        key.getStatus().getConditions(),
-        Conditions.DATA_AT_RISK,
-        status,
-        reason.name(),
-        msg,
-        key.getMetadata().getGeneration(),
-        clock.instant());
+    StatusBuilder.of(key, key.getStatus(), clock.instant())
+        .set(Conditions.DATA_AT_RISK, atRisk, reason, msg);
   }
 
   private <T> T call(TransitGateway g, String name, java.util.function.Supplier<T> c) {

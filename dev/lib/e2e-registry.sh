@@ -14,11 +14,14 @@
 #                                       for the registry, created from a file (the password never
 #                                       on a command line)
 #   e2e_helm_install NAMESPACE VERSION [helm args...]
-#                                       helm install keyops oci://REGISTRY/charts/keyops with
+#                                       helm install $E2E_RELEASE (default keyops)
+#                                       oci://REGISTRY/charts/keyops with
 #                                       image.pullSecrets[0].name=regcred
 #   e2e_helm_upgrade NAMESPACE VERSION [helm args...]
-#                                       helm upgrade to another released version (--reuse-values
-#                                       is NOT used: the new chart's values carry its digest)
+#                                       helm upgrade to another released version; to keep the
+#                                       values set at install, pass --reset-then-reuse-values,
+#                                       never --reuse-values (Helm then keeps the OLD chart's
+#                                       defaults, i.e. the old image digest: seen with Helm 3.18)
 #   e2e_sbom_check                      the SBOM tag of E2E_DIGEST is there and lists Debian
 #                                       packages and Maven dependencies
 #   e2e_pulled_from_registry NAMESPACE SELECTOR
@@ -35,6 +38,7 @@ E2E_REGISTRY_PORT="${E2E_REGISTRY_PORT:-5443}"
 _e2e_node_cidr="${KEYOPS_NODE_CIDR:-10.213.0.0/24}"
 E2E_REGISTRY="${E2E_REGISTRY:-${_e2e_node_cidr%.*}.1:$E2E_REGISTRY_PORT}"
 E2E_REGISTRY_WORK="${E2E_REGISTRY_WORK:-$(mktemp -d)}"
+E2E_RELEASE="${E2E_RELEASE:-keyops}"
 
 e2e_registry_node_env() {
   export KEYOPS_NODE_REGISTRY="$E2E_REGISTRY"
@@ -76,7 +80,7 @@ e2e_pull_secret() {
 e2e_helm_install() {
   local ns="$1" version="$2"
   shift 2
-  helm install keyops "oci://$KEYOPS_REGISTRY/charts/keyops" --version "$version" -n "$ns" \
+  helm install "$E2E_RELEASE" "oci://$KEYOPS_REGISTRY/charts/keyops" --version "$version" -n "$ns" \
     --ca-file "$KEYOPS_REGISTRY_CA" --registry-config "$E2E_REGISTRY_WORK/auth.json" \
     --set 'image.pullSecrets[0].name=regcred' "$@" || fail "helm install oci://$KEYOPS_REGISTRY/charts/keyops --version $version"
 }
@@ -84,7 +88,7 @@ e2e_helm_install() {
 e2e_helm_upgrade() {
   local ns="$1" version="$2"
   shift 2
-  helm upgrade keyops "oci://$KEYOPS_REGISTRY/charts/keyops" --version "$version" -n "$ns" \
+  helm upgrade "$E2E_RELEASE" "oci://$KEYOPS_REGISTRY/charts/keyops" --version "$version" -n "$ns" \
     --ca-file "$KEYOPS_REGISTRY_CA" --registry-config "$E2E_REGISTRY_WORK/auth.json" \
     --set 'image.pullSecrets[0].name=regcred' "$@" || fail "helm upgrade to oci://$KEYOPS_REGISTRY/charts/keyops --version $version"
 }

@@ -212,7 +212,9 @@ public class ReencryptionJobReconciler
       pending(rej, s, mine.reason(), mine.message(), now);
       return PENDING_RECHECK;
     }
-    launcher.launch(rej, s, mine.target(), keys, context, !gate.run(), now);
+    launcher
+        .launch(new JobLauncher.Launch(rej, s, mine.target(), keys, context, !gate.run(), now))
+        .ifPresent(refused -> runs.fail(rej, s, refused.reason(), refused.message(), now));
     if (s.getPhase() != JobPhase.Running) {
       return null;
     }
@@ -272,7 +274,7 @@ public class ReencryptionJobReconciler
     boolean newKind = !b.hasReason(RECONCILED, kind.reason());
     b.set(RECONCILED, false, kind.reason(), kind.message());
     if (kind.permanent() && s.getJobName() == null && Admission.active(rej)) {
-      RunObserver.fail(null, rej, s, kind.reason(), kind.message(), now);
+      RunObserver.markFailed(rej, s, kind.reason(), kind.message(), now);
     }
     if (kind.permanent()) {
       // Observed, and stuck on it: kstatus must see Stalled, not a generation not yet observed.

@@ -10,7 +10,10 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -19,6 +22,10 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicy;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRule;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRuleBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -74,7 +81,7 @@ public final class RekeyJobFactory {
   }
 
   /** The ReencryptionJob a worker pod belongs to (annotation first: the label may be hashed). */
-  public static String owner(io.fabric8.kubernetes.api.model.ObjectMeta pod) {
+  public static String owner(ObjectMeta pod) {
     if (pod.getAnnotations() != null && pod.getAnnotations().get(ANNOTATION_JOB) != null) {
       return pod.getAnnotations().get(ANNOTATION_JOB);
     }
@@ -124,19 +131,44 @@ public final class RekeyJobFactory {
     ReencryptionJobSpec spec = rej.getSpec();
     DataMounts data = DataMounts.of(spec, locations);
     int shards = spec.getShards() == null ? 1 : spec.getShards();
-    int parallelism = spec.getParallelism() == null ? 1 : spec.getParallelism();
+    Map<String, String> labels = labels(rej);
+    PodTemplateSpec template = podTemplate(rej, labels);
+    PodSpec pod = template.getSpec();
+    pod.setRestartPolicy("Never");
+    addImagePullSecrets(pod, imagePullSecrets);
+    addVolumes(pod, spec, data, gcpCredentials);
+    List<Container> containers = containers(spec, pod, workerImage, shards, targetKeyId, data);
+    addWorkerContract(
+        containers,
+        mounts(data, gcpCredentials),
+        workerEnv(spec, shards, targetKeyId, data, gcpCredentials));
+    pod.setContainers(containers);
+    applyWorkerOverrides(pod, spec.getWorker());
+    restrictPodSecurity(pod);
+    return job(rej, labels, shards, template);
+  }
+
+  /** The labels of the Job and its pods. */
+  private static Map<String, String> labels(ReencryptionJob rej) {
     Map<String, String> labels = new HashMap<>();
     labels.put(LABEL_JOB, Names.labelValue(rej.getMetadata().getName()));
-    labels.put(LABEL_KEY_RING, Names.labelValue(spec.getKeyRing()));
+    labels.put(LABEL_KEY_RING, Names.labelValue(rej.getSpec().getKeyRing()));
     labels.put("app.kubernetes.io/part-of", "keyops");
     labels.put("app.kubernetes.io/component", "rekey-worker");
+    return labels;
+  }
 
+  /**
+   * A copy of the user's pod template (or an empty one) with our labels and the owner annotation
+   * added to its own, and a pod spec.
+   */
+  private static PodTemplateSpec podTemplate(ReencryptionJob rej, Map<String, String> labels) {
     PodTemplateSpec template =
-        spec.getTemplate() != null
-            ? Serialization.clone(spec.getTemplate())
+        rej.getSpec().getTemplate() != null
+            ? Serialization.clone(rej.getSpec().getTemplate())
             : new PodTemplateSpec(null, new PodSpec());
     if (template.getMetadata() == null) {
-      template.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMeta());
+      template.setMetadata(new ObjectMeta());
     }
     Map<String, String> podLabels = new HashMap<>();
     if (template.getMetadata().getLabels() != null) {
@@ -150,40 +182,46 @@ public final class RekeyJobFactory {
     }
     podAnnotations.put(ANNOTATION_JOB, rej.getMetadata().getName());
     template.getMetadata().setAnnotations(podAnnotations);
-    PodSpec pod = template.getSpec() == null ? new PodSpec() : template.getSpec();
-    template.setSpec(pod);
-    pod.setRestartPolicy("Never");
+    template.setSpec(template.getSpec() == null ? new PodSpec() : template.getSpec());
+    return template;
+  }
+
+  /** The operator's pull Secrets, unless the template names its own. */
+  private static void addImagePullSecrets(PodSpec pod, List<String> imagePullSecrets) {
     if ((pod.getImagePullSecrets() == null || pod.getImagePullSecrets().isEmpty())
         && !imagePullSecrets.isEmpty()) {
-      pod.setImagePullSecrets(
-          imagePullSecrets.stream()
-              .map(n -> new io.fabric8.kubernetes.api.model.LocalObjectReference(n))
-              .toList());
+      pod.setImagePullSecrets(imagePullSecrets.stream().map(LocalObjectReference::new).toList());
     }
+  }
 
+  /**
+   * After the template's own volumes: the data claims, the keyring Secret, a writable /tmp, and the
+   * gcpKms credentials Secret when there is one.
+   */
+  private static void addVolumes(
+      PodSpec pod, ReencryptionJobSpec spec, DataMounts data, String[] gcpCredentials) {
     List<Volume> volumes = new ArrayList<>(pod.getVolumes() == null ? List.of() : pod.getVolumes());
     volumes.addAll(data.volumes());
-    volumes.add(
-        new VolumeBuilder()
-            .withName("keyring")
-            .withNewSecret()
-            .withSecretName(KeyringWriter.secretName(spec.getKeyRing()))
-            .withDefaultMode(0440)
-            .endSecret()
-            .build());
+    volumes.add(secretVolume("keyring", KeyringWriter.secretName(spec.getKeyRing())));
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     if (gcpCredentials != null) {
-      volumes.add(
-          new VolumeBuilder()
-              .withName("gcp-credentials")
-              .withNewSecret()
-              .withSecretName(gcpCredentials[0])
-              .withDefaultMode(0440)
-              .endSecret()
-              .build());
+      volumes.add(secretVolume("gcp-credentials", gcpCredentials[0]));
     }
     pod.setVolumes(volumes);
+  }
 
+  private static Volume secretVolume(String name, String secretName) {
+    return new VolumeBuilder()
+        .withName(name)
+        .withNewSecret()
+        .withSecretName(secretName)
+        .withDefaultMode(0440)
+        .endSecret()
+        .build();
+  }
+
+  /** The mounts every container gets: what {@link #addVolumes} added, at their paths. */
+  private static List<VolumeMount> mounts(DataMounts data, String[] gcpCredentials) {
     List<VolumeMount> mounts = new ArrayList<>(data.mounts());
     mounts.add(
         new VolumeMountBuilder()
@@ -192,6 +230,27 @@ public final class RekeyJobFactory {
             .withReadOnly(true)
             .build());
     mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    if (gcpCredentials != null) {
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName("gcp-credentials")
+              .withMountPath(GCP_CREDENTIALS_DIR)
+              .withReadOnly(true)
+              .build());
+    }
+    return mounts;
+  }
+
+  /**
+   * The environment every container gets: the worker's arguments as variables (what a custom
+   * template's program reads), and the gcpKms credentials file when there is one.
+   */
+  private static List<EnvVar> workerEnv(
+      ReencryptionJobSpec spec,
+      int shards,
+      String targetKeyId,
+      DataMounts data,
+      String[] gcpCredentials) {
     List<EnvVar> env =
         new ArrayList<>(
             List.of(
@@ -207,21 +266,34 @@ public final class RekeyJobFactory {
       env.add(env("KEYOPS_BYTES_PER_SECOND", Long.toString(spec.getBytesPerSecond())));
     }
     if (gcpCredentials != null) {
-      mounts.add(
-          new VolumeMountBuilder()
-              .withName("gcp-credentials")
-              .withMountPath(GCP_CREDENTIALS_DIR)
-              .withReadOnly(true)
-              .build());
       env.add(env("GOOGLE_APPLICATION_CREDENTIALS", GCP_CREDENTIALS_DIR + "/" + gcpCredentials[1]));
     }
+    return env;
+  }
 
+  /** The keyops worker, or the custom template's containers. */
+  private static List<Container> containers(
+      ReencryptionJobSpec spec,
+      PodSpec pod,
+      String workerImage,
+      int shards,
+      String targetKeyId,
+      DataMounts data) {
     List<Container> containers = new ArrayList<>();
     if (spec.getTemplate() == null) {
       containers.add(workerContainer(spec, workerImage, shards, targetKeyId, data));
     } else {
       containers.addAll(pod.getContainers());
     }
+    return containers;
+  }
+
+  /**
+   * What every container gets after its own: the mounts, the environment, and the result in the
+   * termination message unless it chose otherwise.
+   */
+  private static void addWorkerContract(
+      List<Container> containers, List<VolumeMount> mounts, List<EnvVar> env) {
     for (Container c : containers) {
       List<VolumeMount> m =
           new ArrayList<>(c.getVolumeMounts() == null ? List.of() : c.getVolumeMounts());
@@ -234,22 +306,29 @@ public final class RekeyJobFactory {
         c.setTerminationMessagePolicy("FallbackToLogsOnError");
       }
     }
-    pod.setContainers(containers);
-    WorkerOverrides w = spec.getWorker();
-    if (w != null) {
-      if (w.getNodeSelector() != null) {
-        pod.setNodeSelector(w.getNodeSelector());
-      }
-      if (w.getTolerations() != null) {
-        pod.setTolerations(w.getTolerations());
-      }
-      if (w.getServiceAccountName() != null) {
-        pod.setServiceAccountName(w.getServiceAccountName());
-      }
+  }
+
+  /** Node selector, tolerations and service account from spec.worker, where set. */
+  private static void applyWorkerOverrides(PodSpec pod, WorkerOverrides w) {
+    if (w == null) {
+      return;
     }
+    if (w.getNodeSelector() != null) {
+      pod.setNodeSelector(w.getNodeSelector());
+    }
+    if (w.getTolerations() != null) {
+      pod.setTolerations(w.getTolerations());
+    }
+    if (w.getServiceAccountName() != null) {
+      pod.setServiceAccountName(w.getServiceAccountName());
+    }
+  }
+
+  /** Pod Security 'restricted' at pod level, unless the template sets its own security context. */
+  private static void restrictPodSecurity(PodSpec pod) {
     if (pod.getSecurityContext() == null) {
       pod.setSecurityContext(
-          new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder()
+          new PodSecurityContextBuilder()
               .withRunAsNonRoot(true)
               .withRunAsUser(65532L)
               .withRunAsGroup(65532L)
@@ -259,9 +338,12 @@ public final class RekeyJobFactory {
               .endSeccompProfile()
               .build());
     }
+  }
 
-    // A custom template's containers have their own names: the rules then apply to any container.
-    String containerName = spec.getTemplate() == null ? CONTAINER : null;
+  /** The Indexed Job around the pod template, controlled by the ReencryptionJob. */
+  private static Job job(
+      ReencryptionJob rej, Map<String, String> labels, int shards, PodTemplateSpec template) {
+    ReencryptionJobSpec spec = rej.getSpec();
     return new JobBuilder()
         .withNewMetadata()
         .withName(jobName(rej))
@@ -280,30 +362,37 @@ public final class RekeyJobFactory {
         .withNewSpec()
         .withCompletionMode("Indexed")
         .withCompletions(shards)
-        .withParallelism(parallelism)
+        .withParallelism(spec.getParallelism() == null ? 1 : spec.getParallelism())
         .withBackoffLimitPerIndex(2)
         .withMaxFailedIndexes(shards)
         .withActiveDeadlineSeconds(spec.getActiveDeadlineSeconds())
-        .withNewPodFailurePolicy()
-        .addNewRule()
-        .withAction("FailJob")
-        .withNewOnExitCodes()
-        .withContainerName(containerName)
-        .withOperator("In")
-        .withValues(EXIT_CANNOT_RUN)
-        .endOnExitCodes()
-        .endRule()
-        .addNewRule()
-        .withAction("FailIndex")
-        .withNewOnExitCodes()
-        .withContainerName(containerName)
-        .withOperator("In")
-        .withValues(EXIT_PARTIAL)
-        .endOnExitCodes()
-        .endRule()
-        .endPodFailurePolicy()
+        .withPodFailurePolicy(podFailurePolicy(spec))
         .withTemplate(template)
         .endSpec()
+        .build();
+  }
+
+  /**
+   * A worker that cannot run fails the Job (retrying will not help); one with failed partitions
+   * fails its index only.
+   */
+  private static PodFailurePolicy podFailurePolicy(ReencryptionJobSpec spec) {
+    // A custom template's containers have their own names: the rules then apply to any container.
+    String containerName = spec.getTemplate() == null ? CONTAINER : null;
+    return new PodFailurePolicyBuilder()
+        .addToRules(exitCodeRule("FailJob", containerName, EXIT_CANNOT_RUN))
+        .addToRules(exitCodeRule("FailIndex", containerName, EXIT_PARTIAL))
+        .build();
+  }
+
+  private static PodFailurePolicyRule exitCodeRule(String action, String container, int code) {
+    return new PodFailurePolicyRuleBuilder()
+        .withAction(action)
+        .withNewOnExitCodes()
+        .withContainerName(container)
+        .withOperator("In")
+        .withValues(code)
+        .endOnExitCodes()
         .build();
   }
 

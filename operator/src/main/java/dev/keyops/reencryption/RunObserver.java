@@ -81,22 +81,13 @@ class RunObserver {
     if (terminal && recorded(s)) {
       return null;
     }
-    int shards = rej.getSpec().getShards() == null ? 1 : rej.getSpec().getShards();
-    List<String> podProblems = new ArrayList<>();
-    List<WorkerResult> results = latestResults(pods, podProblems);
-    ResultAggregation.Totals totals = ResultAggregation.aggregate(results, shards);
-    boolean seenBefore = s.getPartitions() != null && nonZero(s.getPartitions().getTotal());
-    metrics.jobProgress(rej, totals.shardsReported(), shards, totals.bytes(), seenBefore);
-    s.setPartitions(totals.partitions());
-    s.setByKey(totals.byKeyBefore());
-    s.setFailures(totals.failures().isEmpty() ? null : totals.failures());
+    Results r = collectResults(rej, s, pods);
     if (terminal) {
-      recordInventory(rej, s, totals, results, now);
+      recordInventory(rej, s, r.totals(), r.results(), now);
       return null;
     }
     if (job == null) {
       fail(
-          events,
           rej,
           s,
           Reason.JobDeleted,
@@ -104,7 +95,7 @@ class RunObserver {
               + s.getJobName()
               + " was deleted before it ended: create a new ReencryptionJob to run again",
           now);
-      recordInventory(rej, s, totals, results, now);
+      recordInventory(rej, s, r.totals(), r.results(), now);
       return null;
     }
     Optional<Stalls.Problem> oom = Stalls.oomKilled(pods);
@@ -119,65 +110,102 @@ class RunObserver {
       return followStall(rej, s, job, pods, now) ? null : RUNNING_RECHECK;
     }
     s.setCompletedAt(now.toString());
-    Long gen = s.getObservedGeneration();
     // Stalled follows the end (False when Succeeded, True with the reason when Failed): KStatus.
-    if (complete && totals.complete() && totals.problems() == 0) {
-      s.setPhase(JobPhase.Succeeded);
-      String msg =
-          "rebuilt "
-              + totals.partitions().getRebuilt()
-              + " partition(s); "
-              + totals.partitions().getAlreadyOnTarget()
-              + " were already on the target; "
-              + totals.partitions().getTotal()
-              + " scanned";
-      Conditions.set(
-          s.getConditions(),
-          Conditions.COMPLETE,
-          Conditions.TRUE,
-          Reason.JobSucceeded.name(),
-          msg,
-          gen,
-          now);
-      Conditions.set(
-          s.getConditions(),
-          Conditions.FAILED,
-          Conditions.FALSE,
-          Reason.JobSucceeded.name(),
-          msg,
-          gen,
-          now);
-      events.normal(rej, Reason.JobSucceeded, msg);
+    if (complete && r.totals().complete() && r.totals().problems() == 0) {
+      succeed(rej, s, r.totals(), now);
     } else {
-      List<String> why = new ArrayList<>();
-      if (totals.problems() > 0) {
-        why.add(
-            totals.partitions().getFailed()
-                + " partition(s) failed and "
-                + totals.partitions().getUnrecoverable()
-                + " are unrecoverable (see status.failures; unrecoverable ones were left untouched)");
-      }
-      why.addAll(totals.errors());
-      why.addAll(podProblems);
-      oom.ifPresent(p -> why.add(p.message()));
-      if (failedMessage != null) {
-        why.add("Job: " + failedMessage);
-      }
-      Reason reason =
-          "DeadlineExceeded".equals(jobConditionReason(job, "Failed"))
-              ? Reason.DeadlineExceeded
-              : oom.isPresent()
-                  ? Reason.WorkerOOMKilled
-                  : totals.errorReasons().contains(WorkerResult.VOLUME_NOT_WRITABLE)
-                      ? Reason.VolumeNotWritable
-                      : Reason.JobFailed;
-      fail(events, rej, s, reason, String.join("; ", why), now);
+      fail(rej, s, failureReason(job, oom, r.totals()), whyFailed(r, oom, failedMessage), now);
     }
+    countPartitions(r.totals());
+    recordInventory(rej, s, r.totals(), r.results(), now);
+    return null;
+  }
+
+  /** The pods' results, aggregated, and the pods that ended without one. */
+  private record Results(
+      List<WorkerResult> results, List<String> podProblems, ResultAggregation.Totals totals) {}
+
+  /** Aggregates the pods' results into status and the progress metrics. */
+  private Results collectResults(
+      ReencryptionJob rej, ReencryptionJobStatus s, Collection<Pod> pods) {
+    int shards = rej.getSpec().getShards() == null ? 1 : rej.getSpec().getShards();
+    List<String> podProblems = new ArrayList<>();
+    List<WorkerResult> results = latestResults(pods, podProblems);
+    ResultAggregation.Totals totals = ResultAggregation.aggregate(results, shards);
+    boolean seenBefore = s.getPartitions() != null && nonZero(s.getPartitions().getTotal());
+    metrics.jobProgress(rej, totals.shardsReported(), shards, totals.bytes(), seenBefore);
+    s.setPartitions(totals.partitions());
+    s.setByKey(totals.byKeyBefore());
+    s.setFailures(totals.failures().isEmpty() ? null : totals.failures());
+    return new Results(results, podProblems, totals);
+  }
+
+  private void succeed(
+      ReencryptionJob rej, ReencryptionJobStatus s, ResultAggregation.Totals totals, Instant now) {
+    Long gen = s.getObservedGeneration();
+    s.setPhase(JobPhase.Succeeded);
+    String msg =
+        "rebuilt "
+            + totals.partitions().getRebuilt()
+            + " partition(s); "
+            + totals.partitions().getAlreadyOnTarget()
+            + " were already on the target; "
+            + totals.partitions().getTotal()
+            + " scanned";
+    Conditions.set(
+        s.getConditions(),
+        Conditions.COMPLETE,
+        Conditions.TRUE,
+        Reason.JobSucceeded.name(),
+        msg,
+        gen,
+        now);
+    Conditions.set(
+        s.getConditions(),
+        Conditions.FAILED,
+        Conditions.FALSE,
+        Reason.JobSucceeded.name(),
+        msg,
+        gen,
+        now);
+    events.normal(rej, Reason.JobSucceeded, msg);
+  }
+
+  /** Everything that went wrong in an ended Job, for its Failed condition. */
+  private static String whyFailed(Results r, Optional<Stalls.Problem> oom, String failedMessage) {
+    ResultAggregation.Totals totals = r.totals();
+    List<String> why = new ArrayList<>();
+    if (totals.problems() > 0) {
+      why.add(
+          totals.partitions().getFailed()
+              + " partition(s) failed and "
+              + totals.partitions().getUnrecoverable()
+              + " are unrecoverable (see status.failures; unrecoverable ones were left untouched)");
+    }
+    why.addAll(totals.errors());
+    why.addAll(r.podProblems());
+    oom.ifPresent(p -> why.add(p.message()));
+    if (failedMessage != null) {
+      why.add("Job: " + failedMessage);
+    }
+    return String.join("; ", why);
+  }
+
+  private static Reason failureReason(
+      Job job, Optional<Stalls.Problem> oom, ResultAggregation.Totals totals) {
+    return "DeadlineExceeded".equals(jobConditionReason(job, "Failed"))
+        ? Reason.DeadlineExceeded
+        : oom.isPresent()
+            ? Reason.WorkerOOMKilled
+            : totals.errorReasons().contains(WorkerResult.VOLUME_NOT_WRITABLE)
+                ? Reason.VolumeNotWritable
+                : Reason.JobFailed;
+  }
+
+  private void countPartitions(ResultAggregation.Totals totals) {
     metrics.partitions("rebuilt", totals.partitions().getRebuilt());
     metrics.partitions("failed", totals.partitions().getFailed());
     metrics.partitions("unrecoverable", totals.partitions().getUnrecoverable());
-    recordInventory(rej, s, totals, results, now);
-    return null;
   }
 
   /**
@@ -188,34 +216,10 @@ class RunObserver {
    */
   private boolean followStall(
       ReencryptionJob rej, ReencryptionJobStatus s, Job job, Collection<Pod> pods, Instant now) {
-    Optional<Stalls.Problem> stall = Optional.empty();
-    if (!Stalls.anyRunning(pods)) {
-      stall = Stalls.fromPods(pods, job.getMetadata().getName());
-      Instant started = s.getStartedAt() == null ? now : Instant.parse(s.getStartedAt());
-      // A resume counts as a start: the Job controller creates the pods again from then.
-      Instant resumed =
-          Conditions.find(s.getConditions(), Throttle.SUSPENDED)
-              .filter(c -> Conditions.FALSE.equals(c.getStatus()))
-              .map(c -> Instant.parse(c.getLastTransitionTime()))
-              .orElse(started);
-      started = resumed.isAfter(started) ? resumed : started;
-      if (stall.isEmpty() && !Stalls.lastActivity(pods, started).plus(Stalls.GRACE).isAfter(now)) {
-        stall = Optional.of(idle(rej, job, pods));
-      }
-    }
+    Optional<Stalls.Problem> stall =
+        Stalls.anyRunning(pods) ? Optional.empty() : whyNoWorkerRuns(rej, s, job, pods, now);
     if (stall.isEmpty()) {
-      Conditions.find(s.getConditions(), STALLED)
-          .filter(c -> Conditions.TRUE.equals(c.getStatus()))
-          .ifPresent(
-              c ->
-                  Conditions.set(
-                      s.getConditions(),
-                      STALLED,
-                      Conditions.FALSE,
-                      Reason.WorkersRunning.name(),
-                      "workers run again",
-                      s.getObservedGeneration(),
-                      now));
+      clearStalled(s, now);
       return false;
     }
     flag(rej, s, STALLED, stall.get(), now);
@@ -229,8 +233,55 @@ class RunObserver {
     if (since.plusSeconds(deadline).isAfter(now)) {
       return false;
     }
+    stopStalled(rej, s, job, stall.get(), deadline, now);
+    return true;
+  }
+
+  /**
+   * What the pods say, or, once no pod has done anything for {@link Stalls#GRACE} since the job
+   * started or resumed, what the claims say; empty while it is too early to tell.
+   */
+  private Optional<Stalls.Problem> whyNoWorkerRuns(
+      ReencryptionJob rej, ReencryptionJobStatus s, Job job, Collection<Pod> pods, Instant now) {
+    Optional<Stalls.Problem> stall = Stalls.fromPods(pods, job.getMetadata().getName());
+    Instant started = s.getStartedAt() == null ? now : Instant.parse(s.getStartedAt());
+    // A resume counts as a start: the Job controller creates the pods again from then.
+    Instant resumed =
+        Conditions.find(s.getConditions(), Throttle.SUSPENDED)
+            .filter(c -> Conditions.FALSE.equals(c.getStatus()))
+            .map(c -> Instant.parse(c.getLastTransitionTime()))
+            .orElse(started);
+    started = resumed.isAfter(started) ? resumed : started;
+    if (stall.isEmpty() && !Stalls.lastActivity(pods, started).plus(Stalls.GRACE).isAfter(now)) {
+      stall = Optional.of(idle(rej, job, pods));
+    }
+    return stall;
+  }
+
+  private static void clearStalled(ReencryptionJobStatus s, Instant now) {
+    Conditions.find(s.getConditions(), STALLED)
+        .filter(c -> Conditions.TRUE.equals(c.getStatus()))
+        .ifPresent(
+            c ->
+                Conditions.set(
+                    s.getConditions(),
+                    STALLED,
+                    Conditions.FALSE,
+                    Reason.WorkersRunning.name(),
+                    "workers run again",
+                    s.getObservedGeneration(),
+                    now));
+  }
+
+  /** Past the progress deadline: fails the job and stops its Job so the ring's next job runs. */
+  private void stopStalled(
+      ReencryptionJob rej,
+      ReencryptionJobStatus s,
+      Job job,
+      Stalls.Problem stall,
+      int deadline,
+      Instant now) {
     fail(
-        events,
         rej,
         s,
         Reason.ProgressDeadlineExceeded,
@@ -238,9 +289,9 @@ class RunObserver {
             + deadline
             + " s (spec.progressDeadlineSeconds); its Job was stopped so the key ring's next job"
             + " can run. Last problem: "
-            + stall.get().reason()
+            + stall.reason()
             + ": "
-            + stall.get().message(),
+            + stall.message(),
         now);
     JobLauncher.stop(client, job);
     Conditions.set(
@@ -252,7 +303,6 @@ class RunObserver {
             + " updated",
         s.getObservedGeneration(),
         now);
-    return true;
   }
 
   /** No worker runs and the pods say nothing: is the claim there and bound? */
@@ -324,17 +374,19 @@ class RunObserver {
     }
   }
 
+  /** Ends a job Failed: its Failed and Complete conditions, and a Warning event. */
+  void fail(
+      ReencryptionJob rej, ReencryptionJobStatus s, Reason reason, String message, Instant now) {
+    markFailed(rej, s, reason, message, now);
+    events.warning(rej, reason, message);
+  }
+
   /**
-   * Ends a job Failed: its Failed and Complete conditions, and a Warning event unless {@code
-   * events} is null (the caller reports it).
+   * Ends a job Failed in its status only (its Failed and Complete conditions): for a caller that
+   * reports the failure itself.
    */
-  static void fail(
-      EventRecorder events,
-      ReencryptionJob rej,
-      ReencryptionJobStatus s,
-      Reason reason,
-      String message,
-      Instant now) {
+  static void markFailed(
+      ReencryptionJob rej, ReencryptionJobStatus s, Reason reason, String message, Instant now) {
     s.setPhase(JobPhase.Failed);
     if (s.getCompletedAt() == null) {
       s.setCompletedAt(now.toString());
@@ -348,9 +400,6 @@ class RunObserver {
         s.getConditions(), Conditions.FAILED, Conditions.TRUE, reason.name(), message, gen, now);
     Conditions.set(
         s.getConditions(), Conditions.COMPLETE, Conditions.FALSE, reason.name(), message, gen, now);
-    if (events != null) {
-      events.warning(rej, reason, message);
-    }
   }
 
   /**

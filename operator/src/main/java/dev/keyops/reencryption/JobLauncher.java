@@ -107,7 +107,7 @@ final class JobLauncher {
             workerImage,
             workerImagePullSecrets,
             l.target().getStatus().getKeyId(),
-            credentials(l.keys()),
+            WorkerCredentials.of(l.keys()),
             locations);
     if (l.suspended()) {
       job.getSpec().setSuspend(true); // spec.suspend or outside its windows: created paused
@@ -276,19 +276,5 @@ final class JobLauncher {
 
   private static boolean isDeleting(Job job) {
     return job.getMetadata().getDeletionTimestamp() != null;
-  }
-
-  /** The service-account JSON Secret (name, key) of the ring's first gcpKms key that names one. */
-  private static String[] credentials(List<EncryptionKey> keys) {
-    return keys.stream()
-        .sorted(java.util.Comparator.comparing(k -> k.getMetadata().getName()))
-        .filter(
-            k ->
-                k.getSpec().getProvider().getGcpKms() != null
-                    && k.getSpec().getProvider().getGcpKms().getCredentialsSecretRef() != null)
-        .map(k -> k.getSpec().getProvider().getGcpKms().getCredentialsSecretRef())
-        .map(r -> new String[] {r.getName(), r.getKey()})
-        .findFirst()
-        .orElse(null);
   }
 }

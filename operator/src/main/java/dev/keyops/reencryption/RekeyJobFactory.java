@@ -62,6 +62,8 @@ public final class RekeyJobFactory {
   public static final String KEYRING_DIR = "/etc/keyops/keyring";
   public static final String KEYRING_FILE = KEYRING_DIR + "/" + KeyringWriter.FILE;
   public static final String GCP_CREDENTIALS_DIR = "/etc/keyops/gcp";
+  public static final String TRANSIT_TOKEN_DIR = "/etc/keyops/transit-token";
+  public static final String TRANSIT_CA_DIR = "/etc/keyops/transit-ca";
 
   /** Exit code of a worker that could not run at all: retrying will not help. */
   public static final int EXIT_CANNOT_RUN = 2;
@@ -91,42 +93,43 @@ public final class RekeyJobFactory {
   /**
    * @param workerImage the operator's own image (used unless overridden)
    * @param targetKeyId key id the partitions are rebuilt onto
-   * @param gcpCredentials a Secret with service-account JSON (name, key) for gcpKms keys, or null
+   * @param credentials the key managers' credentials the workers need ({@link
+   *     WorkerCredentials#NONE} or null for none)
    */
   public static Job build(
-      ReencryptionJob rej, String workerImage, String targetKeyId, String[] gcpCredentials) {
-    return build(rej, workerImage, List.of(), targetKeyId, gcpCredentials);
+      ReencryptionJob rej, String workerImage, String targetKeyId, WorkerCredentials credentials) {
+    return build(rej, workerImage, List.of(), targetKeyId, credentials);
   }
 
   /**
-   * As {@link #build(ReencryptionJob, String, String, String[])}, with Secrets for pulling the
-   * worker image (added to the pod unless a custom template names its own).
+   * As {@link #build(ReencryptionJob, String, String, WorkerCredentials)}, with Secrets for pulling
+   * the worker image (added to the pod unless a custom template names its own).
    */
   public static Job build(
       ReencryptionJob rej,
       String workerImage,
       List<String> imagePullSecrets,
       String targetKeyId,
-      String[] gcpCredentials) {
+      WorkerCredentials credentials) {
     return build(
         rej,
         workerImage,
         imagePullSecrets,
         targetKeyId,
-        gcpCredentials,
+        credentials,
         Locations.entries(rej.getSpec().getStorage(), selector -> List.of()));
   }
 
   /**
-   * As {@link #build(ReencryptionJob, String, List, String, String[])}, with the locations to scan
-   * (a selector's resolved to the claims that match now).
+   * As {@link #build(ReencryptionJob, String, List, String, WorkerCredentials)}, with the locations
+   * to scan (a selector's resolved to the claims that match now).
    */
   public static Job build(
       ReencryptionJob rej,
       String workerImage,
       List<String> imagePullSecrets,
       String targetKeyId,
-      String[] gcpCredentials,
+      WorkerCredentials credentials,
       List<Locations.Entry> locations) {
     ReencryptionJobSpec spec = rej.getSpec();
     DataMounts data = DataMounts.of(spec, locations);
@@ -136,12 +139,13 @@ public final class RekeyJobFactory {
     PodSpec pod = template.getSpec();
     pod.setRestartPolicy("Never");
     addImagePullSecrets(pod, imagePullSecrets);
-    addVolumes(pod, spec, data, gcpCredentials);
+    credentials = credentials == null ? WorkerCredentials.NONE : credentials;
+    addVolumes(pod, spec, data, credentials);
     List<Container> containers = containers(spec, pod, workerImage, shards, targetKeyId, data);
     addWorkerContract(
         containers,
-        mounts(data, gcpCredentials),
-        workerEnv(spec, shards, targetKeyId, data, gcpCredentials));
+        mounts(data, credentials),
+        workerEnv(spec, shards, targetKeyId, data, credentials));
     pod.setContainers(containers);
     applyWorkerOverrides(pod, spec.getWorker());
     restrictPodSecurity(pod);
@@ -196,16 +200,16 @@ public final class RekeyJobFactory {
 
   /**
    * After the template's own volumes: the data claims, the keyring Secret, a writable /tmp, and the
-   * gcpKms credentials Secret when there is one.
+   * key managers' credential Secrets the ring's keys name.
    */
   private static void addVolumes(
-      PodSpec pod, ReencryptionJobSpec spec, DataMounts data, String[] gcpCredentials) {
+      PodSpec pod, ReencryptionJobSpec spec, DataMounts data, WorkerCredentials credentials) {
     List<Volume> volumes = new ArrayList<>(pod.getVolumes() == null ? List.of() : pod.getVolumes());
     volumes.addAll(data.volumes());
     volumes.add(secretVolume("keyring", KeyringWriter.secretName(spec.getKeyRing())));
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
-    if (gcpCredentials != null) {
-      volumes.add(secretVolume("gcp-credentials", gcpCredentials[0]));
+    for (var file : credentialFiles(credentials)) {
+      volumes.add(secretVolume(file.volume(), file.secret().secret()));
     }
     pod.setVolumes(volumes);
   }
@@ -221,7 +225,7 @@ public final class RekeyJobFactory {
   }
 
   /** The mounts every container gets: what {@link #addVolumes} added, at their paths. */
-  private static List<VolumeMount> mounts(DataMounts data, String[] gcpCredentials) {
+  private static List<VolumeMount> mounts(DataMounts data, WorkerCredentials credentials) {
     List<VolumeMount> mounts = new ArrayList<>(data.mounts());
     mounts.add(
         new VolumeMountBuilder()
@@ -230,11 +234,11 @@ public final class RekeyJobFactory {
             .withReadOnly(true)
             .build());
     mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
-    if (gcpCredentials != null) {
+    for (var file : credentialFiles(credentials)) {
       mounts.add(
           new VolumeMountBuilder()
-              .withName("gcp-credentials")
-              .withMountPath(GCP_CREDENTIALS_DIR)
+              .withName(file.volume())
+              .withMountPath(file.dir())
               .withReadOnly(true)
               .build());
     }
@@ -243,14 +247,14 @@ public final class RekeyJobFactory {
 
   /**
    * The environment every container gets: the worker's arguments as variables (what a custom
-   * template's program reads), and the gcpKms credentials file when there is one.
+   * template's program reads), and where the key managers' credentials are.
    */
   private static List<EnvVar> workerEnv(
       ReencryptionJobSpec spec,
       int shards,
       String targetKeyId,
       DataMounts data,
-      String[] gcpCredentials) {
+      WorkerCredentials credentials) {
     List<EnvVar> env =
         new ArrayList<>(
             List.of(
@@ -265,10 +269,42 @@ public final class RekeyJobFactory {
     if (spec.getBytesPerSecond() != null) {
       env.add(env("KEYOPS_BYTES_PER_SECOND", Long.toString(spec.getBytesPerSecond())));
     }
-    if (gcpCredentials != null) {
-      env.add(env("GOOGLE_APPLICATION_CREDENTIALS", GCP_CREDENTIALS_DIR + "/" + gcpCredentials[1]));
+    for (var file : credentialFiles(credentials)) {
+      env.add(env(file.variable(), file.dir() + "/" + file.secret().key()));
+    }
+    if (credentials.transitRole() != null && credentials.transitToken() == null) {
+      env.add(env("KEYOPS_TRANSIT_ROLE", credentials.transitRole()));
+      if (credentials.transitAuthMount() != null) {
+        env.add(env("KEYOPS_TRANSIT_AUTH_MOUNT", credentials.transitAuthMount()));
+      }
     }
     return env;
+  }
+
+  /**
+   * A credentials file the workers read: its volume, where it is mounted, the variable naming it.
+   */
+  private record CredentialFile(
+      String volume, String dir, String variable, WorkerCredentials.SecretFile secret) {}
+
+  private static List<CredentialFile> credentialFiles(WorkerCredentials c) {
+    List<CredentialFile> files = new ArrayList<>();
+    if (c.gcp() != null) {
+      files.add(
+          new CredentialFile(
+              "gcp-credentials", GCP_CREDENTIALS_DIR, "GOOGLE_APPLICATION_CREDENTIALS", c.gcp()));
+    }
+    if (c.transitToken() != null) {
+      files.add(
+          new CredentialFile(
+              "transit-token", TRANSIT_TOKEN_DIR, "KEYOPS_TRANSIT_TOKEN_FILE", c.transitToken()));
+    }
+    if (c.transitCa() != null) {
+      files.add(
+          new CredentialFile(
+              "transit-ca", TRANSIT_CA_DIR, "KEYOPS_TRANSIT_CA_FILE", c.transitCa()));
+    }
+    return files;
   }
 
   /** The keyops worker, or the custom template's containers. */

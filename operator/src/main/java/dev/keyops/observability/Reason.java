@@ -95,6 +95,8 @@ public enum Reason {
   JobFailed,
   SpecChanged,
   InventoryRecorded,
+  /** Not every shard reported a full scan, or the job was stopped: no counts were recorded. */
+  Incomplete,
   // ReencryptionJob throttling (condition Suspended)
   SuspendedBySpec,
   OutsideWindow,

@@ -15,6 +15,7 @@ import dev.keyops.observability.KStatus;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.Reason;
 import dev.keyops.rekey.WorkerResult;
+import dev.keyops.status.StatusBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -142,7 +143,7 @@ class RunObserver {
 
   private void succeed(
       ReencryptionJob rej, ReencryptionJobStatus s, ResultAggregation.Totals totals, Instant now) {
-    Long gen = s.getObservedGeneration();
+    var b = StatusBuilder.of(rej, s, now);
     s.setPhase(JobPhase.Succeeded);
     String msg =
         "rebuilt "
@@ -152,22 +153,8 @@ class RunObserver {
             + " were already on the target; "
             + totals.partitions().getTotal()
             + " scanned";
-    Conditions.set(
-        s.getConditions(),
-        Conditions.COMPLETE,
-        Conditions.TRUE,
-        Reason.JobSucceeded.name(),
-        msg,
-        gen,
-        now);
-    Conditions.set(
-        s.getConditions(),
-        Conditions.FAILED,
-        Conditions.FALSE,
-        Reason.JobSucceeded.name(),
-        msg,
-        gen,
-        now);
+    b.set(Conditions.COMPLETE, true, Reason.JobSucceeded, msg);
+    b.set(Conditions.FAILED, false, Reason.JobSucceeded, msg);
     events.normal(rej, Reason.JobSucceeded, msg);
   }
 
@@ -219,7 +206,7 @@ class RunObserver {
     Optional<Stalls.Problem> stall =
         Stalls.anyRunning(pods) ? Optional.empty() : whyNoWorkerRuns(rej, s, job, pods, now);
     if (stall.isEmpty()) {
-      clearStalled(s, now);
+      clearStalled(rej, s, now);
       return false;
     }
     flag(rej, s, STALLED, stall.get(), now);
@@ -258,19 +245,11 @@ class RunObserver {
     return stall;
   }
 
-  private static void clearStalled(ReencryptionJobStatus s, Instant now) {
-    Conditions.find(s.getConditions(), STALLED)
-        .filter(c -> Conditions.TRUE.equals(c.getStatus()))
-        .ifPresent(
-            c ->
-                Conditions.set(
-                    s.getConditions(),
-                    STALLED,
-                    Conditions.FALSE,
-                    Reason.WorkersRunning.name(),
-                    "workers run again",
-                    s.getObservedGeneration(),
-                    now));
+  private static void clearStalled(ReencryptionJob rej, ReencryptionJobStatus s, Instant now) {
+    var b = StatusBuilder.of(rej, s, now);
+    if (b.isTrue(STALLED)) {
+      b.set(STALLED, false, Reason.WorkersRunning, "workers run again");
+    }
   }
 
   /** Past the progress deadline: fails the job and stops its Job so the ring's next job runs. */
@@ -294,15 +273,13 @@ class RunObserver {
             + stall.message(),
         now);
     JobLauncher.stop(client, job);
-    Conditions.set(
-        s.getConditions(),
-        INVENTORY_RECORDED,
-        Conditions.FALSE,
-        "Incomplete",
-        "the job was stopped before every shard reported: the keys' partition counts were not"
-            + " updated",
-        s.getObservedGeneration(),
-        now);
+    StatusBuilder.of(rej, s, now)
+        .set(
+            INVENTORY_RECORDED,
+            false,
+            Reason.Incomplete,
+            "the job was stopped before every shard reported: the keys' partition counts were not"
+                + " updated");
   }
 
   /** No worker runs and the pods say nothing: is the claim there and bound? */
@@ -354,21 +331,9 @@ class RunObserver {
   /** Sets a problem condition; a Warning event when its reason changes, not on every look. */
   private void flag(
       ReencryptionJob rej, ReencryptionJobStatus s, String type, Stalls.Problem p, Instant now) {
-    boolean news =
-        !Conditions.find(s.getConditions(), type)
-            .map(
-                c ->
-                    Conditions.TRUE.equals(c.getStatus())
-                        && p.reason().name().equals(c.getReason()))
-            .orElse(false);
-    Conditions.set(
-        s.getConditions(),
-        type,
-        Conditions.TRUE,
-        p.reason().name(),
-        p.message(),
-        s.getObservedGeneration(),
-        now);
+    var b = StatusBuilder.of(rej, s, now);
+    boolean news = !(b.isTrue(type) && b.hasReason(type, p.reason()));
+    b.set(type, true, p.reason(), p.message());
     if (news) {
       events.warning(rej, p.reason(), p.message());
     }
@@ -391,15 +356,10 @@ class RunObserver {
     if (s.getCompletedAt() == null) {
       s.setCompletedAt(now.toString());
     }
-    Long gen =
-        s.getObservedGeneration() == null
-            ? rej.getMetadata().getGeneration()
-            : s.getObservedGeneration();
-    Conditions.remove(s.getConditions(), Conditions.WAITING);
-    Conditions.set(
-        s.getConditions(), Conditions.FAILED, Conditions.TRUE, reason.name(), message, gen, now);
-    Conditions.set(
-        s.getConditions(), Conditions.COMPLETE, Conditions.FALSE, reason.name(), message, gen, now);
+    var b = StatusBuilder.of(rej, s, now);
+    b.remove(Conditions.WAITING);
+    b.set(Conditions.FAILED, true, reason, message);
+    b.set(Conditions.COMPLETE, false, reason, message);
   }
 
   /**
@@ -413,20 +373,17 @@ class RunObserver {
       ResultAggregation.Totals totals,
       List<WorkerResult> results,
       Instant now) {
-    Long gen = s.getObservedGeneration();
+    var b = StatusBuilder.of(rej, s, now);
     if (!totals.complete()) {
-      Conditions.set(
-          s.getConditions(),
+      b.set(
           INVENTORY_RECORDED,
-          Conditions.FALSE,
-          "Incomplete",
+          false,
+          Reason.Incomplete,
           totals.shardsReported()
               + " of "
               + totals.shardsExpected()
               + " shard(s) reported a full scan; the keys'"
-              + " partition counts were not updated (run another ReencryptionJob)",
-          gen,
-          now);
+              + " partition counts were not updated (run another ReencryptionJob)");
       return;
     }
     String ns = rej.getMetadata().getNamespace();
@@ -456,14 +413,7 @@ class RunObserver {
             + " for "
             + String.join(", ", scanned.keySet())
             + (unreadable == 0 ? "" : "; " + unreadable + " file(s) could not be read");
-    Conditions.set(
-        s.getConditions(),
-        INVENTORY_RECORDED,
-        Conditions.TRUE,
-        Reason.InventoryRecorded.name(),
-        msg,
-        gen,
-        now);
+    b.set(INVENTORY_RECORDED, true, Reason.InventoryRecorded, msg);
     events.normal(rej, Reason.InventoryRecorded, msg);
   }
 
@@ -594,7 +544,7 @@ class RunObserver {
       return null;
     }
     return job.getStatus().getConditions().stream()
-        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+        .filter(c -> type.equals(c.getType()) && Conditions.TRUE.equals(c.getStatus()))
         .map(c -> c.getReason())
         .filter(java.util.Objects::nonNull)
         .findFirst()
@@ -607,7 +557,7 @@ class RunObserver {
       return null;
     }
     return job.getStatus().getConditions().stream()
-        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+        .filter(c -> type.equals(c.getType()) && Conditions.TRUE.equals(c.getStatus()))
         .map(
             c ->
                 c.getMessage() == null

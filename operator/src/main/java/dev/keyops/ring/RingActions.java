@@ -272,11 +272,12 @@ final class RingActions {
       DropGuard.Decision inventory = inventories.retired(k, keys);
       Duration in =
           RetentionRules.disableIn(
-              now,
-              k.getStatus().getState(),
-              k.getSpec().disableRequested(),
-              inventory,
-              disableAfter);
+              new RetentionRules.Input(
+                  now,
+                  k.getStatus().getState(),
+                  k.getSpec().disableRequested(),
+                  inventory,
+                  disableAfter));
       if (in == null) {
         continue;
       }

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Follows a running ReencryptionJob from its Job and pods as the informers hold them: aggregates
@@ -50,6 +51,18 @@ class RunObserver {
 
   /** How often a running job is looked at without an event: stalls and deadlines need time. */
   static final Duration RUNNING_RECHECK = Duration.ofSeconds(15);
+
+  /**
+   * How long an ended Job waits for its pods' results to reach the pod cache. The Job and its pods
+   * come through two watches: the Job's end can arrive first, and judging it then would fail a run
+   * whose every shard succeeded.
+   */
+  static final Duration RESULTS_GRACE = Duration.ofSeconds(30);
+
+  static final Duration RESULTS_RECHECK = Duration.ofSeconds(2);
+
+  /** When this operator first saw each ended Job (by uid) without all its shards' results. */
+  private final Map<String, Instant> waitingForResults = new ConcurrentHashMap<>();
 
   private final KubernetesClient client;
   private final RingView ring;
@@ -110,6 +123,10 @@ class RunObserver {
       }
       return followStall(rej, s, job, pods, now) ? null : RUNNING_RECHECK;
     }
+    if (resultsMissing(job, r) && !resultsOverdue(job, now)) {
+      return RESULTS_RECHECK; // the Job's end came before its pods' results: look again shortly
+    }
+    waitingForResults.remove(job.getMetadata().getUid());
     s.setCompletedAt(now.toString());
     // Stalled follows the end (False when Succeeded, True with the reason when Failed): KStatus.
     if (complete && r.totals().complete() && r.totals().problems() == 0) {
@@ -120,6 +137,17 @@ class RunObserver {
     countPartitions(r.totals());
     recordInventory(rej, s, r.totals(), r.results(), now);
     return null;
+  }
+
+  /** Shards without a result and without a pod that ended without one: not in the cache yet. */
+  private static boolean resultsMissing(Job job, Results r) {
+    return r.totals().shardsReported() < r.totals().shardsExpected() && r.podProblems().isEmpty();
+  }
+
+  /** Whether the grace for missing results (from when this operator first saw it) is over. */
+  private boolean resultsOverdue(Job job, Instant now) {
+    Instant first = waitingForResults.computeIfAbsent(job.getMetadata().getUid(), u -> now);
+    return !now.isBefore(first.plus(RESULTS_GRACE));
   }
 
   /** The pods' results, aggregated, and the pods that ended without one. */
@@ -171,6 +199,13 @@ class RunObserver {
     }
     why.addAll(totals.errors());
     why.addAll(r.podProblems());
+    if (totals.shardsReported() < totals.shardsExpected() && r.podProblems().isEmpty()) {
+      why.add(
+          (totals.shardsExpected() - totals.shardsReported())
+              + " of "
+              + totals.shardsExpected()
+              + " shard(s) left no result: their pods are gone or never reported");
+    }
     oom.ifPresent(p -> why.add(p.message()));
     if (failedMessage != null) {
       why.add("Job: " + failedMessage);

@@ -8,6 +8,7 @@ import dev.keyops.key.KeyringWriter;
 import dev.keyops.key.KmsSchedule;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.KmsGateways;
+import dev.keyops.kms.TransitGateways;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
@@ -71,6 +72,21 @@ public final class KeyopsOperator implements AutoCloseable {
   public static KeyopsOperator start(
       KubernetesClient client, OperatorConfig config, Clock clock, KmsGateways kms)
       throws IOException {
+    return start(client, config, clock, kms, TransitGateways.defaults());
+  }
+
+  /**
+   * As {@link #start(KubernetesClient, OperatorConfig, Clock, KmsGateways)}, with the Transit
+   * clients given (for example reading the ServiceAccount token for Kubernetes auth from another
+   * file than the pod's).
+   */
+  public static KeyopsOperator start(
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      KmsGateways kms,
+      TransitGateways transit)
+      throws IOException {
     AtomicBoolean closing = new AtomicBoolean();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
@@ -100,7 +116,8 @@ public final class KeyopsOperator implements AutoCloseable {
             caches,
             kms,
             clock,
-            config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
+            config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10),
+            transit);
     KeyRingCache ringPolicies = new KeyRingCache();
     Inventories inventories = new Inventories(config.propagationMargin(), ringPolicies);
     KeyRingCoordinator rings =

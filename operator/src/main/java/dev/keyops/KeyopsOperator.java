@@ -8,6 +8,7 @@ import dev.keyops.key.KeyringWriter;
 import dev.keyops.key.KmsSchedule;
 import dev.keyops.kms.KeyProviders;
 import dev.keyops.kms.KmsGateways;
+import dev.keyops.kms.TransitGateways;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
@@ -71,11 +72,26 @@ public final class KeyopsOperator implements AutoCloseable {
   public static KeyopsOperator start(
       KubernetesClient client, OperatorConfig config, Clock clock, KmsGateways kms)
       throws IOException {
+    return start(client, config, clock, kms, TransitGateways.defaults());
+  }
+
+  /**
+   * As {@link #start(KubernetesClient, OperatorConfig, Clock, KmsGateways)}, with the Transit
+   * clients given (for example reading the ServiceAccount token for Kubernetes auth from another
+   * file than the pod's).
+   */
+  public static KeyopsOperator start(
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      KmsGateways kms,
+      TransitGateways transit)
+      throws IOException {
     AtomicBoolean closing = new AtomicBoolean();
     PrometheusMeterRegistry registry = meterRegistry();
     KeyopsMetrics metrics = new KeyopsMetrics(registry);
     Operator operator = operator(client, config, registry, closing);
-    Collaborators shared = collaborators(client, config, clock, kms, metrics);
+    Collaborators shared = collaborators(client, config, clock, kms, transit, metrics);
     registerEncryptionKeys(operator, config, shared);
     ReencryptionJobReconciler jobs = registerReencryptionJobs(operator, config, shared);
     registerKeyRings(operator, config, shared);
@@ -133,6 +149,7 @@ public final class KeyopsOperator implements AutoCloseable {
       OperatorConfig config,
       Clock clock,
       KmsGateways kms,
+      TransitGateways transit,
       KeyopsMetrics metrics) {
     EventRecorder events = new EventRecorder(client, clock);
     // GetCryptoKey results are reused for a little less than the revalidation interval.
@@ -144,7 +161,8 @@ public final class KeyopsOperator implements AutoCloseable {
             caches,
             kms,
             clock,
-            config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
+            config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10),
+            transit);
     KeyRingCache ringPolicies = new KeyRingCache();
     Inventories inventories = new Inventories(config.propagationMargin(), ringPolicies);
     return new Collaborators(

@@ -234,11 +234,11 @@ public final class RingMetrics implements MultiCollector {
     return perRing(
         gauge(
             "keyops_kms_access",
-            "1 when every Primary and Retired gcpKms key of the key ring has verified Cloud KMS"
-                + " access, else 0 (rings with gcpKms keys only)"),
+            "1 when every Primary and Retired key of the key ring wrapped by a key manager (gcpKms,"
+                + " awsKms, transit) has verified access to it, else 0 (rings with such keys only)"),
         rings,
         (f, ns, name, r) -> {
-          if (r.gcpKeys > 0) {
+          if (r.kmsKeys > 0) {
             f.add(r.inUseWithoutAccess ? 0 : 1, NAMESPACE, ns, KEY_RING, name);
           }
         });
@@ -248,10 +248,11 @@ public final class RingMetrics implements MultiCollector {
     return perRing(
         gauge(
             "keyops_kms_keys_without_access",
-            "gcpKms keys of the key ring whose KmsAccessVerified condition is False"),
+            "gcpKms, awsKms and transit keys of the key ring whose KmsAccessVerified condition is"
+                + " False"),
         rings,
         (f, ns, name, r) -> {
-          if (r.gcpKeys > 0) {
+          if (r.kmsKeys > 0) {
             f.add(r.withoutAccess, NAMESPACE, ns, KEY_RING, name);
           }
         });
@@ -261,11 +262,14 @@ public final class RingMetrics implements MultiCollector {
     return perRing(
         gauge(
             "keyops_keys_data_at_risk",
-            "gcpKms keys whose data key is wrapped only by a Cloud KMS key version that is"
-                + " DISABLED, DESTROY_SCHEDULED or DESTROYED"),
+            "Keys whose data key is wrapped only by key material that cannot or soon will not"
+                + " unwrap it (DataAtRisk=True): a Cloud KMS key version DISABLED,"
+                + " DESTROY_SCHEDULED or DESTROYED; an AWS KMS key Disabled, PendingDeletion,"
+                + " PendingImport or Unavailable; a Transit key version below"
+                + " min_decryption_version or trimmed"),
         rings,
         (f, ns, name, r) -> {
-          if (r.gcpKeys > 0) {
+          if (r.kmsKeys > 0) {
             f.add(r.atRisk, NAMESPACE, ns, KEY_RING, name);
           }
         });
@@ -275,11 +279,12 @@ public final class RingMetrics implements MultiCollector {
     return perRing(
         gauge(
             "keyops_kms_version_destroy_time_seconds",
-            "Earliest scheduled destruction (Unix time) of a Cloud KMS key version that is the"
-                + " only wrapping of a data key in the key ring; NaN when none is scheduled"),
+            "Earliest scheduled destruction (Unix time) of a Cloud KMS key version or AWS KMS key"
+                + " (PendingDeletion) that is the only wrapping of a data key in the key ring; NaN"
+                + " when none is scheduled"),
         rings,
         (f, ns, name, r) -> {
-          if (r.gcpKeys > 0) {
+          if (r.kmsKeys > 0) {
             f.add(
                 r.earliestDestroy == null ? Double.NaN : r.earliestDestroy.getEpochSecond(),
                 NAMESPACE,
@@ -464,13 +469,19 @@ public final class RingMetrics implements MultiCollector {
     return dryRun || job.getStatus().getPhase() != JobPhase.Succeeded ? found : 0;
   }
 
+  /**
+   * Providers whose data key a key manager wraps: the KMS access and DataAtRisk gauges count them.
+   */
+  static final java.util.Set<ProviderKind> KEY_MANAGERS =
+      java.util.EnumSet.of(ProviderKind.gcpKms, ProviderKind.awsKms, ProviderKind.transit);
+
   /** One key ring's figures, gathered in the one pass over keys and jobs. */
   private static final class Ring {
     final long[] keys = new long[KeyState.values().length];
     final long[] partitions = new long[KeyState.values().length];
     final long[] jobs = new long[JobPhase.values().length];
     Instant primarySince;
-    int gcpKeys;
+    int kmsKeys;
     int withoutAccess;
     boolean inUseWithoutAccess;
     int atRisk;
@@ -498,8 +509,8 @@ public final class RingMetrics implements MultiCollector {
         primarySince = earliest(primarySince, instant(s.getActivatedAt()));
       }
       if (k.getSpec().getProvider() != null
-          && k.getSpec().getProvider().kind() == ProviderKind.gcpKms) {
-        gcpKeys++;
+          && KEY_MANAGERS.contains(k.getSpec().getProvider().kind())) {
+        kmsKeys++;
         boolean noAccess =
             Conditions.find(conditions, Conditions.KMS_ACCESS_VERIFIED)
                 .map(c -> Conditions.FALSE.equals(c.getStatus()))

@@ -2,17 +2,17 @@ package dev.keyops;
 
 import dev.keyops.key.EncryptionKeyReconciler;
 import dev.keyops.key.Inventories;
+import dev.keyops.key.KeyBundleWriter;
 import dev.keyops.key.KeyCaches;
-import dev.keyops.key.KeyRingCoordinator;
-import dev.keyops.key.KeyringWriter;
 import dev.keyops.key.KmsSchedule;
-import dev.keyops.kms.KeyProviders;
-import dev.keyops.kms.KmsGateways;
-import dev.keyops.kms.TransitGateways;
+import dev.keyops.key.Settlements;
+import dev.keyops.kms.gcp.KmsGateways;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.RingMetrics;
+import dev.keyops.provider.KeyProviders;
+import dev.keyops.provider.TransitGateways;
 import dev.keyops.reencryption.ReencryptionJobReconciler;
 import dev.keyops.ring.KeyRingCache;
 import dev.keyops.ring.KeyRingReconciler;
@@ -171,12 +171,12 @@ public final class KeyopsOperator implements AutoCloseable {
 
   private static void registerEncryptionKeys(
       Operator operator, OperatorConfig config, Collaborators c) {
-    KeyRingCoordinator rings =
-        new KeyRingCoordinator(
+    Settlements rings =
+        new Settlements(
             c.client(),
             c.caches(),
             c.providers(),
-            new KeyringWriter(c.client(), c.caches()),
+            new KeyBundleWriter(c.client(), c.caches()),
             c.events(),
             c.clock(),
             config.stagedFor(),

@@ -1,7 +1,7 @@
 package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Reason;
 
 /**
  * Whether a key is Disabled, as a pure rule applied after {@link KeyLifecycle}'s plan.

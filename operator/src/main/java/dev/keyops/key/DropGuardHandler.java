@@ -4,11 +4,11 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ProviderKind;
-import dev.keyops.kms.KeyProviders;
-import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
-import dev.keyops.observability.Reason;
+import dev.keyops.provider.KeyProviders;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.Reason;
 import dev.keyops.status.StatusBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import java.time.Clock;
@@ -27,7 +27,7 @@ class DropGuardHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(DropGuardHandler.class);
 
-  private final KeyRingCoordinator rings;
+  private final Settlements rings;
   private final KeyProviders providers;
   private final EventRecorder events;
   private final KeyopsMetrics metrics;
@@ -35,7 +35,7 @@ class DropGuardHandler {
   private final BiFunction<String, String, Duration> destroyAfter;
 
   DropGuardHandler(
-      KeyRingCoordinator rings,
+      Settlements rings,
       KeyProviders providers,
       EventRecorder events,
       KeyopsMetrics metrics,
@@ -156,7 +156,7 @@ class DropGuardHandler {
       }
       return Duration.ZERO;
     }
-    Instant destroyAt = KeyRingCoordinator.instant(s.getDestroyTime());
+    Instant destroyAt = Settlements.instant(s.getDestroyTime());
     if (destroyAt == null) {
       Duration after = destroyAfter.apply(k.getMetadata().getNamespace(), k.getSpec().getKeyRing());
       if (after == null || after.isZero() || after.isNegative()) {

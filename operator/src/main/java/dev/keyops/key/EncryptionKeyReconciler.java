@@ -5,16 +5,16 @@ import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.KmsStatus;
 import dev.keyops.api.v1alpha1.ProviderKind;
-import dev.keyops.kms.KeyProviders;
-import dev.keyops.kms.KmsAccessValidator;
-import dev.keyops.kms.KmsVersionFollower;
-import dev.keyops.kms.Material;
-import dev.keyops.kms.ProviderException;
-import dev.keyops.observability.Conditions;
-import dev.keyops.observability.ErrorKinds;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
-import dev.keyops.observability.Reason;
+import dev.keyops.provider.KeyProviders;
+import dev.keyops.provider.KmsAccessValidator;
+import dev.keyops.provider.KmsVersionFollower;
+import dev.keyops.provider.Material;
+import dev.keyops.provider.ProviderException;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.ErrorKinds;
+import dev.keyops.status.Reason;
 import dev.keyops.status.StatusBuilder;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -70,7 +70,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
 
   private final KubernetesClient client;
   private final KeyCaches caches;
-  private final KeyRingCoordinator rings;
+  private final Settlements rings;
   private final KeyProviders providers;
   private final EventRecorder events;
   private final KeyopsMetrics metrics;
@@ -88,7 +88,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   public EncryptionKeyReconciler(
       KubernetesClient client,
       KeyCaches caches,
-      KeyRingCoordinator rings,
+      Settlements rings,
       KeyProviders providers,
       EventRecorder events,
       KeyopsMetrics metrics,
@@ -228,9 +228,8 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       // Observed, and stuck on it: kstatus must see Stalled, not a generation not yet observed.
       b.observed();
     }
-    KeyRingCoordinator.kstatus(copy, b);
-    if (transition
-        || !KeyRingCoordinator.statusJson(copy).equals(KeyRingCoordinator.statusJson(key))) {
+    Settlements.kstatus(copy, b);
+    if (transition || !Settlements.statusJson(copy).equals(Settlements.statusJson(key))) {
       events.warning(key, err.reason(), err.message());
       try {
         caches.wrote(StatusWriter.replace(client, key, copy.getStatus()));

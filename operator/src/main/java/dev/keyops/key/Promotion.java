@@ -2,9 +2,9 @@ package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
-import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.Reason;
 import dev.keyops.status.StatusBuilder;
 
 /** The Promoted condition of a key: why it is, or is not, the Primary of its ring. */

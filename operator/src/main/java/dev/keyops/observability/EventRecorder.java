@@ -1,6 +1,7 @@
 package dev.keyops.observability;
 
 import dev.keyops.names.Names;
+import dev.keyops.status.Reason;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;

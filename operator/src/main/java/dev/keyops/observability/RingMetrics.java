@@ -9,6 +9,7 @@ import dev.keyops.api.v1alpha1.ProviderKind;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.observability.KeyopsMetrics.JobProgress;
 import dev.keyops.observability.KeyopsMetrics.RingId;
+import dev.keyops.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;

@@ -3,16 +3,16 @@ package dev.keyops.reencryption;
 import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
-import dev.keyops.key.KeyringWriter;
+import dev.keyops.key.KeyBundleWriter;
 import dev.keyops.key.RingView;
-import dev.keyops.observability.Conditions;
-import dev.keyops.observability.ErrorKinds;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.KStatus;
 import dev.keyops.observability.KeyopsMetrics;
-import dev.keyops.observability.Reason;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.ErrorKinds;
+import dev.keyops.status.KStatus;
+import dev.keyops.status.Reason;
 import dev.keyops.status.StatusBuilder;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -240,13 +240,13 @@ public class ReencryptionJobReconciler
     var secret = ring.keyringSecret(ns, keyRing).orElse(null);
     if (secret == null
         || secret.getData() == null
-        || secret.getData().get(KeyringWriter.FILE) == null) {
+        || secret.getData().get(KeyBundleWriter.FILE) == null) {
       return new Admission.KeyringState(null, false);
     }
     try {
-      byte[] json = Base64.getDecoder().decode(secret.getData().get(KeyringWriter.FILE));
+      byte[] json = Base64.getDecoder().decode(secret.getData().get(KeyBundleWriter.FILE));
       return new Admission.KeyringState(
-          Keyring.parse(json, DataKeyUnwrapper.NONE).document().primaryKeyId(), false);
+          KeyBundle.parse(json, DataKeyUnwrapper.NONE).document().primaryKeyId(), false);
     } catch (RuntimeException e) {
       return new Admission.KeyringState(null, true); // its text may hold key material: not logged
     }

@@ -4,7 +4,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.RekeyMode;
 import dev.keyops.api.v1alpha1.WorkerOverrides;
-import dev.keyops.key.KeyringWriter;
+import dev.keyops.key.KeyBundleWriter;
 import dev.keyops.names.Names;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -60,7 +60,7 @@ public final class RekeyJobFactory {
   public static final String CONTAINER = "rekey";
   public static final String DATA_PATH = "/data";
   public static final String KEYRING_DIR = "/etc/keyops/keyring";
-  public static final String KEYRING_FILE = KEYRING_DIR + "/" + KeyringWriter.FILE;
+  public static final String KEYRING_FILE = KEYRING_DIR + "/" + KeyBundleWriter.FILE;
   public static final String GCP_CREDENTIALS_DIR = "/etc/keyops/gcp";
   public static final String TRANSIT_TOKEN_DIR = "/etc/keyops/transit-token";
   public static final String TRANSIT_CA_DIR = "/etc/keyops/transit-ca";
@@ -206,7 +206,7 @@ public final class RekeyJobFactory {
       PodSpec pod, ReencryptionJobSpec spec, DataMounts data, WorkerCredentials credentials) {
     List<Volume> volumes = new ArrayList<>(pod.getVolumes() == null ? List.of() : pod.getVolumes());
     volumes.addAll(data.volumes());
-    volumes.add(secretVolume("keyring", KeyringWriter.secretName(spec.getKeyRing())));
+    volumes.add(secretVolume("keyring", KeyBundleWriter.secretName(spec.getKeyRing())));
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     for (var file : credentialFiles(credentials)) {
       volumes.add(secretVolume(file.volume(), file.secret().secret()));

@@ -7,10 +7,10 @@ import dev.keyops.api.v1alpha1.KeyRingStatus;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.key.RingView;
-import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.KStatus;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.KStatus;
+import dev.keyops.status.Reason;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -55,7 +55,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
   private final EventRecorder events;
   private final Clock clock;
   private final RingActions actions;
-  private final RingStatus status;
+  private final RingConditions status;
 
   public KeyRingReconciler(
       KubernetesClient client,
@@ -69,7 +69,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     this.events = events;
     this.clock = clock;
     this.actions = new RingActions(client, events, inventories, cache);
-    this.status = new RingStatus(events, inventories);
+    this.status = new RingConditions(events, inventories);
   }
 
   @Override
@@ -169,13 +169,13 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     }
   }
 
-  /** Rotates when due; returns the verdict on the rotation policy (see {@link RingStatus}). */
+  /** Rotates when due; returns the verdict on the rotation policy (see {@link RingConditions}). */
   private KStatus.Verdict rotate(
       KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, Instant now, Wake wake) {
     RotationPolicy p = ring.getSpec() == null ? null : ring.getSpec().getRotation();
     if (p == null) {
       s.setNextRotationTime(null);
-      return RingStatus.noRotation();
+      return RingConditions.noRotation();
     }
     Duration period = OperatorConfig.parseDuration("spec.rotation.period", p.getPeriod());
     Duration stagedFor =

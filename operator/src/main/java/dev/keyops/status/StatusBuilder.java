@@ -1,9 +1,6 @@
 package dev.keyops.status;
 
 import dev.keyops.api.v1alpha1.KeyopsStatus;
-import dev.keyops.observability.Conditions;
-import dev.keyops.observability.KStatus;
-import dev.keyops.observability.Reason;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.time.Instant;

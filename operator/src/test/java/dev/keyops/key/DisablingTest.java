@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;

@@ -17,6 +17,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
 import dev.keyops.api.v1alpha1.TransitProvider;
 import dev.keyops.observability.RingMetrics.RingRotation;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

@@ -12,19 +12,19 @@ import dev.keyops.api.v1alpha1.Provider;
 import dev.keyops.api.v1alpha1.TransitAuthSpec;
 import dev.keyops.api.v1alpha1.TransitKubernetesAuth;
 import dev.keyops.api.v1alpha1.TransitProvider;
-import dev.keyops.kms.Fingerprint;
-import dev.keyops.kms.KmsGateways;
-import dev.keyops.kms.TransitGateways;
+import dev.keyops.kms.gcp.KmsGateways;
 import dev.keyops.kms.transit.HttpTransitGateway;
 import dev.keyops.kms.transit.TransitAuth;
 import dev.keyops.kms.transit.TransitDataKeyUnwrapper;
 import dev.keyops.kms.transit.TransitException;
 import dev.keyops.kms.transit.TransitTarget;
 import dev.keyops.kms.transit.testing.OpenBaoServer;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.provider.Fingerprint;
+import dev.keyops.provider.TransitGateways;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
@@ -164,7 +164,7 @@ class TransitKubernetesAuthOnRealApiTest {
                               && ok.getStatus()
                                   .getKeyId()
                                   .equals(
-                                      Keyring.parse(
+                                      KeyBundle.parse(
                                               Base64.getDecoder()
                                                   .decode(s.getData().get("keyring.json")),
                                               DataKeyUnwrapper.NONE)
@@ -181,9 +181,9 @@ class TransitKubernetesAuthOnRealApiTest {
                           new TransitAuth.Kubernetes("keyops", null, operatorToken),
                           null,
                           Duration.ofSeconds(10)))) {
-            KeyringDocument doc = Keyring.parse(json, DataKeyUnwrapper.NONE).document();
+            KeyBundleDocument doc = KeyBundle.parse(json, DataKeyUnwrapper.NONE).document();
             assertEquals(ok.getStatus().getKeyId(), doc.primaryKeyId());
-            KeyringDocument.Entry e = doc.keys().get(0);
+            KeyBundleDocument.Entry e = doc.keys().get(0);
             byte[] dek =
                 workload.unwrap(
                     e,

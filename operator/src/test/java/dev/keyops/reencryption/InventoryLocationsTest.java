@@ -16,7 +16,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.RingKey;
 import dev.keyops.api.v1alpha1.RingStorage;
 import dev.keyops.api.v1alpha1.StorageClaim;
-import dev.keyops.observability.Conditions;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Claims;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;

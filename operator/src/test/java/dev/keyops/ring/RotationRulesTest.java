@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Reason;
 import dev.keyops.ring.RotationRules.Action;
 import dev.keyops.ring.RotationRules.Pending;
+import dev.keyops.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

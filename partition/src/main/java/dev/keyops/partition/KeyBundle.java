@@ -122,8 +122,10 @@ public final class KeyBundle {
    * The AEAD that wraps data keys under this ring key. Only successes go into the shared cache: a
    * refusal is remembered by this parsed keyring (a reload of a changed keyring file tries again),
    * a transient failure is retried with backoff and then held briefly, never remembered as final.
+   * Public for the Parquet key tools (keyops-parquet), which wrap Parquet keys with the same ring
+   * key material; a workload never needs it.
    */
-  Aead wrappingAead(KeyId id) {
+  public Aead wrappingAead(KeyId id) {
     KeyBundleDocument.Entry e = entries.get(id);
     if (e == null) {
       throw new PartitionException(

@@ -1,5 +1,9 @@
 package dev.keyops.rekey;
 
+import dev.keyops.parquet.KeyringSource;
+import dev.keyops.parquet.ParquetFile;
+import dev.keyops.parquet.ParquetInspector;
+import dev.keyops.parquet.ParquetRebuilder;
 import dev.keyops.partition.CryptoWarmup;
 import dev.keyops.partition.FileOpener;
 import dev.keyops.partition.KeyBundle;
@@ -25,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -197,12 +202,38 @@ public final class RekeyRun {
 
   /** Deletes temporary files a crashed run of this shard left behind; the originals are intact. */
   static int cleanUpTemporaryFiles(Path dataDir, Shard shard) throws IOException {
-    return cleanUpTemporaryFiles(new Location(Location.DEFAULT_NAME, dataDir), true, shard);
+    return cleanUpTemporaryFiles(new Location(Location.DEFAULT_NAME, dataDir), true, shard, null);
   }
 
-  private static int cleanUpTemporaryFiles(Location location, boolean single, Shard shard)
-      throws IOException {
+  /**
+   * The file a shard owns a temporary file by: the file it replaces, and for a temporary sidecar
+   * ({@code .keyops-tmp._KEY_MATERIAL_FOR_F.json}) the Parquet file F it belongs to.
+   */
+  private static Path ownedVia(Path target) {
+    String name = target.getFileName().toString();
+    return ParquetFile.isSidecarName(name) ? ParquetFile.fileOfSidecar(target) : target;
+  }
+
+  private static int cleanUpTemporaryFiles(
+      Location location, boolean single, Shard shard, ParquetRebuilder parquet) throws IOException {
     Path dataDir = location.root();
+    int recovered = 0;
+    // First the Parquet rewrites that crashed between renaming the file and its sidecar: the
+    // pending sidecar is named after the temporary file, which the cleanup below removes.
+    for (Path p : regularFiles(dataDir)) {
+      if (ParquetRebuilder.isTempSidecar(p.getFileName().toString())
+          && shard.owns(key(location, single, relative(dataDir, ParquetRebuilder.original(p))))) {
+        if (parquet == null) {
+          continue; // dry run: change nothing
+        }
+        if (parquet.recover(p)) {
+          LOG.info(
+              "completed the interrupted rewrite of {}: its new sidecar is in place",
+              relative(dataDir, ParquetRebuilder.original(p)));
+        }
+        recovered++;
+      }
+    }
     List<Path> temps =
         regularFiles(dataDir).stream()
             .filter(p -> p.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX))
@@ -211,14 +242,14 @@ public final class RekeyRun {
                   String target =
                       p.getFileName().toString().substring(PartitionRebuilder.TEMP_PREFIX.length());
                   return shard.owns(
-                      key(location, single, relative(dataDir, p.resolveSibling(target))));
+                      key(location, single, relative(dataDir, ownedVia(p.resolveSibling(target)))));
                 })
             .toList();
     for (Path t : temps) {
       Files.deleteIfExists(t);
       LOG.info("removed temporary file {} left by an interrupted run", relative(dataDir, t));
     }
-    return temps.size();
+    return temps.size() + recovered;
   }
 
   /**
@@ -277,8 +308,15 @@ public final class RekeyRun {
 
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-            if (file.getFileName().toString().startsWith(PartitionRebuilder.TEMP_PREFIX)) {
+            String name = file.getFileName().toString();
+            if (name.startsWith(PartitionRebuilder.TEMP_PREFIX)
+                || ParquetRebuilder.isTempSidecar(name)) {
               return FileVisitResult.CONTINUE;
+            }
+            if (ParquetFile.isSidecarName(name)
+                && Files.exists(
+                    ParquetFile.fileOfSidecar(file), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+              return FileVisitResult.CONTINUE; // part of its Parquet file, rebuilt with it
             }
             String rel = relative(root, file);
             String key = key(location, single, rel);
@@ -331,12 +369,13 @@ public final class RekeyRun {
     result.dryRun = dryRun;
     result.targetKeyId = ring.primary().map(Object::toString).orElse(null);
     boolean single = locations.size() == 1;
+    ParquetRebuilder parquet = parquetRebuilder();
     Map<String, WorkerResult.LocationResult> byLocation = new LinkedHashMap<>();
     List<Candidate> files = new ArrayList<>();
     for (Location location : locations) {
       byLocation.put(location.name(), new WorkerResult.LocationResult(location.name()));
       if (!dryRun) {
-        cleanUpTemporaryFiles(location, single, shard);
+        cleanUpTemporaryFiles(location, single, shard, parquet);
       }
       files.addAll(list(location, single, selection, shard));
     }
@@ -369,7 +408,7 @@ public final class RekeyRun {
     int done = 0;
     List<Candidate> changed = new ArrayList<>();
     for (Candidate file : files) {
-      Outcome o = rebuild(rebuilder, file);
+      Done o = rebuild(rebuilder, parquet, file);
       if (vanished(file, o)) {
         continue;
       }
@@ -391,7 +430,7 @@ public final class RekeyRun {
     for (int retry = 1; !changed.isEmpty(); retry++) {
       List<Candidate> again = new ArrayList<>();
       for (Candidate file : changed) {
-        Outcome o = rebuild(rebuilder, file);
+        Done o = rebuild(rebuilder, parquet, file);
         if (o.status() == Status.CHANGED && retry < CHANGE_RETRIES) {
           again.add(file);
         } else if (o.status() == Status.CHANGED) {
@@ -399,14 +438,16 @@ public final class RekeyRun {
               result,
               byLocation.get(file.location().name()),
               file,
-              new Outcome(
+              new Done(
                   Status.FAILED,
-                  o.keyBefore(),
-                  o.keyAfter(),
+                  o.before(),
+                  o.after(),
                   "still changing after "
                       + CHANGE_RETRIES
                       + " retries: left as the writer wrote it; rebuild it again",
-                  o.bytes()));
+                  o.bytes(),
+                  false,
+                  o.kind()));
         } else {
           record(result, byLocation.get(file.location().name()), file, o);
         }
@@ -430,7 +471,7 @@ public final class RekeyRun {
    * Whether a file listed could not be opened because it is gone (a writer's temporary file renamed
    * meanwhile, a partition deleted): not a partition any more, so neither counted nor unreadable.
    */
-  private static boolean vanished(Candidate file, Outcome o) {
+  private static boolean vanished(Candidate file, Done o) {
     if (o.status() != Status.UNREADABLE || file.unreadable() != null) {
       return false;
     }
@@ -441,24 +482,131 @@ public final class RekeyRun {
     return true;
   }
 
-  private static Outcome rebuild(PartitionRebuilder rebuilder, Candidate file) {
-    if (file.unreadable() != null) {
-      return new Outcome(Status.UNREADABLE, null, null, file.unreadable(), file.size());
-    }
-    return rebuilder.rebuild(file.path());
+  /** What kind of file an outcome is about. */
+  enum Kind {
+    PARTITION,
+    /** A Parquet file with Parquet Modular Encryption. */
+    PARQUET,
+    /** A Parquet file without encryption: reported, never wrapped. */
+    PLAINTEXT_PARQUET
   }
 
-  private void record(WorkerResult r, WorkerResult.LocationResult loc, Candidate file, Outcome o) {
+  /**
+   * How one file came out, partition or Parquet file alike.
+   *
+   * @param before the ring key ids it was on ({@code none} for an unencrypted partition; empty when
+   *     unknown); a Parquet file with column keys may be on several
+   * @param after the ring key ids it is on now
+   */
+  record Done(
+      Status status,
+      Set<String> before,
+      Set<String> after,
+      String reason,
+      long bytes,
+      boolean keyTemporarilyUnavailable,
+      Kind kind) {
+
+    static Done of(Outcome o) {
+      return new Done(
+          o.status(),
+          o.keyBefore() == null ? Set.of() : Set.of(o.keyBefore()),
+          o.keyAfter() == null ? Set.of() : Set.of(o.keyAfter()),
+          o.reason(),
+          o.bytes(),
+          o.keyTemporarilyUnavailable(),
+          Kind.PARTITION);
+    }
+
+    static Done of(ParquetRebuilder.Outcome o) {
+      return new Done(
+          o.status(),
+          o.keysBefore(),
+          o.keysAfter(),
+          o.reason(),
+          o.bytes(),
+          o.keyTemporarilyUnavailable(),
+          o.plaintext() ? Kind.PLAINTEXT_PARQUET : Kind.PARQUET);
+    }
+
+    String keyBefore() {
+      return before.isEmpty() ? null : String.join(",", before);
+    }
+  }
+
+  /**
+   * The Parquet rebuilder of this run, on the ring's Primary (none without a Primary: the partition
+   * rebuilder refuses to run then). Its KmsClient reads this run's keyring, registered under a path
+   * of its own.
+   */
+  private ParquetRebuilder parquetRebuilder() {
+    if (ring.primary().isEmpty()) {
+      return null;
+    }
+    Path id =
+        Path.of("/keyops-rekey-keyring/" + Integer.toHexString(System.identityHashCode(ring)));
+    KeyringSource.register(id, ring);
+    return new ParquetRebuilder(ring, id, ring.primary().get(), mode, dryRun, checkpoints);
+  }
+
+  private static Done rebuild(
+      PartitionRebuilder rebuilder, ParquetRebuilder parquet, Candidate file) {
+    if (file.unreadable() != null) {
+      return Done.of(new Outcome(Status.UNREADABLE, null, null, file.unreadable(), file.size()));
+    }
+    String name = file.path().getFileName().toString();
+    if (ParquetFile.isSidecarName(name)) {
+      return new Done(
+          Status.FOREIGN,
+          Set.of(),
+          Set.of(),
+          "Parquet key material whose Parquet file is missing: never wrapped",
+          file.size(),
+          false,
+          Kind.PARTITION);
+    }
+    if (parquet != null && isParquet(file.path())) {
+      return Done.of(parquet.rebuild(file.path()));
+    }
+    return Done.of(rebuilder.rebuild(file.path()));
+  }
+
+  /**
+   * Whether a file carries a Parquet magic and not the partition magic (a partition's ciphertext
+   * may end in PAR1 by chance). A file that cannot be opened is left to the partition path, which
+   * reports it unreadable.
+   */
+  private static boolean isParquet(Path file) {
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ)) {
+      java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(4);
+      ch.read(head, 0);
+      boolean partition =
+          head.position() == 4
+              && java.util.Arrays.equals(head.array(), dev.keyops.partition.PartitionFormat.MAGIC);
+      return !partition && ParquetInspector.isParquet(ch);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private void record(WorkerResult r, WorkerResult.LocationResult loc, Candidate file, Done o) {
     String path = file.key();
     if (o.status() == Status.FOREIGN) {
       r.foreign++;
       loc.foreign++;
+      if (o.kind() == Kind.PLAINTEXT_PARQUET) {
+        r.plaintextParquet++;
+      }
       LOG.info("{} is a {}; left untouched", path, o.reason());
       return;
     }
     r.total++;
     loc.total++;
     r.bytes += o.bytes();
+    if (o.kind() == Kind.PARQUET) {
+      r.parquet++;
+    }
     if (o.status() == Status.UNREADABLE) {
       r.addUnreadable(file.relative(), o.reason());
       loc.unreadable++;
@@ -466,18 +614,22 @@ public final class RekeyRun {
       return;
     }
     if (o.keyTemporarilyUnavailable() && o.keyBefore() != null) {
-      keysTemporarilyUnavailable.add(o.keyBefore());
+      keysTemporarilyUnavailable.addAll(o.before());
     }
-    if ("none".equals(o.keyBefore())) {
+    if (o.before().contains("none")) {
       r.unencrypted++;
       loc.unencrypted++;
     }
-    String before = o.keyBefore() == null ? "unknown" : o.keyBefore();
-    String after = o.keyAfter() == null ? "unknown" : o.keyAfter();
-    r.byKeyBefore.merge(before, 1L, Long::sum);
-    r.byKeyAfter.merge(after, 1L, Long::sum);
-    loc.byKeyBefore.merge(before, 1L, Long::sum);
-    loc.byKeyAfter.merge(after, 1L, Long::sum);
+    Set<String> before = o.before().isEmpty() ? Set.of("unknown") : o.before();
+    Set<String> after = o.after().isEmpty() ? Set.of("unknown") : o.after();
+    for (String k : before) {
+      r.byKeyBefore.merge(k, 1L, Long::sum);
+      loc.byKeyBefore.merge(k, 1L, Long::sum);
+    }
+    for (String k : after) {
+      r.byKeyAfter.merge(k, 1L, Long::sum);
+      loc.byKeyAfter.merge(k, 1L, Long::sum);
+    }
     switch (o.status()) {
       case ALREADY_ON_TARGET -> r.alreadyOnTarget++;
       case REBUILT -> r.rebuilt++;
@@ -485,12 +637,12 @@ public final class RekeyRun {
       case FAILED -> {
         r.failed++;
         r.addFailure(path, o.keyBefore(), o.reason(), true);
-        LOG.warn("partition {} failed: {}", path, o.reason());
+        LOG.warn("{} failed: {}", path, o.reason());
       }
       case UNRECOVERABLE -> {
         r.unrecoverable++;
         r.addFailure(path, o.keyBefore(), o.reason(), false);
-        LOG.warn("partition {} is unrecoverable and was left untouched: {}", path, o.reason());
+        LOG.warn("{} is unrecoverable and was left untouched: {}", path, o.reason());
       }
       default -> throw new IllegalStateException("unexpected outcome " + o.status());
     }

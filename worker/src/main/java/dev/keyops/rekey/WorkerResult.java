@@ -57,6 +57,16 @@ public class WorkerResult {
   /** Files in a format keyops never wraps (Parquet), left byte-identical; not in {@link #total}. */
   @JsonProperty public long foreign;
 
+  /**
+   * Parquet files among {@link #total}: those with Parquet Modular Encryption, counted like
+   * partitions under each ring key they use (footer and column keys, so one file may count under
+   * several), and those that cannot be parsed (also in {@link #unreadable}).
+   */
+  @JsonProperty public long parquet;
+
+  /** Parquet files without encryption among {@link #foreign}: reported, never wrapped. */
+  @JsonProperty public long plaintextParquet;
+
   /** Partitions a writer replaced during their rebuild, so they were rebuilt again (or failed). */
   @JsonProperty public long changedDuringRebuild;
 

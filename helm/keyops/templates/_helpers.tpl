@@ -32,6 +32,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
+{{/* Names of the image pull Secrets, comma-separated, each once: image.pullSecrets, then the
+older imagePullSecrets. The operator pod, the `helm test` pod and (through
+KEYOPS_WORKER_IMAGE_PULL_SECRETS) the rebuild worker pods all use this one list. */}}
+{{- define "keyops.pullSecretNames" -}}
+{{- $names := list -}}
+{{- range concat (default list .Values.image.pullSecrets) (default list .Values.imagePullSecrets) -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- join "," (uniq $names) -}}
+{{- end -}}
+
+{{/* imagePullSecrets of a pod spec, indented by the caller (nindent). */}}
+{{- define "keyops.imagePullSecrets" -}}
+{{- with include "keyops.pullSecretNames" . -}}
+imagePullSecrets:
+{{- range splitList "," . }}
+  - name: {{ . | quote }}
+{{- end }}
+{{- end -}}
+{{- end -}}
+
 {{/*
 The rules the operator needs in each namespace it manages: only the verbs its code uses
 (`grep -rn "client\." operator/src/main`, and the informers JOSDK runs for it). Checked on a real

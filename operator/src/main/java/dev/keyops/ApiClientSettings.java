@@ -11,13 +11,28 @@ import java.util.Map;
  * a reconcile for a bounded time: {@code KEYOPS_API_REQUEST_TIMEOUT} (default 10s) per attempt,
  * {@code KEYOPS_API_REQUEST_RETRIES} (default 1) more attempts after a failure to connect or a
  * timeout, {@code KEYOPS_API_RETRY_BACKOFF} (default 500ms) before the first of them, doubling. The
- * chart sets them from {@code apiServer.*}. Watches are long-lived and not bounded by these.
+ * chart sets them from {@code apiServer.*}. Watches are long-lived and not bounded by these. Every
+ * request carries the User-Agent {@link #USER_AGENT} ({@code keyops-operator/<version>}), so the
+ * API server's audit log and metrics attribute keyops' requests to keyops, not to "a fabric8
+ * client".
  *
  * @param requestTimeout the deadline of one attempt
  * @param retries attempts after the first one
  * @param backoff the wait before the first retry (doubled before each next one)
  */
 public record ApiClientSettings(Duration requestTimeout, int retries, Duration backoff) {
+
+  /** keyops' version, from the jar's manifest ({@code dev} when run from classes). */
+  public static final String VERSION = version();
+
+  /** The User-Agent of the operator's requests: {@code keyops-operator/<version>}. */
+  public static final String USER_AGENT = "keyops-operator/" + VERSION;
+
+  /** The version in the jar's manifest (Implementation-Version), {@code dev} outside a jar. */
+  private static String version() {
+    String v = ApiClientSettings.class.getPackage().getImplementationVersion();
+    return v == null || v.isBlank() ? "dev" : v;
+  }
 
   public ApiClientSettings {
     if (requestTimeout.isZero() || requestTimeout.isNegative()) {
@@ -58,6 +73,7 @@ public record ApiClientSettings(Duration requestTimeout, int retries, Duration b
     config.setRequestTimeout(Math.toIntExact(requestTimeout.toMillis()));
     config.setRequestRetryBackoffLimit(retries);
     config.setRequestRetryBackoffInterval(Math.toIntExact(backoff.toMillis()));
+    config.setUserAgent(USER_AGENT);
     return config;
   }
 

@@ -2,16 +2,17 @@ package dev.keyops;
 
 import dev.keyops.key.EncryptionKeyReconciler;
 import dev.keyops.key.Inventories;
+import dev.keyops.key.KeyBundleWriter;
 import dev.keyops.key.KeyCaches;
-import dev.keyops.key.KeyRingCoordinator;
-import dev.keyops.key.KeyringWriter;
 import dev.keyops.key.KmsSchedule;
-import dev.keyops.kms.KeyProviders;
-import dev.keyops.kms.KmsGateways;
+import dev.keyops.key.Settlements;
+import dev.keyops.kms.gcp.KmsGateways;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.HttpEndpoints;
 import dev.keyops.observability.KeyopsMetrics;
 import dev.keyops.observability.RingMetrics;
+import dev.keyops.provider.KeyProviders;
+import dev.keyops.provider.TransitGateways;
 import dev.keyops.reencryption.ReencryptionJobReconciler;
 import dev.keyops.ring.KeyRingCache;
 import dev.keyops.ring.KeyRingReconciler;
@@ -71,25 +72,85 @@ public final class KeyopsOperator implements AutoCloseable {
   public static KeyopsOperator start(
       KubernetesClient client, OperatorConfig config, Clock clock, KmsGateways kms)
       throws IOException {
+    return start(client, config, clock, kms, TransitGateways.defaults());
+  }
+
+  /**
+   * As {@link #start(KubernetesClient, OperatorConfig, Clock, KmsGateways)}, with the Transit
+   * clients given (for example reading the ServiceAccount token for Kubernetes auth from another
+   * file than the pod's).
+   */
+  public static KeyopsOperator start(
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      KmsGateways kms,
+      TransitGateways transit)
+      throws IOException {
     AtomicBoolean closing = new AtomicBoolean();
+    PrometheusMeterRegistry registry = meterRegistry();
+    KeyopsMetrics metrics = new KeyopsMetrics(registry);
+    Operator operator = operator(client, config, registry, closing);
+    Collaborators shared = collaborators(client, config, clock, kms, transit, metrics);
+    registerEncryptionKeys(operator, config, shared);
+    ReencryptionJobReconciler jobs = registerReencryptionJobs(operator, config, shared);
+    registerKeyRings(operator, config, shared);
+    registerRingMetrics(registry, shared, jobs);
+    HttpEndpoints endpoints = startHttpEndpoints(config, registry, operator);
+    operator.start();
+    LOG.info(
+        "keyops started: namespaces={}, leaderElection={}, http port {}",
+        config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces(),
+        config.leaderElection(),
+        endpoints.port());
+    return new KeyopsOperator(operator, endpoints, registry, kms, closing);
+  }
+
+  /** The Prometheus registry, with the JVM's memory, thread and processor meters. */
+  private static PrometheusMeterRegistry meterRegistry() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
-    KeyopsMetrics metrics = new KeyopsMetrics(registry);
+    return registry;
+  }
 
-    Operator operator =
-        new Operator(
-            o -> {
-              o.withKubernetesClient(client)
-                  .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry))
-                  .withCloseClientOnStop(false)
-                  .withUseSSAToPatchPrimaryResource(config.serverSideApply())
-                  .withSSABasedCreateUpdateMatchForDependentResources(config.serverSideApply());
-              if (config.leaderElection()) {
-                o.withLeaderElectionConfiguration(leaderElection(config, closing));
-              }
-            });
+  private static Operator operator(
+      KubernetesClient client,
+      OperatorConfig config,
+      PrometheusMeterRegistry registry,
+      AtomicBoolean closing) {
+    return new Operator(
+        o -> {
+          o.withKubernetesClient(client)
+              .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry))
+              .withCloseClientOnStop(false)
+              .withUseSSAToPatchPrimaryResource(config.serverSideApply())
+              .withSSABasedCreateUpdateMatchForDependentResources(config.serverSideApply());
+          if (config.leaderElection()) {
+            o.withLeaderElectionConfiguration(leaderElection(config, closing));
+          }
+        });
+  }
+
+  /** What the controllers share: the client, clock, events, metrics, caches and key providers. */
+  private record Collaborators(
+      KubernetesClient client,
+      Clock clock,
+      EventRecorder events,
+      KeyopsMetrics metrics,
+      KeyCaches caches,
+      KeyProviders providers,
+      KeyRingCache ringPolicies,
+      Inventories inventories) {}
+
+  private static Collaborators collaborators(
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      KmsGateways kms,
+      TransitGateways transit,
+      KeyopsMetrics metrics) {
     EventRecorder events = new EventRecorder(client, clock);
     // GetCryptoKey results are reused for a little less than the revalidation interval.
     // Reads come from the EncryptionKey controller's informers (bound when it prepares them).
@@ -100,76 +161,93 @@ public final class KeyopsOperator implements AutoCloseable {
             caches,
             kms,
             clock,
-            config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10));
+            config.kmsRevalidateInterval().multipliedBy(8).dividedBy(10),
+            transit);
     KeyRingCache ringPolicies = new KeyRingCache();
     Inventories inventories = new Inventories(config.propagationMargin(), ringPolicies);
-    KeyRingCoordinator rings =
-        new KeyRingCoordinator(
-            client,
-            caches,
-            providers,
-            new KeyringWriter(client, caches),
-            events,
-            clock,
+    return new Collaborators(
+        client, clock, events, metrics, caches, providers, ringPolicies, inventories);
+  }
+
+  private static void registerEncryptionKeys(
+      Operator operator, OperatorConfig config, Collaborators c) {
+    Settlements rings =
+        new Settlements(
+            c.client(),
+            c.caches(),
+            c.providers(),
+            new KeyBundleWriter(c.client(), c.caches()),
+            c.events(),
+            c.clock(),
             config.stagedFor(),
-            inventories);
+            c.inventories());
     KmsSchedule kmsSchedule =
         new KmsSchedule(
             config.kmsRevalidateInterval(), () -> ThreadLocalRandom.current().nextDouble());
     operator.register(
         new EncryptionKeyReconciler(
-            client,
-            caches,
+            c.client(),
+            c.caches(),
             rings,
-            providers,
-            events,
-            metrics,
-            clock,
+            c.providers(),
+            c.events(),
+            c.metrics(),
+            c.clock(),
             kmsSchedule,
-            ringPolicies,
+            c.ringPolicies(),
             config.destroyAfter()),
         o -> watch(o, config));
+  }
+
+  private static ReencryptionJobReconciler registerReencryptionJobs(
+      Operator operator, OperatorConfig config, Collaborators c) {
     ReencryptionJobReconciler jobs =
         new ReencryptionJobReconciler(
-            client,
-            caches,
-            events,
-            metrics,
-            clock,
+            c.client(),
+            c.caches(),
+            c.events(),
+            c.metrics(),
+            c.clock(),
             config.workerImage(),
             config.workerImagePullSecrets());
     operator.register(jobs, o -> watch(o, config));
-    operator.register(
-        new KeyRingReconciler(client, caches, ringPolicies, events, clock, inventories),
-        o -> watch(o, config));
+    return jobs;
+  }
 
-    // Per-key-ring gauges, computed at scrape time from the controllers' caches.
+  private static void registerKeyRings(Operator operator, OperatorConfig config, Collaborators c) {
+    operator.register(
+        new KeyRingReconciler(
+            c.client(), c.caches(), c.ringPolicies(), c.events(), c.clock(), c.inventories()),
+        o -> watch(o, config));
+  }
+
+  /** Per-key-ring gauges, computed at scrape time from the controllers' caches. */
+  private static void registerRingMetrics(
+      PrometheusMeterRegistry registry, Collaborators c, ReencryptionJobReconciler jobs) {
     registry
         .getPrometheusRegistry()
         .register(
             new RingMetrics(
                 new RingMetrics.Sources(
-                    caches::cachedKeys,
+                    c.caches()::cachedKeys,
                     jobs::cachedJobs,
-                    ringPolicies::rotations,
+                    c.ringPolicies()::rotations,
                     ReencryptionJobReconciler::stalled),
-                metrics,
-                clock));
-    HttpEndpoints endpoints =
-        HttpEndpoints.start(
-            "0.0.0.0",
-            config.httpPort(),
-            registry,
-            () ->
-                operator.getRuntimeInfo().isStarted()
-                    && operator.getRuntimeInfo().allEventSourcesAreHealthy());
-    operator.start();
-    LOG.info(
-        "keyops started: namespaces={}, leaderElection={}, http port {}",
-        config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces(),
-        config.leaderElection(),
-        endpoints.port());
-    return new KeyopsOperator(operator, endpoints, registry, kms, closing);
+                c.metrics(),
+                c.clock()));
+  }
+
+  /** Metrics and probes; ready once the operator runs with every event source healthy. */
+  private static HttpEndpoints startHttpEndpoints(
+      OperatorConfig config, PrometheusMeterRegistry registry, Operator operator)
+      throws IOException {
+    return HttpEndpoints.start(
+        "0.0.0.0",
+        config.httpPort(),
+        registry,
+        () ->
+            operator.getRuntimeInfo().isStarted()
+                && operator.getRuntimeInfo().allEventSourcesAreHealthy());
   }
 
   /**

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.cli.ClusterOptions.Session;
 import dev.keyops.key.DropGuard;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Reason;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;

@@ -64,6 +64,7 @@ final class ClusterOptions {
             : config.getNamespace() != null ? config.getNamespace() : "default";
     String contextName =
         config.getCurrentContext() == null ? null : config.getCurrentContext().getName();
+    config.setUserAgent("kubectl-keyops/" + dev.keyops.ApiClientSettings.VERSION);
     KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
     return new Session(client, ns, config.getMasterUrl(), contextName);
   }

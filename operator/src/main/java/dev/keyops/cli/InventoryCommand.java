@@ -15,8 +15,8 @@ import dev.keyops.api.v1alpha1.Storage;
 import dev.keyops.cli.Cluster.Ring;
 import dev.keyops.cli.ClusterOptions.Session;
 import dev.keyops.key.DropGuard;
-import dev.keyops.observability.Conditions;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.Reason;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.PrintWriter;
@@ -123,75 +123,19 @@ final class InventoryCommand implements Callable<Integer> {
       Cluster c = Cluster.read(s, false);
       Ring r = c.require(s, ring);
       Source src = source(c, r);
-      ReencryptionJob rej = new ReencryptionJob();
-      rej.setMetadata(
-          new ObjectMetaBuilder()
-              .withGenerateName(ring + "-inventory-")
-              .withNamespace(s.namespace())
-              .addToLabels(CREATED_BY, "kubectl-keyops")
-              .build());
-      rej.setSpec(src.spec());
-      var rejs = s.client().resources(ReencryptionJob.class).inNamespace(s.namespace());
-      ReencryptionJob created =
-          Api.call(s, "create", "reencryptionjobs", () -> rejs.resource(rej).create());
-      String name = created.getMetadata().getName();
-      var where = src.spec().getStorage();
+      String name = createDryRun(s, src);
       err.println(
           "reencryptionjob.keyops.dev/"
               + name
               + " created: a dry run over "
-              + (where.getSelector() != null
-                  ? "the claims labelled " + where.getSelector().getMatchLabels()
-                  : where.getPersistentVolumeClaim() != null
-                      ? "claim "
-                          + where.getPersistentVolumeClaim().getClaimName()
-                          + (where.getPersistentVolumeClaim().getSubPath() == null
-                              ? ""
-                              : " (" + where.getPersistentVolumeClaim().getSubPath() + ")")
-                      : "locations "
-                          + String.join(", ", dev.keyops.reencryption.Locations.of(src.spec())))
+              + describe(src.spec())
               + " from "
               + src.from()
               + "; waiting up to "
               + HumanTime.duration(timeout.timeout));
       err.flush();
-      String[] last = {""};
-      ReencryptionJob done =
-          new Waiting(s, timeout.timeout, root.clock)
-              .until(
-                  rejs.withName(name),
-                  "reencryptionjobs",
-                  j -> {
-                    report(j, last, err);
-                    return finished(j);
-                  },
-                  "ReencryptionJob " + name + " to finish",
-                  () ->
-                      last[0].isEmpty()
-                          ? "keyops has not picked the job up: is the operator running, and does it"
-                              + " watch namespace "
-                              + s.namespace()
-                              + "? (kubectl delete rej "
-                              + name
-                              + " to withdraw it)"
-                          : "it goes on; see kubectl keyops status " + ring);
-      // The inventory was recorded on the keys before the job's status said so: read them now.
-      List<EncryptionKey> keys =
-          Api.call(
-                  s,
-                  "list",
-                  "encryptionkeys",
-                  () ->
-                      s.client()
-                          .resources(EncryptionKey.class)
-                          .inNamespace(s.namespace())
-                          .list()
-                          .getItems())
-              .stream()
-              .filter(k -> ring.equals(k.getSpec().getKeyRing()))
-              .sorted(java.util.Comparator.comparing(k -> k.getMetadata().getName()))
-              .toList();
-      Result result = result(s, done, keys);
+      ReencryptionJob done = awaitFinished(s, name, err);
+      Result result = result(s, done, ringKeys(s));
       if (!table) {
         output.print(result, out);
       } else {
@@ -201,6 +145,81 @@ final class InventoryCommand implements Callable<Integer> {
           ? KubectlKeyops.OK
           : KubectlKeyops.NO;
     }
+  }
+
+  /** Creates the dry-run ReencryptionJob; returns its generated name. */
+  private String createDryRun(Session s, Source src) {
+    ReencryptionJob rej = new ReencryptionJob();
+    rej.setMetadata(
+        new ObjectMetaBuilder()
+            .withGenerateName(ring + "-inventory-")
+            .withNamespace(s.namespace())
+            .addToLabels(CREATED_BY, "kubectl-keyops")
+            .build());
+    rej.setSpec(src.spec());
+    var rejs = s.client().resources(ReencryptionJob.class).inNamespace(s.namespace());
+    ReencryptionJob created =
+        Api.call(s, "create", "reencryptionjobs", () -> rejs.resource(rej).create());
+    return created.getMetadata().getName();
+  }
+
+  /** What the dry run scans, in words. */
+  private static String describe(ReencryptionJobSpec spec) {
+    var where = spec.getStorage();
+    return where.getSelector() != null
+        ? "the claims labelled " + where.getSelector().getMatchLabels()
+        : where.getPersistentVolumeClaim() != null
+            ? "claim "
+                + where.getPersistentVolumeClaim().getClaimName()
+                + (where.getPersistentVolumeClaim().getSubPath() == null
+                    ? ""
+                    : " (" + where.getPersistentVolumeClaim().getSubPath() + ")")
+            : "locations " + String.join(", ", dev.keyops.reencryption.Locations.of(spec));
+  }
+
+  /** Waits for the job to end, reporting its progress on err as it changes. */
+  private ReencryptionJob awaitFinished(Session s, String name, PrintWriter err) {
+    var rejs = s.client().resources(ReencryptionJob.class).inNamespace(s.namespace());
+    String[] last = {""};
+    return new Waiting(s, timeout.timeout, root.clock)
+        .until(
+            rejs.withName(name),
+            "reencryptionjobs",
+            j -> {
+              report(j, last, err);
+              return finished(j);
+            },
+            "ReencryptionJob " + name + " to finish",
+            () ->
+                last[0].isEmpty()
+                    ? "keyops has not picked the job up: is the operator running, and does it"
+                        + " watch namespace "
+                        + s.namespace()
+                        + "? (kubectl delete rej "
+                        + name
+                        + " to withdraw it)"
+                    : "it goes on; see kubectl keyops status " + ring);
+  }
+
+  /**
+   * The ring's keys, sorted by name; the inventory was recorded on them before the job's status
+   * said so, so they are read now.
+   */
+  private List<EncryptionKey> ringKeys(Session s) {
+    return Api.call(
+            s,
+            "list",
+            "encryptionkeys",
+            () ->
+                s.client()
+                    .resources(EncryptionKey.class)
+                    .inNamespace(s.namespace())
+                    .list()
+                    .getItems())
+        .stream()
+        .filter(k -> ring.equals(k.getSpec().getKeyRing()))
+        .sorted(java.util.Comparator.comparing(k -> k.getMetadata().getName()))
+        .toList();
   }
 
   private Source source(Cluster c, Ring r) {

@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
       RotateCommand.class,
       InventoryCommand.class,
       CanDropCommand.class,
-      KeyringCommand.class,
+      KeyBundleCommand.class,
       InstallPluginCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -8,7 +8,7 @@ import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
 import dev.keyops.cli.Cluster.Ring;
-import dev.keyops.observability.Conditions;
+import dev.keyops.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -6,10 +6,11 @@ import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.cli.Cluster.Ring;
 import dev.keyops.cli.ClusterOptions.Session;
-import dev.keyops.observability.Conditions;
 import dev.keyops.ring.KeyRingReconciler;
 import dev.keyops.ring.RotationRequests;
+import dev.keyops.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.PrintWriter;
@@ -58,55 +59,10 @@ final class RotateCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = root.out();
     try (Session s = cluster.connect()) {
-      Cluster c = Cluster.read(s, false);
-      Ring r = c.require(s, ring);
-      KeyRing kr = c.policyOf(r).orElseThrow(() -> noPolicy(c, r));
-      RotationPolicy p = kr.getSpec() == null ? null : kr.getSpec().getRotation();
-      if (p == null) {
-        throw new CliException(
-            "KeyRing "
-                + ring
-                + " has no spec.rotation, so keyops does not rotate this ring: add spec.rotation"
-                + " (period, keyTemplate), or apply a new EncryptionKey of key ring "
-                + ring
-                + " with spec.activate: true");
-      }
-      // The refusals keyops itself makes (RotationRules.refusal), said before the request is sent.
-      if (p.getKeyTemplate() == null) {
-        throw new CliException(RotationRequests.noTemplate(ring));
-      }
-      String pending = kr.getStatus() == null ? null : kr.getStatus().getPendingKey();
-      if (pending != null) {
-        throw new CliException(
-            RotationRequests.inProgress(
-                ring, pending, p.getStagedFor() == null ? "10m" : p.getStagedFor()),
-            KubectlKeyops.NO);
-      }
-      Instant now = root.clock.instant();
-      String value = now.toString();
+      KeyRing kr = rotatableRing(s);
+      RotationPolicy p = kr.getSpec().getRotation();
       var resource = s.client().resources(KeyRing.class).inNamespace(s.namespace()).withName(ring);
-      KeyRing patched =
-          Api.call(
-              s,
-              "patch",
-              "keyrings",
-              () ->
-                  resource.patch(
-                      PatchContext.of(PatchType.JSON_MERGE),
-                      "{\"metadata\":{\"annotations\":{\""
-                          + KeyRing.ROTATE_ANNOTATION
-                          + "\":\""
-                          + value
-                          + "\"}}}"));
-      String token = KeyRingReconciler.requestToken(patched);
-      out.println(
-          "keyring.keyops.dev/"
-              + ring
-              + " rotation requested ("
-              + KeyRing.ROTATE_ANNOTATION
-              + "="
-              + value
-              + ")");
+      String token = requestRotation(s, resource, out);
       if (!await) {
         out.println(
             "keyops creates the new key now; it becomes Primary after stagedFor ("
@@ -118,26 +74,7 @@ final class RotateCommand implements Callable<Integer> {
       }
       out.flush();
       Waiting w = new Waiting(s, timeout.timeout, root.clock);
-      String follow = "the rotation goes on; follow it with kubectl keyops status " + ring;
-      KeyRing handled =
-          w.until(
-              resource,
-              "keyrings",
-              k -> k.getStatus() != null && token.equals(k.getStatus().getRotationRequestHandled()),
-              "keyops to act on the request (is the operator running?)",
-              () -> follow);
-      // keyops may still refuse it (a rotation that started meanwhile): say why, exit 1.
-      Condition outcome =
-          Conditions.find(handled.getStatus().getConditions(), RotationRequests.CONDITION)
-              .orElse(null);
-      if (outcome != null && Conditions.FALSE.equals(outcome.getStatus())) {
-        throw new CliException(outcome.getMessage(), KubectlKeyops.NO);
-      }
-      // The key it created: pending until promoted, then the Primary.
-      String created =
-          handled.getStatus().getPendingKey() != null
-              ? handled.getStatus().getPendingKey()
-              : handled.getStatus().getPrimary();
+      String created = awaitNewKey(w, resource, token);
       out.println(
           "encryptionkey.keyops.dev/"
               + created
@@ -145,30 +82,122 @@ final class RotateCommand implements Callable<Integer> {
               + p.getStagedFor()
               + " so every reader learns it, then activated");
       out.flush();
-      EncryptionKey primary =
-          w.until(
-              s.client()
-                  .resources(EncryptionKey.class)
-                  .inNamespace(s.namespace())
-                  .withName(created),
-              "encryptionkeys",
-              k -> k.getStatus() != null && k.getStatus().getState() == KeyState.Primary,
-              "key " + created + " to become Primary",
-              () -> follow);
-      out.println(
-          "encryptionkey.keyops.dev/"
-              + created
-              + " is Primary (key id "
-              + primary.getStatus().getKeyId()
-              + ")"
-              + (kr.getSpec().getReencryption() == null
-                  ? "; partitions on older keys stay until a ReencryptionJob rebuilds them"
-                  : "; the KeyRing's ReencryptionJob rebuilds the partitions onto it:"
-                      + " kubectl keyops status "
-                      + ring));
-      out.flush();
+      EncryptionKey primary = awaitPrimary(s, w, created);
+      reportPrimary(out, kr, created, primary);
       return KubectlKeyops.OK;
     }
+  }
+
+  /**
+   * The ring's KeyRing, once it is known that keyops would rotate it now: the refusals keyops
+   * itself makes (RotationRules.refusal), said before the request is sent.
+   */
+  private KeyRing rotatableRing(Session s) {
+    Cluster c = Cluster.read(s, false);
+    Ring r = c.require(s, ring);
+    KeyRing kr = c.policyOf(r).orElseThrow(() -> noPolicy(c, r));
+    RotationPolicy p = kr.getSpec() == null ? null : kr.getSpec().getRotation();
+    if (p == null) {
+      throw new CliException(
+          "KeyRing "
+              + ring
+              + " has no spec.rotation, so keyops does not rotate this ring: add spec.rotation"
+              + " (period, keyTemplate), or apply a new EncryptionKey of key ring "
+              + ring
+              + " with spec.activate: true");
+    }
+    if (p.getKeyTemplate() == null) {
+      throw new CliException(RotationRequests.noTemplate(ring));
+    }
+    String pending = kr.getStatus() == null ? null : kr.getStatus().getPendingKey();
+    if (pending != null) {
+      throw new CliException(
+          RotationRequests.inProgress(
+              ring, pending, p.getStagedFor() == null ? "10m" : p.getStagedFor()),
+          KubectlKeyops.NO);
+    }
+    return kr;
+  }
+
+  /** Annotates the KeyRing with the request; returns the token keyops acknowledges it with. */
+  private String requestRotation(Session s, Resource<KeyRing> resource, PrintWriter out) {
+    Instant now = root.clock.instant();
+    String value = now.toString();
+    KeyRing patched =
+        Api.call(
+            s,
+            "patch",
+            "keyrings",
+            () ->
+                resource.patch(
+                    PatchContext.of(PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"annotations\":{\""
+                        + KeyRing.ROTATE_ANNOTATION
+                        + "\":\""
+                        + value
+                        + "\"}}}"));
+    String token = KeyRingReconciler.requestToken(patched);
+    out.println(
+        "keyring.keyops.dev/"
+            + ring
+            + " rotation requested ("
+            + KeyRing.ROTATE_ANNOTATION
+            + "="
+            + value
+            + ")");
+    return token;
+  }
+
+  /**
+   * Waits for keyops to handle the request and returns the key it created; keyops may still refuse
+   * it (a rotation that started meanwhile): then says why, exit 1.
+   */
+  private String awaitNewKey(Waiting w, Resource<KeyRing> resource, String token) {
+    KeyRing handled =
+        w.until(
+            resource,
+            "keyrings",
+            k -> k.getStatus() != null && token.equals(k.getStatus().getRotationRequestHandled()),
+            "keyops to act on the request (is the operator running?)",
+            this::followHint);
+    Condition outcome =
+        Conditions.find(handled.getStatus().getConditions(), RotationRequests.CONDITION)
+            .orElse(null);
+    if (outcome != null && Conditions.FALSE.equals(outcome.getStatus())) {
+      throw new CliException(outcome.getMessage(), KubectlKeyops.NO);
+    }
+    // The key it created: pending until promoted, then the Primary.
+    return handled.getStatus().getPendingKey() != null
+        ? handled.getStatus().getPendingKey()
+        : handled.getStatus().getPrimary();
+  }
+
+  private EncryptionKey awaitPrimary(Session s, Waiting w, String created) {
+    return w.until(
+        s.client().resources(EncryptionKey.class).inNamespace(s.namespace()).withName(created),
+        "encryptionkeys",
+        k -> k.getStatus() != null && k.getStatus().getState() == KeyState.Primary,
+        "key " + created + " to become Primary",
+        this::followHint);
+  }
+
+  private void reportPrimary(PrintWriter out, KeyRing kr, String created, EncryptionKey primary) {
+    out.println(
+        "encryptionkey.keyops.dev/"
+            + created
+            + " is Primary (key id "
+            + primary.getStatus().getKeyId()
+            + ")"
+            + (kr.getSpec().getReencryption() == null
+                ? "; partitions on older keys stay until a ReencryptionJob rebuilds them"
+                : "; the KeyRing's ReencryptionJob rebuilds the partitions onto it:"
+                    + " kubectl keyops status "
+                    + ring));
+    out.flush();
+  }
+
+  private String followHint() {
+    return "the rotation goes on; follow it with kubectl keyops status " + ring;
   }
 
   private CliException noPolicy(Cluster c, Ring r) {

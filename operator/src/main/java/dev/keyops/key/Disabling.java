@@ -1,7 +1,7 @@
 package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Reason;
 
 /**
  * Whether a key is Disabled, as a pure rule applied after {@link KeyLifecycle}'s plan.
@@ -22,9 +22,9 @@ public final class Disabling {
 
   /**
    * @param state the key's state after the lifecycle plan
-   * @param conditionStatus the {@code Disabled} condition's status, or null to remove it
+   * @param disabled the {@code Disabled} condition's status, or null to remove it
    */
-  public record Outcome(KeyState state, String conditionStatus, Reason reason, String message) {}
+  public record Outcome(KeyState state, Boolean disabled, Reason reason, String message) {}
 
   /**
    * @param inventory the drop guard's inventory rule applied to the key as a Retired key without
@@ -40,19 +40,19 @@ public final class Disabling {
       if (s == KeyState.Disabled) {
         return new Outcome(
             KeyState.Retired,
-            "False",
+            false,
             Reason.Enabled,
             "spec.disabled is false: back in the keyring Secret as a Retired (decrypt-only) key");
       }
       return new Outcome(s, null, null, null);
     }
     if (s == KeyState.Disabled) {
-      return new Outcome(s, "True", Reason.Disabled, disabledMessage());
+      return new Outcome(s, true, Reason.Disabled, disabledMessage());
     }
     if (s != KeyState.Retired) {
       return new Outcome(
           s,
-          "False",
+          false,
           Reason.DisableRefusedPrimaryOrStaged,
           "disable refused: a "
               + s
@@ -61,7 +61,7 @@ public final class Disabling {
     }
     DropGuard.Decision d = inventory;
     if (d.allowed()) {
-      return new Outcome(KeyState.Disabled, "True", Reason.Disabled, disabledMessage());
+      return new Outcome(KeyState.Disabled, true, Reason.Disabled, disabledMessage());
     }
     Reason why =
         switch (d.reason()) {
@@ -71,7 +71,7 @@ public final class Disabling {
         };
     return new Outcome(
         s,
-        "False",
+        false,
         why,
         "disable refused: "
             + d.message()

@@ -4,13 +4,14 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.LocationCount;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -158,103 +159,144 @@ public final class DropGuard {
   }
 
   public static Decision decide(Input in) {
+    return byState(in)
+        .or(() -> breakGlass(in))
+        .or(() -> neverScanned(in))
+        .orElseGet(() -> byScans(in, Evidence.of(in)));
+  }
+
+  private static final String BREAK_GLASS =
+      "or annotate keyops.dev/allow-data-loss=\"true\" to accept losing data";
+
+  /** A Staged key may always go; the Primary never. */
+  private static Optional<Decision> byState(Input in) {
     KeyState s = in.state() == null ? KeyState.Staged : in.state();
-    String keyRing = in.keyRing();
-    switch (s) {
-      case Staged:
-        return new Decision(true, Reason.DropAllowed, "a Staged key never encrypted anything");
-      case Primary:
-        return new Decision(
-            false,
-            Reason.DropRefusedPrimary,
-            "this key is the Primary of key ring "
-                + keyRing
-                + ": activate a new key (it retires this one), run a ReencryptionJob, then drop this key");
-      default:
-        break;
-    }
-    if (in.allowDataLoss()) {
-      return new Decision(
-          true,
-          Reason.DropWithDataLoss,
-          "dropped with keyops.dev/allow-data-loss: partitions still on this key can no longer be read");
-    }
-    String breakGlass = "or annotate keyops.dev/allow-data-loss=\"true\" to accept losing data";
-    if (in.knownLocations().isEmpty()) {
-      return new Decision(
-          false,
-          Reason.DropRefusedNoInventory,
-          "no location of key ring "
-              + keyRing
-              + " was ever scanned: run a ReencryptionJob over its storage (dryRun: true only"
-              + " counts), "
-              + breakGlass);
-    }
-    Instant after =
-        (in.retiredAt() == null ? Instant.EPOCH : in.retiredAt())
-            .plus(in.margin() == null ? Duration.ZERO : in.margin());
-    List<String> partitions = new ArrayList<>();
-    List<String> unreadable = new ArrayList<>();
-    List<String> stale = new ArrayList<>();
-    long onKey = 0;
-    Instant cleared = null;
-    for (String location : in.knownLocations()) {
-      Scan scan = covering(in.scans(), location);
-      if (scan == null || scan.startedAt() == null || scan.startedAt().isBefore(after)) {
-        stale.add(
-            location
-                + (scan == null || scan.startedAt() == null
-                    ? " (never scanned for this key)"
-                    : " (last scan started " + scan.startedAt() + ")"));
-        continue;
+    return switch (s) {
+      case Staged ->
+          Optional.of(
+              new Decision(true, Reason.DropAllowed, "a Staged key never encrypted anything"));
+      case Primary ->
+          Optional.of(
+              new Decision(
+                  false,
+                  Reason.DropRefusedPrimary,
+                  "this key is the Primary of key ring "
+                      + in.keyRing()
+                      + ": activate a new key (it retires this one), run a ReencryptionJob, then"
+                      + " drop this key"));
+      default -> Optional.empty();
+    };
+  }
+
+  private static Optional<Decision> breakGlass(Input in) {
+    return in.allowDataLoss()
+        ? Optional.of(
+            new Decision(
+                true,
+                Reason.DropWithDataLoss,
+                "dropped with keyops.dev/allow-data-loss: partitions still on this key can no"
+                    + " longer be read"))
+        : Optional.empty();
+  }
+
+  private static Optional<Decision> neverScanned(Input in) {
+    return in.knownLocations().isEmpty()
+        ? Optional.of(
+            new Decision(
+                false,
+                Reason.DropRefusedNoInventory,
+                "no location of key ring "
+                    + in.keyRing()
+                    + " was ever scanned: run a ReencryptionJob over its storage (dryRun: true only"
+                    + " counts), "
+                    + BREAK_GLASS))
+        : Optional.empty();
+  }
+
+  /**
+   * What the scans of every known location say about the key, counting only scans that started
+   * after the retirement plus the propagation margin ({@code after}).
+   */
+  private record Evidence(
+      Instant after,
+      List<String> partitions,
+      long onKey,
+      List<String> unreadable,
+      List<String> stale,
+      Instant cleared) {
+
+    static Evidence of(Input in) {
+      Instant after =
+          (in.retiredAt() == null ? Instant.EPOCH : in.retiredAt())
+              .plus(in.margin() == null ? Duration.ZERO : in.margin());
+      List<String> partitions = new ArrayList<>();
+      List<String> unreadable = new ArrayList<>();
+      List<String> stale = new ArrayList<>();
+      long onKey = 0;
+      Instant cleared = null;
+      for (String location : in.knownLocations()) {
+        Scan scan = covering(in.scans(), location);
+        if (scan == null || scan.startedAt() == null || scan.startedAt().isBefore(after)) {
+          stale.add(
+              location
+                  + (scan == null || scan.startedAt() == null
+                      ? " (never scanned for this key)"
+                      : " (last scan started " + scan.startedAt() + ")"));
+          continue;
+        }
+        if (scan.partitions() > 0) {
+          partitions.add(location + ": " + scan.partitions());
+          onKey += scan.partitions();
+        }
+        if (scan.unreadable() > 0) {
+          unreadable.add(
+              location
+                  + ": "
+                  + scan.unreadable()
+                  + " unreadable file(s)"
+                  + (scan.unreadableSample() == null ? "" : ", e.g. " + scan.unreadableSample()));
+        }
+        if (scan.countedAt() != null && (cleared == null || scan.countedAt().isAfter(cleared))) {
+          cleared = scan.countedAt();
+        }
       }
-      if (scan.partitions() > 0) {
-        partitions.add(location + ": " + scan.partitions());
-        onKey += scan.partitions();
-      }
-      if (scan.unreadable() > 0) {
-        unreadable.add(
-            location
-                + ": "
-                + scan.unreadable()
-                + " unreadable file(s)"
-                + (scan.unreadableSample() == null ? "" : ", e.g. " + scan.unreadableSample()));
-      }
-      if (scan.countedAt() != null && (cleared == null || scan.countedAt().isAfter(cleared))) {
-        cleared = scan.countedAt();
-      }
+      return new Evidence(after, partitions, onKey, unreadable, stale, cleared);
     }
-    if (!partitions.isEmpty()) {
+  }
+
+  /** Partitions found, then unreadable files, then locations without a fresh scan, refuse. */
+  private static Decision byScans(Input in, Evidence e) {
+    if (!e.partitions().isEmpty()) {
       return new Decision(
           false,
           Reason.DropRefusedPartitions,
-          onKey
+          e.onKey()
               + " partition(s) of key ring "
-              + keyRing
+              + in.keyRing()
               + " still use this key ("
-              + String.join("; ", partitions)
+              + String.join("; ", e.partitions())
               + "): run a ReencryptionJob to rebuild them, "
-              + breakGlass);
+              + BREAK_GLASS);
     }
-    if (!unreadable.isEmpty()) {
+    if (!e.unreadable().isEmpty()) {
       return new Decision(
           false,
           Reason.DropRefusedUnreadable,
           "files that could not be read may still use this key ("
-              + String.join("; ", unreadable)
+              + String.join("; ", e.unreadable())
               + "): fix them (permissions, damage) and scan again, "
-              + breakGlass);
+              + BREAK_GLASS);
     }
-    if (!stale.isEmpty()) {
+    if (!e.stale().isEmpty()) {
       return new Decision(
           false,
           Reason.DropRefusedNoInventory,
           "no complete scan started after "
-              + after
+              + e.after()
               + " (the retirement plus the propagation margin) for "
-              + String.join(", ", stale)
+              + String.join(", ", e.stale())
               + ": run a ReencryptionJob over each (dryRun: true only counts), "
-              + breakGlass);
+              + BREAK_GLASS);
     }
     return new Decision(
         true,
@@ -262,8 +304,8 @@ public final class DropGuard {
         "no partition uses this key any more in "
             + String.join(", ", in.knownLocations())
             + " (scans started after "
-            + after
+            + e.after()
             + ")",
-        cleared);
+        e.cleared());
   }
 }

@@ -4,11 +4,12 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ProviderKind;
-import dev.keyops.kms.KeyProviders;
-import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
-import dev.keyops.observability.Reason;
+import dev.keyops.provider.KeyProviders;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.Reason;
+import dev.keyops.status.StatusBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,7 +27,7 @@ class DropGuardHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(DropGuardHandler.class);
 
-  private final KeyRingCoordinator rings;
+  private final Settlements rings;
   private final KeyProviders providers;
   private final EventRecorder events;
   private final KeyopsMetrics metrics;
@@ -34,7 +35,7 @@ class DropGuardHandler {
   private final BiFunction<String, String, Duration> destroyAfter;
 
   DropGuardHandler(
-      KeyRingCoordinator rings,
+      Settlements rings,
       KeyProviders providers,
       EventRecorder events,
       KeyopsMetrics metrics,
@@ -88,29 +89,22 @@ class DropGuardHandler {
    */
   private Verdict guard(EncryptionKey k) {
     DropGuard.Decision d = rings.dropDecision(k);
-    EncryptionKeyStatus s = k.getStatus();
-    Instant now = clock.instant();
+    var b = StatusBuilder.of(k, k.getStatus(), clock.instant());
+    EncryptionKeyStatus s = b.status();
     if (!d.allowed()) {
       if (s.getState() == KeyState.DestroyScheduled) {
         // An inventory found data on it after all: back into the keyring, nothing shredded.
         s.setState(KeyState.Retired);
         s.setDestroyTime(null);
-        Conditions.remove(s.getConditions(), DESTROY_SCHEDULED);
+        b.remove(DESTROY_SCHEDULED);
       }
-      if (Conditions.set(
-          s.getConditions(),
-          Conditions.DROP_BLOCKED,
-          Conditions.TRUE,
-          d.reason().name(),
-          d.message(),
-          k.getMetadata().getGeneration(),
-          now)) {
+      if (b.set(Conditions.DROP_BLOCKED, true, d.reason(), d.message())) {
         events.warning(k, d.reason(), "drop refused: " + d.message());
         metrics.dropRefused(d.reason().name());
       }
       return new Verdict(false, null);
     }
-    Duration wait = schedule(k, d, now);
+    Duration wait = schedule(k, b, d);
     if (wait != null) {
       return new Verdict(true, wait); // material kept until destroyTime, or kept on request
     }
@@ -135,17 +129,18 @@ class DropGuardHandler {
    *
    * @return null to destroy now; zero to keep without a deadline; else how long to wait
    */
-  private Duration schedule(EncryptionKey k, DropGuard.Decision d, Instant now) {
-    EncryptionKeyStatus s = k.getStatus();
+  private Duration schedule(
+      EncryptionKey k, StatusBuilder<EncryptionKeyStatus> b, DropGuard.Decision d) {
+    EncryptionKeyStatus s = b.status();
+    Instant now = b.now();
     KeyState state = s.getState() == null ? KeyState.Staged : s.getState();
     if (state != KeyState.Retired
         && state != KeyState.Disabled
         && state != KeyState.DestroyScheduled) {
       return null; // a Staged key never encrypted anything
     }
-    Long gen = k.getMetadata().getGeneration();
     if (keepRequested(k)) {
-      Conditions.remove(s.getConditions(), Conditions.DROP_BLOCKED);
+      b.remove(Conditions.DROP_BLOCKED);
       if (state == KeyState.DestroyScheduled) {
         s.setState(k.getSpec().disableRequested() ? KeyState.Disabled : KeyState.Retired);
         s.setDestroyTime(null);
@@ -155,20 +150,13 @@ class DropGuardHandler {
                 + ": material kept, the key is "
                 + s.getState()
                 + " again (still Terminating); remove the annotation to schedule destruction again";
-        Conditions.set(
-            s.getConditions(),
-            DESTROY_SCHEDULED,
-            Conditions.FALSE,
-            Reason.DestroyCancelled.name(),
-            msg,
-            gen,
-            now);
+        b.set(DESTROY_SCHEDULED, false, Reason.DestroyCancelled, msg);
         events.normal(k, Reason.DestroyCancelled, msg);
         metrics.keyLifecycle(Reason.DestroyCancelled.name());
       }
       return Duration.ZERO;
     }
-    Instant destroyAt = KeyRingCoordinator.instant(s.getDestroyTime());
+    Instant destroyAt = Settlements.instant(s.getDestroyTime());
     if (destroyAt == null) {
       Duration after = destroyAfter.apply(k.getMetadata().getNamespace(), k.getSpec().getKeyRing());
       if (after == null || after.isZero() || after.isNegative()) {
@@ -177,7 +165,7 @@ class DropGuardHandler {
       destroyAt = now.plus(after);
       // A status write here is fine (the key stays); a key dropped at once writes nothing, so
       // that the finalizer removal never meets a conflict.
-      Conditions.remove(s.getConditions(), Conditions.DROP_BLOCKED);
+      b.remove(Conditions.DROP_BLOCKED);
       s.setState(KeyState.DestroyScheduled);
       s.setDestroyTime(destroyAt.toString());
       String msg =
@@ -188,14 +176,7 @@ class DropGuardHandler {
               + "); to cancel, annotate "
               + EncryptionKey.KEEP_ANNOTATION
               + "=true";
-      Conditions.set(
-          s.getConditions(),
-          DESTROY_SCHEDULED,
-          Conditions.TRUE,
-          Reason.DestroyScheduled.name(),
-          msg,
-          gen,
-          now);
+      b.set(DESTROY_SCHEDULED, true, Reason.DestroyScheduled, msg);
       events.normal(k, Reason.DestroyScheduled, msg);
       metrics.keyLifecycle(Reason.DestroyScheduled.name());
     }

@@ -5,16 +5,17 @@ import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.KmsStatus;
 import dev.keyops.api.v1alpha1.ProviderKind;
-import dev.keyops.kms.KeyProviders;
-import dev.keyops.kms.KmsAccessValidator;
-import dev.keyops.kms.KmsVersionFollower;
-import dev.keyops.kms.Material;
-import dev.keyops.kms.ProviderException;
-import dev.keyops.observability.Conditions;
-import dev.keyops.observability.ErrorKinds;
 import dev.keyops.observability.EventRecorder;
 import dev.keyops.observability.KeyopsMetrics;
-import dev.keyops.observability.Reason;
+import dev.keyops.provider.KeyProviders;
+import dev.keyops.provider.KmsAccessValidator;
+import dev.keyops.provider.KmsVersionFollower;
+import dev.keyops.provider.Material;
+import dev.keyops.provider.ProviderException;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.ErrorKinds;
+import dev.keyops.status.Reason;
+import dev.keyops.status.StatusBuilder;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -69,7 +70,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
 
   private final KubernetesClient client;
   private final KeyCaches caches;
-  private final KeyRingCoordinator rings;
+  private final Settlements rings;
   private final KeyProviders providers;
   private final EventRecorder events;
   private final KeyopsMetrics metrics;
@@ -87,7 +88,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
   public EncryptionKeyReconciler(
       KubernetesClient client,
       KeyCaches caches,
-      KeyRingCoordinator rings,
+      Settlements rings,
       KeyProviders providers,
       EventRecorder events,
       KeyopsMetrics metrics,
@@ -221,22 +222,14 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     if (copy.getStatus() == null) {
       copy.setStatus(new EncryptionKeyStatus());
     }
-    boolean transition =
-        Conditions.set(
-            copy.getStatus().getConditions(),
-            Conditions.RECONCILED,
-            Conditions.FALSE,
-            err.reason().name(),
-            err.message(),
-            key.getMetadata().getGeneration(),
-            clock.instant());
+    var b = StatusBuilder.of(copy, copy.getStatus(), clock.instant());
+    boolean transition = b.set(Conditions.RECONCILED, false, err.reason(), err.message());
     if (err.permanent()) {
       // Observed, and stuck on it: kstatus must see Stalled, not a generation not yet observed.
-      copy.getStatus().setObservedGeneration(key.getMetadata().getGeneration());
+      b.observed();
     }
-    KeyRingCoordinator.kstatus(copy, clock.instant());
-    if (transition
-        || !KeyRingCoordinator.statusJson(copy).equals(KeyRingCoordinator.statusJson(key))) {
+    Settlements.kstatus(copy, b);
+    if (transition || !Settlements.statusJson(copy).equals(Settlements.statusJson(key))) {
       events.warning(key, err.reason(), err.message());
       try {
         caches.wrote(StatusWriter.replace(client, key, copy.getStatus()));
@@ -288,8 +281,9 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
    * only when the key's check is due; everything else is a cache read.
    */
   Observation observe(EncryptionKey k) {
-    EncryptionKeyStatus s = k.getStatus();
-    Instant now = clock.instant();
+    var b = StatusBuilder.of(k, k.getStatus(), clock.instant());
+    EncryptionKeyStatus s = b.status();
+    Instant now = b.now();
     Long gen = k.getMetadata().getGeneration();
     ProviderKind kind = k.getSpec().getProvider().kind();
     // A key manager is called (on the KmsSchedule): Cloud KMS, Transit or AWS KMS.
@@ -299,12 +293,12 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     if (gcp && s.getObservedGeneration() != null && !s.getObservedGeneration().equals(gen)) {
       kmsSchedule.requestNow(uid, now); // the spec changed: check it now, not after the backoff
     }
-    s.setObservedGeneration(gen);
+    b.observed();
     s.setProvider(kind);
     if (s.getState() == null) {
       s.setState(KeyState.Staged);
     }
-    boolean wasReady = Conditions.isTrue(s.getConditions(), Conditions.READY);
+    boolean wasReady = b.isTrue(Conditions.READY);
     if (gcp && s.getKms() == null) {
       s.setKms(new KmsStatus());
     }
@@ -328,38 +322,35 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
                 ? versions.revalidate(k)
                 : providers.resolve(k, s.getFingerprint());
         if (gcp) {
-          verified(k, (Material.Wrapped) m, now);
+          verified(k, b, (Material.Wrapped) m);
           recheck = kmsSchedule.succeeded(uid, now);
         }
       }
       s.setFingerprint(m.fingerprint());
-      Conditions.remove(s.getConditions(), Conditions.RECONCILED);
-      if (Conditions.set(
-          s.getConditions(),
-          Conditions.READY,
-          Conditions.TRUE,
-          Reason.KeyMaterialValid.name(),
-          readyMessage(k, m),
-          gen,
-          now)) {
+      b.remove(Conditions.RECONCILED);
+      if (b.set(Conditions.READY, true, Reason.KeyMaterialValid, readyMessage(k, m))) {
         events.normal(k, Reason.KeyMaterialValid, readyMessage(k, m));
       }
       return new Observation(m, recheck);
     } catch (ProviderException e) {
       // Keys verified once (material recorded) back off to the interval, even while an outage has
       // made them unverified; only keys never verified yet get the short cap.
-      return new Observation(null, failed(k, e, wasReady, s.getFingerprint() != null, now));
+      return new Observation(null, failed(k, b, e, wasReady, s.getFingerprint() != null));
     }
   }
 
   /** Records a failed observation; returns when the key manager is to be checked again, or null. */
   private Duration failed(
-      EncryptionKey k, ProviderException e, boolean wasReady, boolean everVerified, Instant now) {
-    EncryptionKeyStatus s = k.getStatus();
-    Long gen = k.getMetadata().getGeneration();
+      EncryptionKey k,
+      StatusBuilder<EncryptionKeyStatus> b,
+      ProviderException e,
+      boolean wasReady,
+      boolean everVerified) {
+    EncryptionKeyStatus s = b.status();
+    Instant now = b.now();
     boolean gcp = s.getKms() != null;
     Duration recheck = null;
-    Conditions.remove(s.getConditions(), Conditions.RECONCILED);
+    b.remove(Conditions.RECONCILED);
     if (gcp) {
       metrics.kmsValidation(e.reason().name());
       String uid = k.getMetadata().getUid();
@@ -375,14 +366,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
         return recheck; // keep the verified state until the failure persists; nothing is written
       }
       var missing = e instanceof KmsAccessValidator.MissingPermissions mp ? mp.missing() : null;
-      if (Conditions.set(
-              s.getConditions(),
-              Conditions.KMS_ACCESS_VERIFIED,
-              Conditions.FALSE,
-              e.reason().name(),
-              e.getMessage(),
-              gen,
-              now)
+      if (b.set(Conditions.KMS_ACCESS_VERIFIED, false, e.reason(), e.getMessage())
           || !java.util.Objects.equals(missing, s.getKms().getMissingPermissions())) {
         // Recorded when the outcome changes, not per failure: an outage writes once.
         s.getKms().setLastValidated(now.toString());
@@ -391,14 +375,7 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
       }
     }
     // Other providers need no recheck: a change of the Secret they read wakes the key.
-    if (Conditions.set(
-        s.getConditions(),
-        Conditions.READY,
-        Conditions.FALSE,
-        e.reason().name(),
-        e.getMessage(),
-        gen,
-        now)) {
+    if (b.set(Conditions.READY, false, e.reason(), e.getMessage())) {
       KeyState state = s.getState();
       if (state == KeyState.Primary || state == KeyState.Retired) {
         if (gcp) {
@@ -413,20 +390,13 @@ public class EncryptionKeyReconciler implements Reconciler<EncryptionKey>, Clean
     return recheck;
   }
 
-  private void verified(EncryptionKey k, Material.Wrapped m, Instant now) {
-    KmsStatus kms = k.getStatus().getKms();
+  private void verified(EncryptionKey k, StatusBuilder<EncryptionKeyStatus> b, Material.Wrapped m) {
+    KmsStatus kms = b.status().getKms();
+    Instant now = b.now();
     metrics.kmsValidation(Reason.KmsAccessVerified.name());
     String msg =
         "operator can encrypt and decrypt with " + m.kmsKeyName() + " (round trip verified)";
-    boolean changed =
-        Conditions.set(
-            k.getStatus().getConditions(),
-            Conditions.KMS_ACCESS_VERIFIED,
-            Conditions.TRUE,
-            Reason.KmsAccessVerified.name(),
-            msg,
-            k.getMetadata().getGeneration(),
-            now);
+    boolean changed = b.set(Conditions.KMS_ACCESS_VERIFIED, true, Reason.KmsAccessVerified, msg);
     // Written when something changed, not on every successful check (an idle operator writes
     // nothing); keyops_kms_validations_total counts every check.
     if (changed

@@ -1,7 +1,7 @@
 package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
-import dev.keyops.kms.SecretSource;
+import dev.keyops.provider.SecretSource;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -143,7 +143,7 @@ public class KeyCaches implements RingView, SecretSource {
   @Override
   public Optional<Secret> keyringSecret(String namespace, String keyRing) {
     awaitReady();
-    return Optional.ofNullable(owned(namespace, KeyringWriter.secretName(keyRing)));
+    return Optional.ofNullable(owned(namespace, KeyBundleWriter.secretName(keyRing)));
   }
 
   @Override

@@ -2,59 +2,43 @@ package dev.keyops.key;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
-import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.Reason;
-import java.time.Instant;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.Reason;
+import dev.keyops.status.StatusBuilder;
 
 /** The Promoted condition of a key: why it is, or is not, the Primary of its ring. */
 final class Promotion {
 
+  static final String PROMOTED = Conditions.PROMOTED;
+
   private Promotion() {}
 
-  static void record(EncryptionKey k, KeyLifecycle.Planned p, EventRecorder events, Instant now) {
-    EncryptionKeyStatus s = k.getStatus();
+  static void record(
+      EncryptionKey k,
+      StatusBuilder<EncryptionKeyStatus> b,
+      KeyLifecycle.Planned p,
+      EventRecorder events) {
+    EncryptionKeyStatus s = b.status();
     String ring = k.getSpec().getKeyRing();
-    Long gen = k.getMetadata().getGeneration();
     switch (p.state()) {
       case Primary ->
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.TRUE,
-              Reason.Promoted.name(),
-              "Primary of key ring " + ring + " since " + s.getActivatedAt(),
-              gen,
-              now);
+          b.set(
+              PROMOTED,
+              true,
+              Reason.Promoted,
+              "Primary of key ring " + ring + " since " + s.getActivatedAt());
       case Retired, Disabled, DestroyScheduled ->
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.FALSE,
-              Reason.Retired.name(),
-              "retired at " + s.getRetiredAt() + "; decrypt-only",
-              gen,
-              now);
+          b.set(
+              PROMOTED, false, Reason.Retired, "retired at " + s.getRetiredAt() + "; decrypt-only");
       default -> {
         if (p.activationRefused()) {
           String why =
-              Conditions.find(s.getConditions(), Conditions.READY)
-                  .map(c -> c.getMessage())
-                  .orElse("the key is not Ready");
+              b.find(Conditions.READY).map(c -> c.getMessage()).orElse("the key is not Ready");
           String msg =
               "activation refused: the key is not Ready (" + why + "); it is promoted once it is";
-          boolean changed =
-              !Conditions.find(s.getConditions(), "Promoted")
-                  .map(c -> Reason.ActivationRefused.name().equals(c.getReason()))
-                  .orElse(false);
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.FALSE,
-              Reason.ActivationRefused.name(),
-              msg,
-              gen,
-              now);
+          boolean changed = !b.hasReason(PROMOTED, Reason.ActivationRefused);
+          b.set(PROMOTED, false, Reason.ActivationRefused, msg);
           if (changed) {
             events.warning(k, Reason.ActivationRefused, msg);
           }
@@ -69,23 +53,13 @@ final class Promotion {
                       + ", once it has been in the keyring Secret (since "
                       + s.getInKeyringSince()
                       + ") for its stagedFor, so every reader learns it before writers use it";
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.FALSE,
-              Reason.WaitingForReaders.name(),
-              msg,
-              gen,
-              now);
+          b.set(PROMOTED, false, Reason.WaitingForReaders, msg);
         } else {
-          Conditions.set(
-              s.getConditions(),
-              "Promoted",
-              Conditions.FALSE,
-              Reason.Staged.name(),
-              "Staged: readers know this key (decrypt-only); set spec.activate: true to make it the Primary",
-              gen,
-              now);
+          b.set(
+              PROMOTED,
+              false,
+              Reason.Staged,
+              "Staged: readers know this key (decrypt-only); set spec.activate: true to make it the Primary");
         }
       }
     }

@@ -1,6 +1,7 @@
 package dev.keyops.observability;
 
 import dev.keyops.names.Names;
+import dev.keyops.status.Reason;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -71,17 +72,17 @@ public class EventRecorder {
         message);
     String ns = about.getMetadata().getNamespace();
     String name = eventName(about, type, reason);
-    String now = clock.instant().toString();
+    var o = new Occurrence(about, type, reason, message, ns, name, clock.instant().toString());
     try {
       Integer seen;
       synchronized (counts) {
         seen = counts.get(name);
       }
-      if (seen != null && bump(ns, name, seen + 1, message, now)) {
+      if (seen != null && bump(o, seen + 1)) {
         return;
       }
       try {
-        create(about, ns, name, type, reason, message, now);
+        create(o);
         remember(name, 1);
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
@@ -90,7 +91,7 @@ public class EventRecorder {
         // Recorded before this process started: continue its count.
         Event existing = client.v1().events().inNamespace(ns).withName(name).get();
         int count = existing == null || existing.getCount() == null ? 1 : existing.getCount();
-        bump(ns, name, count + 1, message, now);
+        bump(o, count + 1);
       }
     } catch (KubernetesClientException e) {
       LOG.warn(
@@ -101,12 +102,27 @@ public class EventRecorder {
     }
   }
 
+  /**
+   * One occurrence of an event: about what, its type, reason and message, the Event's namespace and
+   * name, and when (RFC 3339).
+   */
+  private record Occurrence(
+      HasMetadata about,
+      String type,
+      Reason reason,
+      String message,
+      String ns,
+      String name,
+      String now) {}
+
   /** Raises the count of an existing Event; false when it is gone (expired by the API server). */
-  private boolean bump(String ns, String name, int count, String message, String now) {
+  private boolean bump(Occurrence o, int count) {
+    String ns = o.ns();
+    String name = o.name();
     Map<String, Object> patch = new LinkedHashMap<>();
     patch.put("count", count);
-    patch.put("lastTimestamp", now);
-    patch.put("message", message);
+    patch.put("lastTimestamp", o.now());
+    patch.put("message", o.message());
     try {
       client
           .v1()
@@ -132,18 +148,13 @@ public class EventRecorder {
     }
   }
 
-  private void create(
-      HasMetadata about,
-      String ns,
-      String name,
-      String type,
-      Reason reason,
-      String message,
-      String now) {
+  private void create(Occurrence o) {
+    HasMetadata about = o.about();
+    String ns = o.ns();
     var event =
         new EventBuilder()
             .withNewMetadata()
-            .withName(name)
+            .withName(o.name())
             .withNamespace(ns)
             .endMetadata()
             .withInvolvedObject(
@@ -154,15 +165,15 @@ public class EventRecorder {
                     .withNamespace(ns)
                     .withUid(about.getMetadata().getUid())
                     .build())
-            .withType(type)
-            .withReason(reason.name())
-            .withMessage(message)
+            .withType(o.type())
+            .withReason(o.reason().name())
+            .withMessage(o.message())
             .withNewSource()
             .withComponent(COMPONENT)
             .endSource()
             .withReportingComponent(COMPONENT)
-            .withFirstTimestamp(now)
-            .withLastTimestamp(now)
+            .withFirstTimestamp(o.now())
+            .withLastTimestamp(o.now())
             .withCount(1)
             .build();
     client.v1().events().inNamespace(ns).resource(event).create();

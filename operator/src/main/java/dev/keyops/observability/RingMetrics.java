@@ -9,6 +9,7 @@ import dev.keyops.api.v1alpha1.ProviderKind;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.observability.KeyopsMetrics.JobProgress;
 import dev.keyops.observability.KeyopsMetrics.RingId;
+import dev.keyops.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -145,145 +146,274 @@ public final class RingMetrics implements MultiCollector {
     return rings.computeIfAbsent(new RingId(namespace, keyRing), r -> new Ring());
   }
 
+  /** The per-ring families, in the order a scrape lists them. */
   private List<Family> ringFamilies(Map<RingId, Ring> rings, Instant now) {
-    Family keys = gauge("keyops_keys", "EncryptionKeys of the key ring by state");
-    Family age =
+    return List.of(
+        keysByState(rings),
+        primaryKeyAge(rings, now),
+        partitionsByState(rings),
+        unencryptedPartitions(rings),
+        kmsAccess(rings),
+        kmsKeysWithoutAccess(rings),
+        keysDataAtRisk(rings),
+        kmsVersionDestroyTime(rings),
+        keysDropBlocked(rings),
+        dropBlockedSeconds(rings, now),
+        rotationPeriod(rings),
+        rotationStagedFor(rings),
+        jobsByPhase(rings),
+        lastResult(rings),
+        lastCompletion(rings),
+        reencryptionBytes(rings));
+  }
+
+  /** Adds one ring's samples to a family; namespace and key ring are its first label values. */
+  @FunctionalInterface
+  private interface RingSamples {
+    void add(Family f, String ns, String name, Ring r);
+  }
+
+  private static Family perRing(Family f, Map<RingId, Ring> rings, RingSamples samples) {
+    rings.forEach((id, r) -> samples.add(f, id.namespace(), id.keyRing(), r));
+    return f;
+  }
+
+  private static Family keysByState(Map<RingId, Ring> rings) {
+    return perRing(
+        gauge("keyops_keys", "EncryptionKeys of the key ring by state"),
+        rings,
+        (f, ns, name, r) -> {
+          for (KeyState s : KeyState.values()) {
+            f.add(r.keys[s.ordinal()], NAMESPACE, ns, KEY_RING, name, "state", s.name());
+          }
+        });
+  }
+
+  private static Family primaryKeyAge(Map<RingId, Ring> rings, Instant now) {
+    return perRing(
         gauge(
             "keyops_primary_key_age_seconds",
             "Seconds since the key ring's current Primary key was activated (absent without a"
-                + " Primary)");
-    Family partitions =
+                + " Primary)"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.primarySince != null) {
+            f.add(seconds(r.primarySince, now), NAMESPACE, ns, KEY_RING, name);
+          }
+        });
+  }
+
+  private static Family partitionsByState(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_key_partitions",
             "Partitions on the key ring's keys by key state, as the last complete inventory"
-                + " counted them (status.partitions of each key)");
-    Family unencrypted =
+                + " counted them (status.partitions of each key)"),
+        rings,
+        (f, ns, name, r) -> {
+          for (KeyState s : KeyState.values()) {
+            f.add(r.partitions[s.ordinal()], NAMESPACE, ns, KEY_RING, name, "state", s.name());
+          }
+        });
+  }
+
+  private static Family unencryptedPartitions(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_unencrypted_partitions",
             "Unencrypted partitions the key ring's last completed ReencryptionJob left: what a"
-                + " dry run or a failed run found; 0 after a successful rebuild");
-    Family kmsAccess =
+                + " dry run or a failed run found; 0 after a successful rebuild"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.last != null) {
+            f.add(unencryptedLeft(r.last), NAMESPACE, ns, KEY_RING, name);
+          }
+        });
+  }
+
+  private static Family kmsAccess(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_kms_access",
-            "1 when every Primary and Retired gcpKms key of the key ring has verified Cloud KMS"
-                + " access, else 0 (rings with gcpKms keys only)");
-    Family withoutAccess =
+            "1 when every Primary and Retired key of the key ring wrapped by a key manager (gcpKms,"
+                + " awsKms, transit) has verified access to it, else 0 (rings with such keys only)"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.kmsKeys > 0) {
+            f.add(r.inUseWithoutAccess ? 0 : 1, NAMESPACE, ns, KEY_RING, name);
+          }
+        });
+  }
+
+  private static Family kmsKeysWithoutAccess(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_kms_keys_without_access",
-            "gcpKms keys of the key ring whose KmsAccessVerified condition is False");
-    Family atRisk =
+            "gcpKms, awsKms and transit keys of the key ring whose KmsAccessVerified condition is"
+                + " False"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.kmsKeys > 0) {
+            f.add(r.withoutAccess, NAMESPACE, ns, KEY_RING, name);
+          }
+        });
+  }
+
+  private static Family keysDataAtRisk(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_keys_data_at_risk",
-            "gcpKms keys whose data key is wrapped only by a Cloud KMS key version that is"
-                + " DISABLED, DESTROY_SCHEDULED or DESTROYED");
-    Family destroy =
+            "Keys whose data key is wrapped only by key material that cannot or soon will not"
+                + " unwrap it (DataAtRisk=True): a Cloud KMS key version DISABLED,"
+                + " DESTROY_SCHEDULED or DESTROYED; an AWS KMS key Disabled, PendingDeletion,"
+                + " PendingImport or Unavailable; a Transit key version below"
+                + " min_decryption_version or trimmed"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.kmsKeys > 0) {
+            f.add(r.atRisk, NAMESPACE, ns, KEY_RING, name);
+          }
+        });
+  }
+
+  private static Family kmsVersionDestroyTime(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_kms_version_destroy_time_seconds",
-            "Earliest scheduled destruction (Unix time) of a Cloud KMS key version that is the"
-                + " only wrapping of a data key in the key ring; NaN when none is scheduled");
-    Family dropBlocked =
+            "Earliest scheduled destruction (Unix time) of a Cloud KMS key version or AWS KMS key"
+                + " (PendingDeletion) that is the only wrapping of a data key in the key ring; NaN"
+                + " when none is scheduled"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.kmsKeys > 0) {
+            f.add(
+                r.earliestDestroy == null ? Double.NaN : r.earliestDestroy.getEpochSecond(),
+                NAMESPACE,
+                ns,
+                KEY_RING,
+                name);
+          }
+        });
+  }
+
+  private static Family keysDropBlocked(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_keys_drop_blocked",
-            "Deleted keys of the key ring whose drop the drop guard refuses (DropBlocked)");
-    Family dropBlockedFor =
+            "Deleted keys of the key ring whose drop the drop guard refuses (DropBlocked)"),
+        rings,
+        (f, ns, name, r) -> f.add(r.dropBlocked, NAMESPACE, ns, KEY_RING, name));
+  }
+
+  private static Family dropBlockedSeconds(Map<RingId, Ring> rings, Instant now) {
+    return perRing(
         gauge(
             "keyops_drop_blocked_seconds",
             "Seconds since the longest-refused drop of a key of the ring was first refused; 0"
-                + " when none is refused");
-    Family period =
+                + " when none is refused"),
+        rings,
+        (f, ns, name, r) ->
+            f.add(
+                r.blockedSince == null ? 0 : seconds(r.blockedSince, now),
+                NAMESPACE,
+                ns,
+                KEY_RING,
+                name));
+  }
+
+  private static Family rotationPeriod(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_key_ring_rotation_period_seconds",
-            "The KeyRing's spec.rotation.period (absent without automatic rotation)");
-    Family stagedFor =
+            "The KeyRing's spec.rotation.period (absent without automatic rotation)"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.rotation != null && r.rotation.period() != null) {
+            f.add(r.rotation.period().toSeconds(), NAMESPACE, ns, KEY_RING, name);
+          }
+        });
+  }
+
+  private static Family rotationStagedFor(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_key_ring_rotation_staged_for_seconds",
             "The KeyRing's spec.rotation.stagedFor: how long a new key stays Staged before it"
-                + " becomes Primary (absent without automatic rotation)");
-    Family jobs = gauge("keyops_reencryption_jobs", "ReencryptionJobs of the key ring by phase");
-    Family lastResult =
+                + " becomes Primary (absent without automatic rotation)"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.rotation != null && r.rotation.period() != null) {
+            f.add(r.rotation.stagedFor().toSeconds(), NAMESPACE, ns, KEY_RING, name);
+          }
+        });
+  }
+
+  private static Family jobsByPhase(Map<RingId, Ring> rings) {
+    return perRing(
+        gauge("keyops_reencryption_jobs", "ReencryptionJobs of the key ring by phase"),
+        rings,
+        (f, ns, name, r) -> {
+          for (JobPhase p : JobPhase.values()) {
+            f.add(r.jobs[p.ordinal()], NAMESPACE, ns, KEY_RING, name, "phase", p.name());
+          }
+        });
+  }
+
+  private static Family lastResult(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_reencryption_last_result",
             "1 for the result (Succeeded or Failed) of the key ring's last completed"
-                + " ReencryptionJob, 0 for the other");
-    Family lastCompletion =
+                + " ReencryptionJob, 0 for the other"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.last != null) {
+            String job = r.last.getMetadata().getName();
+            JobPhase result = r.last.getStatus().getPhase();
+            for (JobPhase p : List.of(JobPhase.Succeeded, JobPhase.Failed)) {
+              f.add(
+                  p == result ? 1 : 0, NAMESPACE, ns, KEY_RING, name, JOB, job, "result", p.name());
+            }
+          }
+        });
+  }
+
+  private static Family lastCompletion(Map<RingId, Ring> rings) {
+    return perRing(
         gauge(
             "keyops_reencryption_last_completion_timestamp_seconds",
             "When (Unix time) the key ring's last Succeeded and last Failed ReencryptionJob"
-                + " completed, among the jobs that still exist");
+                + " completed, among the jobs that still exist"),
+        rings,
+        (f, ns, name, r) -> {
+          if (r.lastSucceeded != null) {
+            f.add(
+                r.lastSucceeded.getEpochSecond(),
+                NAMESPACE,
+                ns,
+                KEY_RING,
+                name,
+                "result",
+                "Succeeded");
+          }
+          if (r.lastFailed != null) {
+            f.add(r.lastFailed.getEpochSecond(), NAMESPACE, ns, KEY_RING, name, "result", "Failed");
+          }
+        });
+  }
+
+  private Family reencryptionBytes(Map<RingId, Ring> rings) {
     Family bytes =
         counter(
             "keyops_reencryption_bytes",
             "Bytes of partitions that the key ring's ReencryptionJobs' shards processed, counted as"
                 + " each shard reports (since this process started)");
-    for (var e : rings.entrySet()) {
-      String ns = e.getKey().namespace();
-      String name = e.getKey().keyRing();
-      Ring r = e.getValue();
-      for (KeyState s : KeyState.values()) {
-        keys.add(r.keys[s.ordinal()], NAMESPACE, ns, KEY_RING, name, "state", s.name());
-        partitions.add(r.partitions[s.ordinal()], NAMESPACE, ns, KEY_RING, name, "state", s.name());
-      }
-      if (r.primarySince != null) {
-        age.add(seconds(r.primarySince, now), NAMESPACE, ns, KEY_RING, name);
-      }
-      if (r.gcpKeys > 0) {
-        kmsAccess.add(r.inUseWithoutAccess ? 0 : 1, NAMESPACE, ns, KEY_RING, name);
-        withoutAccess.add(r.withoutAccess, NAMESPACE, ns, KEY_RING, name);
-        atRisk.add(r.atRisk, NAMESPACE, ns, KEY_RING, name);
-        destroy.add(
-            r.earliestDestroy == null ? Double.NaN : r.earliestDestroy.getEpochSecond(),
-            NAMESPACE,
-            ns,
-            KEY_RING,
-            name);
-      }
-      dropBlocked.add(r.dropBlocked, NAMESPACE, ns, KEY_RING, name);
-      dropBlockedFor.add(
-          r.blockedSince == null ? 0 : seconds(r.blockedSince, now), NAMESPACE, ns, KEY_RING, name);
-      if (r.rotation != null && r.rotation.period() != null) {
-        period.add(r.rotation.period().toSeconds(), NAMESPACE, ns, KEY_RING, name);
-        stagedFor.add(r.rotation.stagedFor().toSeconds(), NAMESPACE, ns, KEY_RING, name);
-      }
-      for (JobPhase p : JobPhase.values()) {
-        jobs.add(r.jobs[p.ordinal()], NAMESPACE, ns, KEY_RING, name, "phase", p.name());
-      }
-      if (r.last != null) {
-        String job = r.last.getMetadata().getName();
-        JobPhase result = r.last.getStatus().getPhase();
-        for (JobPhase p : List.of(JobPhase.Succeeded, JobPhase.Failed)) {
-          lastResult.add(
-              p == result ? 1 : 0, NAMESPACE, ns, KEY_RING, name, JOB, job, "result", p.name());
-        }
-        unencrypted.add(unencryptedLeft(r.last), NAMESPACE, ns, KEY_RING, name);
-      }
-      if (r.lastSucceeded != null) {
-        lastCompletion.add(
-            r.lastSucceeded.getEpochSecond(), NAMESPACE, ns, KEY_RING, name, "result", "Succeeded");
-      }
-      if (r.lastFailed != null) {
-        lastCompletion.add(
-            r.lastFailed.getEpochSecond(), NAMESPACE, ns, KEY_RING, name, "result", "Failed");
-      }
-      LongAdder b = progress.bytes(e.getKey());
-      bytes.add(b == null ? 0 : b.sum(), NAMESPACE, ns, KEY_RING, name);
-    }
-    return List.of(
-        keys,
-        age,
-        partitions,
-        unencrypted,
-        kmsAccess,
-        withoutAccess,
-        atRisk,
-        destroy,
-        dropBlocked,
-        dropBlockedFor,
-        period,
-        stagedFor,
-        jobs,
-        lastResult,
-        lastCompletion,
-        bytes);
+    rings.forEach(
+        (id, r) -> {
+          LongAdder b = progress.bytes(id);
+          bytes.add(b == null ? 0 : b.sum(), NAMESPACE, id.namespace(), KEY_RING, id.keyRing());
+        });
+    return bytes;
   }
 
   private List<Family> jobFamilies(List<ReencryptionJob> active) {
@@ -340,13 +470,19 @@ public final class RingMetrics implements MultiCollector {
     return dryRun || job.getStatus().getPhase() != JobPhase.Succeeded ? found : 0;
   }
 
+  /**
+   * Providers whose data key a key manager wraps: the KMS access and DataAtRisk gauges count them.
+   */
+  static final java.util.Set<ProviderKind> KEY_MANAGERS =
+      java.util.EnumSet.of(ProviderKind.gcpKms, ProviderKind.awsKms, ProviderKind.transit);
+
   /** One key ring's figures, gathered in the one pass over keys and jobs. */
   private static final class Ring {
     final long[] keys = new long[KeyState.values().length];
     final long[] partitions = new long[KeyState.values().length];
     final long[] jobs = new long[JobPhase.values().length];
     Instant primarySince;
-    int gcpKeys;
+    int kmsKeys;
     int withoutAccess;
     boolean inUseWithoutAccess;
     int atRisk;
@@ -374,8 +510,8 @@ public final class RingMetrics implements MultiCollector {
         primarySince = earliest(primarySince, instant(s.getActivatedAt()));
       }
       if (k.getSpec().getProvider() != null
-          && k.getSpec().getProvider().kind() == ProviderKind.gcpKms) {
-        gcpKeys++;
+          && KEY_MANAGERS.contains(k.getSpec().getProvider().kind())) {
+        kmsKeys++;
         boolean noAccess =
             Conditions.find(conditions, Conditions.KMS_ACCESS_VERIFIED)
                 .map(c -> Conditions.FALSE.equals(c.getStatus()))

@@ -4,8 +4,8 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
-import dev.keyops.key.KeyringWriter;
-import dev.keyops.observability.Reason;
+import dev.keyops.key.KeyBundleWriter;
+import dev.keyops.status.Reason;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
@@ -83,7 +83,7 @@ final class Admission {
       return Decision.wait(
           Reason.KeyringUnreadable,
           "the keyring Secret "
-              + KeyringWriter.secretName(ring)
+              + KeyBundleWriter.secretName(ring)
               + " cannot be parsed: the EncryptionKey controller rewrites it; see the conditions"
               + " of the ring's EncryptionKeys");
     }
@@ -91,7 +91,7 @@ final class Admission {
       return Decision.wait(
           Reason.WaitingForTargetKey,
           "waiting for the keyring Secret "
-              + KeyringWriter.secretName(ring)
+              + KeyBundleWriter.secretName(ring)
               + " to name "
               + target.getMetadata().getName()
               + " as its Primary, so the workers rebuild onto it");

@@ -3,16 +3,17 @@ package dev.keyops.reencryption;
 import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
-import dev.keyops.key.KeyringWriter;
+import dev.keyops.key.KeyBundleWriter;
 import dev.keyops.key.RingView;
-import dev.keyops.observability.Conditions;
-import dev.keyops.observability.ErrorKinds;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.KStatus;
 import dev.keyops.observability.KeyopsMetrics;
-import dev.keyops.observability.Reason;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.ErrorKinds;
+import dev.keyops.status.KStatus;
+import dev.keyops.status.Reason;
+import dev.keyops.status.StatusBuilder;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -61,7 +62,7 @@ public class ReencryptionJobReconciler
 
   static final Duration PENDING_RECHECK = Duration.ofSeconds(5);
   static final String RING_INDEX = "keyops.dev/namespace-key-ring";
-  static final String RECONCILED = "Reconciled";
+  static final String RECONCILED = Conditions.RECONCILED;
 
   private final KubernetesClient client;
   private final RingView ring;
@@ -121,16 +122,14 @@ public class ReencryptionJobReconciler
   public UpdateControl<ReencryptionJob> reconcile(
       ReencryptionJob rej, Context<ReencryptionJob> context) {
     ReencryptionJobStatus before = rej.getStatus();
-    ReencryptionJobStatus s = copy(before);
-    Instant now = clock.instant();
-    Duration next = null;
-    s.setObservedGeneration(rej.getMetadata().getGeneration());
+    var b = StatusBuilder.of(rej, copy(before), clock.instant()).observed();
+    ReencryptionJobStatus s = b.status();
+    Instant now = b.now();
+    Duration next;
     if (!Admission.active(rej) && (s.getJobName() == null || RunObserver.recorded(s))) {
       // Ended, and everything about it recorded: only a spec change (suspend, windows) or the
       // kstatus conditions of a job from an older keyops can be new.
-      kstatus(rej, s, now);
-      writeStatus(context, rej, before, s);
-      return UpdateControl.noUpdate();
+      return record(context, rej, before, b, null);
     }
     Windows.Decision gate =
         Windows.decide(now, rej.getSpec().getSuspend(), rej.getSpec().getWindows());
@@ -146,20 +145,21 @@ public class ReencryptionJobReconciler
     } else {
       next = admit(rej, s, context, gate, now);
     }
-    if (Conditions.find(s.getConditions(), RECONCILED)
-        .map(c -> Conditions.FALSE.equals(c.getStatus()))
-        .orElse(false)) {
-      Conditions.set(
-          s.getConditions(),
-          RECONCILED,
-          Conditions.TRUE,
-          Reason.Reconciled.name(),
-          "the last reconcile succeeded",
-          rej.getMetadata().getGeneration(),
-          now);
+    if (b.isFalse(RECONCILED)) {
+      b.set(RECONCILED, true, Reason.Reconciled, "the last reconcile succeeded");
     }
-    kstatus(rej, s, now);
-    writeStatus(context, rej, before, s);
+    return record(context, rej, before, b, next);
+  }
+
+  /** The status step: kstatus from the other conditions, one write if anything changed. */
+  private static UpdateControl<ReencryptionJob> record(
+      Context<ReencryptionJob> context,
+      ReencryptionJob rej,
+      ReencryptionJobStatus before,
+      StatusBuilder<ReencryptionJobStatus> b,
+      Duration next) {
+    b.kstatus(KStatus.job(b.status()), true);
+    writeStatus(context, rej, before, b.status());
     UpdateControl<ReencryptionJob> u = UpdateControl.noUpdate();
     return next == null ? u : u.rescheduleAfter(next);
   }
@@ -178,11 +178,6 @@ public class ReencryptionJobReconciler
     }
   }
 
-  /** Ready, Reconciling and Stalled from the phase and the other conditions (see KStatus). */
-  private static void kstatus(ReencryptionJob rej, ReencryptionJobStatus s, Instant now) {
-    KStatus.record(s.getConditions(), KStatus.job(s), true, rej.getMetadata().getGeneration(), now);
-  }
-
   /**
    * Waits in the queue and for the target key, then launches the Job. Returns when to look again.
    */
@@ -192,7 +187,6 @@ public class ReencryptionJobReconciler
       Context<ReencryptionJob> context,
       Windows.Decision gate,
       Instant now) {
-    s.setObservedGeneration(rej.getMetadata().getGeneration());
     String ns = rej.getMetadata().getNamespace();
     var keys = ring.keys(ns, rej.getSpec().getKeyRing());
     Admission.KeyringState keyring = keyring(ns, rej.getSpec().getKeyRing());
@@ -218,7 +212,9 @@ public class ReencryptionJobReconciler
       pending(rej, s, mine.reason(), mine.message(), now);
       return PENDING_RECHECK;
     }
-    launcher.launch(rej, s, mine.target(), keys, context, !gate.run(), now);
+    launcher
+        .launch(new JobLauncher.Launch(rej, s, mine.target(), keys, context, !gate.run(), now))
+        .ifPresent(refused -> runs.fail(rej, s, refused.reason(), refused.message(), now));
     if (s.getPhase() != JobPhase.Running) {
       return null;
     }
@@ -230,19 +226,10 @@ public class ReencryptionJobReconciler
 
   private void pending(
       ReencryptionJob rej, ReencryptionJobStatus s, Reason reason, String message, Instant now) {
+    var b = StatusBuilder.of(rej, s, now);
     s.setPhase(JobPhase.Pending);
-    boolean changed =
-        !Conditions.find(s.getConditions(), Conditions.WAITING)
-            .map(c -> reason.name().equals(c.getReason()))
-            .orElse(false);
-    Conditions.set(
-        s.getConditions(),
-        Conditions.WAITING,
-        Conditions.TRUE,
-        reason.name(),
-        message,
-        rej.getMetadata().getGeneration(),
-        now);
+    boolean changed = !b.hasReason(Conditions.WAITING, reason);
+    b.set(Conditions.WAITING, true, reason, message);
     if (changed) {
       events.normal(rej, reason, message);
     }
@@ -253,13 +240,13 @@ public class ReencryptionJobReconciler
     var secret = ring.keyringSecret(ns, keyRing).orElse(null);
     if (secret == null
         || secret.getData() == null
-        || secret.getData().get(KeyringWriter.FILE) == null) {
+        || secret.getData().get(KeyBundleWriter.FILE) == null) {
       return new Admission.KeyringState(null, false);
     }
     try {
-      byte[] json = Base64.getDecoder().decode(secret.getData().get(KeyringWriter.FILE));
+      byte[] json = Base64.getDecoder().decode(secret.getData().get(KeyBundleWriter.FILE));
       return new Admission.KeyringState(
-          Keyring.parse(json, DataKeyUnwrapper.NONE).document().primaryKeyId(), false);
+          KeyBundle.parse(json, DataKeyUnwrapper.NONE).document().primaryKeyId(), false);
     } catch (RuntimeException e) {
       return new Admission.KeyringState(null, true); // its text may hold key material: not logged
     }
@@ -281,28 +268,19 @@ public class ReencryptionJobReconciler
       return ErrorStatusUpdateControl.defaultErrorProcessing();
     }
     ReencryptionJobStatus before = rej.getStatus(); // reconcile changed only its own copy
-    ReencryptionJobStatus s = copy(before);
-    Instant now = clock.instant();
-    boolean newKind =
-        !Conditions.find(s.getConditions(), RECONCILED)
-            .map(c -> kind.reason().name().equals(c.getReason()))
-            .orElse(false);
-    Conditions.set(
-        s.getConditions(),
-        RECONCILED,
-        Conditions.FALSE,
-        kind.reason().name(),
-        kind.message(),
-        rej.getMetadata().getGeneration(),
-        now);
+    var b = StatusBuilder.of(rej, copy(before), clock.instant());
+    ReencryptionJobStatus s = b.status();
+    Instant now = b.now();
+    boolean newKind = !b.hasReason(RECONCILED, kind.reason());
+    b.set(RECONCILED, false, kind.reason(), kind.message());
     if (kind.permanent() && s.getJobName() == null && Admission.active(rej)) {
-      RunObserver.fail(null, rej, s, kind.reason(), kind.message(), now);
+      RunObserver.markFailed(rej, s, kind.reason(), kind.message(), now);
     }
     if (kind.permanent()) {
       // Observed, and stuck on it: kstatus must see Stalled, not a generation not yet observed.
-      s.setObservedGeneration(rej.getMetadata().getGeneration());
+      b.observed();
     }
-    kstatus(rej, s, now);
+    b.kstatus(KStatus.job(s), true);
     if (newKind) {
       events.warning(rej, kind.reason(), kind.message());
     }

@@ -4,13 +4,16 @@ import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.RekeyMode;
 import dev.keyops.api.v1alpha1.WorkerOverrides;
-import dev.keyops.key.KeyringWriter;
+import dev.keyops.key.KeyBundleWriter;
 import dev.keyops.names.Names;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -19,6 +22,10 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicy;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRule;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRuleBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,8 +60,10 @@ public final class RekeyJobFactory {
   public static final String CONTAINER = "rekey";
   public static final String DATA_PATH = "/data";
   public static final String KEYRING_DIR = "/etc/keyops/keyring";
-  public static final String KEYRING_FILE = KEYRING_DIR + "/" + KeyringWriter.FILE;
+  public static final String KEYRING_FILE = KEYRING_DIR + "/" + KeyBundleWriter.FILE;
   public static final String GCP_CREDENTIALS_DIR = "/etc/keyops/gcp";
+  public static final String TRANSIT_TOKEN_DIR = "/etc/keyops/transit-token";
+  public static final String TRANSIT_CA_DIR = "/etc/keyops/transit-ca";
 
   /** Exit code of a worker that could not run at all: retrying will not help. */
   public static final int EXIT_CANNOT_RUN = 2;
@@ -74,7 +83,7 @@ public final class RekeyJobFactory {
   }
 
   /** The ReencryptionJob a worker pod belongs to (annotation first: the label may be hashed). */
-  public static String owner(io.fabric8.kubernetes.api.model.ObjectMeta pod) {
+  public static String owner(ObjectMeta pod) {
     if (pod.getAnnotations() != null && pod.getAnnotations().get(ANNOTATION_JOB) != null) {
       return pod.getAnnotations().get(ANNOTATION_JOB);
     }
@@ -84,59 +93,86 @@ public final class RekeyJobFactory {
   /**
    * @param workerImage the operator's own image (used unless overridden)
    * @param targetKeyId key id the partitions are rebuilt onto
-   * @param gcpCredentials a Secret with service-account JSON (name, key) for gcpKms keys, or null
+   * @param credentials the key managers' credentials the workers need ({@link
+   *     WorkerCredentials#NONE} or null for none)
    */
   public static Job build(
-      ReencryptionJob rej, String workerImage, String targetKeyId, String[] gcpCredentials) {
-    return build(rej, workerImage, List.of(), targetKeyId, gcpCredentials);
+      ReencryptionJob rej, String workerImage, String targetKeyId, WorkerCredentials credentials) {
+    return build(rej, workerImage, List.of(), targetKeyId, credentials);
   }
 
   /**
-   * As {@link #build(ReencryptionJob, String, String, String[])}, with Secrets for pulling the
-   * worker image (added to the pod unless a custom template names its own).
+   * As {@link #build(ReencryptionJob, String, String, WorkerCredentials)}, with Secrets for pulling
+   * the worker image (added to the pod unless a custom template names its own).
    */
   public static Job build(
       ReencryptionJob rej,
       String workerImage,
       List<String> imagePullSecrets,
       String targetKeyId,
-      String[] gcpCredentials) {
+      WorkerCredentials credentials) {
     return build(
         rej,
         workerImage,
         imagePullSecrets,
         targetKeyId,
-        gcpCredentials,
+        credentials,
         Locations.entries(rej.getSpec().getStorage(), selector -> List.of()));
   }
 
   /**
-   * As {@link #build(ReencryptionJob, String, List, String, String[])}, with the locations to scan
-   * (a selector's resolved to the claims that match now).
+   * As {@link #build(ReencryptionJob, String, List, String, WorkerCredentials)}, with the locations
+   * to scan (a selector's resolved to the claims that match now).
    */
   public static Job build(
       ReencryptionJob rej,
       String workerImage,
       List<String> imagePullSecrets,
       String targetKeyId,
-      String[] gcpCredentials,
+      WorkerCredentials credentials,
       List<Locations.Entry> locations) {
     ReencryptionJobSpec spec = rej.getSpec();
     DataMounts data = DataMounts.of(spec, locations);
     int shards = spec.getShards() == null ? 1 : spec.getShards();
-    int parallelism = spec.getParallelism() == null ? 1 : spec.getParallelism();
+    Map<String, String> labels = labels(rej);
+    PodTemplateSpec template = podTemplate(rej, labels);
+    PodSpec pod = template.getSpec();
+    pod.setRestartPolicy("Never");
+    addImagePullSecrets(pod, imagePullSecrets);
+    credentials = credentials == null ? WorkerCredentials.NONE : credentials;
+    addVolumes(pod, spec, data, credentials);
+    List<Container> containers = containers(spec, pod, workerImage, shards, targetKeyId, data);
+    addWorkerContract(
+        containers,
+        mounts(data, credentials),
+        workerEnv(spec, shards, targetKeyId, data, credentials));
+    pod.setContainers(containers);
+    applyWorkerOverrides(pod, spec.getWorker());
+    restrictPodSecurity(pod);
+    return job(rej, labels, shards, template);
+  }
+
+  /** The labels of the Job and its pods. */
+  private static Map<String, String> labels(ReencryptionJob rej) {
     Map<String, String> labels = new HashMap<>();
     labels.put(LABEL_JOB, Names.labelValue(rej.getMetadata().getName()));
-    labels.put(LABEL_KEY_RING, Names.labelValue(spec.getKeyRing()));
+    labels.put(LABEL_KEY_RING, Names.labelValue(rej.getSpec().getKeyRing()));
     labels.put("app.kubernetes.io/part-of", "keyops");
     labels.put("app.kubernetes.io/component", "rekey-worker");
+    return labels;
+  }
 
+  /**
+   * A copy of the user's pod template (or an empty one) with our labels and the owner annotation
+   * added to its own, and a pod spec.
+   */
+  private static PodTemplateSpec podTemplate(ReencryptionJob rej, Map<String, String> labels) {
     PodTemplateSpec template =
-        spec.getTemplate() != null
-            ? Serialization.clone(spec.getTemplate())
+        rej.getSpec().getTemplate() != null
+            ? Serialization.clone(rej.getSpec().getTemplate())
             : new PodTemplateSpec(null, new PodSpec());
     if (template.getMetadata() == null) {
-      template.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMeta());
+      template.setMetadata(new ObjectMeta());
     }
     Map<String, String> podLabels = new HashMap<>();
     if (template.getMetadata().getLabels() != null) {
@@ -150,40 +186,46 @@ public final class RekeyJobFactory {
     }
     podAnnotations.put(ANNOTATION_JOB, rej.getMetadata().getName());
     template.getMetadata().setAnnotations(podAnnotations);
-    PodSpec pod = template.getSpec() == null ? new PodSpec() : template.getSpec();
-    template.setSpec(pod);
-    pod.setRestartPolicy("Never");
+    template.setSpec(template.getSpec() == null ? new PodSpec() : template.getSpec());
+    return template;
+  }
+
+  /** The operator's pull Secrets, unless the template names its own. */
+  private static void addImagePullSecrets(PodSpec pod, List<String> imagePullSecrets) {
     if ((pod.getImagePullSecrets() == null || pod.getImagePullSecrets().isEmpty())
         && !imagePullSecrets.isEmpty()) {
-      pod.setImagePullSecrets(
-          imagePullSecrets.stream()
-              .map(n -> new io.fabric8.kubernetes.api.model.LocalObjectReference(n))
-              .toList());
+      pod.setImagePullSecrets(imagePullSecrets.stream().map(LocalObjectReference::new).toList());
     }
+  }
 
+  /**
+   * After the template's own volumes: the data claims, the keyring Secret, a writable /tmp, and the
+   * key managers' credential Secrets the ring's keys name.
+   */
+  private static void addVolumes(
+      PodSpec pod, ReencryptionJobSpec spec, DataMounts data, WorkerCredentials credentials) {
     List<Volume> volumes = new ArrayList<>(pod.getVolumes() == null ? List.of() : pod.getVolumes());
     volumes.addAll(data.volumes());
-    volumes.add(
-        new VolumeBuilder()
-            .withName("keyring")
-            .withNewSecret()
-            .withSecretName(KeyringWriter.secretName(spec.getKeyRing()))
-            .withDefaultMode(0440)
-            .endSecret()
-            .build());
+    volumes.add(secretVolume("keyring", KeyBundleWriter.secretName(spec.getKeyRing())));
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
-    if (gcpCredentials != null) {
-      volumes.add(
-          new VolumeBuilder()
-              .withName("gcp-credentials")
-              .withNewSecret()
-              .withSecretName(gcpCredentials[0])
-              .withDefaultMode(0440)
-              .endSecret()
-              .build());
+    for (var file : credentialFiles(credentials)) {
+      volumes.add(secretVolume(file.volume(), file.secret().secret()));
     }
     pod.setVolumes(volumes);
+  }
 
+  private static Volume secretVolume(String name, String secretName) {
+    return new VolumeBuilder()
+        .withName(name)
+        .withNewSecret()
+        .withSecretName(secretName)
+        .withDefaultMode(0440)
+        .endSecret()
+        .build();
+  }
+
+  /** The mounts every container gets: what {@link #addVolumes} added, at their paths. */
+  private static List<VolumeMount> mounts(DataMounts data, WorkerCredentials credentials) {
     List<VolumeMount> mounts = new ArrayList<>(data.mounts());
     mounts.add(
         new VolumeMountBuilder()
@@ -192,6 +234,27 @@ public final class RekeyJobFactory {
             .withReadOnly(true)
             .build());
     mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    for (var file : credentialFiles(credentials)) {
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName(file.volume())
+              .withMountPath(file.dir())
+              .withReadOnly(true)
+              .build());
+    }
+    return mounts;
+  }
+
+  /**
+   * The environment every container gets: the worker's arguments as variables (what a custom
+   * template's program reads), and where the key managers' credentials are.
+   */
+  private static List<EnvVar> workerEnv(
+      ReencryptionJobSpec spec,
+      int shards,
+      String targetKeyId,
+      DataMounts data,
+      WorkerCredentials credentials) {
     List<EnvVar> env =
         new ArrayList<>(
             List.of(
@@ -206,22 +269,67 @@ public final class RekeyJobFactory {
     if (spec.getBytesPerSecond() != null) {
       env.add(env("KEYOPS_BYTES_PER_SECOND", Long.toString(spec.getBytesPerSecond())));
     }
-    if (gcpCredentials != null) {
-      mounts.add(
-          new VolumeMountBuilder()
-              .withName("gcp-credentials")
-              .withMountPath(GCP_CREDENTIALS_DIR)
-              .withReadOnly(true)
-              .build());
-      env.add(env("GOOGLE_APPLICATION_CREDENTIALS", GCP_CREDENTIALS_DIR + "/" + gcpCredentials[1]));
+    for (var file : credentialFiles(credentials)) {
+      env.add(env(file.variable(), file.dir() + "/" + file.secret().key()));
     }
+    if (credentials.transitRole() != null && credentials.transitToken() == null) {
+      env.add(env("KEYOPS_TRANSIT_ROLE", credentials.transitRole()));
+      if (credentials.transitAuthMount() != null) {
+        env.add(env("KEYOPS_TRANSIT_AUTH_MOUNT", credentials.transitAuthMount()));
+      }
+    }
+    return env;
+  }
 
+  /**
+   * A credentials file the workers read: its volume, where it is mounted, the variable naming it.
+   */
+  private record CredentialFile(
+      String volume, String dir, String variable, WorkerCredentials.SecretFile secret) {}
+
+  private static List<CredentialFile> credentialFiles(WorkerCredentials c) {
+    List<CredentialFile> files = new ArrayList<>();
+    if (c.gcp() != null) {
+      files.add(
+          new CredentialFile(
+              "gcp-credentials", GCP_CREDENTIALS_DIR, "GOOGLE_APPLICATION_CREDENTIALS", c.gcp()));
+    }
+    if (c.transitToken() != null) {
+      files.add(
+          new CredentialFile(
+              "transit-token", TRANSIT_TOKEN_DIR, "KEYOPS_TRANSIT_TOKEN_FILE", c.transitToken()));
+    }
+    if (c.transitCa() != null) {
+      files.add(
+          new CredentialFile(
+              "transit-ca", TRANSIT_CA_DIR, "KEYOPS_TRANSIT_CA_FILE", c.transitCa()));
+    }
+    return files;
+  }
+
+  /** The keyops worker, or the custom template's containers. */
+  private static List<Container> containers(
+      ReencryptionJobSpec spec,
+      PodSpec pod,
+      String workerImage,
+      int shards,
+      String targetKeyId,
+      DataMounts data) {
     List<Container> containers = new ArrayList<>();
     if (spec.getTemplate() == null) {
       containers.add(workerContainer(spec, workerImage, shards, targetKeyId, data));
     } else {
       containers.addAll(pod.getContainers());
     }
+    return containers;
+  }
+
+  /**
+   * What every container gets after its own: the mounts, the environment, and the result in the
+   * termination message unless it chose otherwise.
+   */
+  private static void addWorkerContract(
+      List<Container> containers, List<VolumeMount> mounts, List<EnvVar> env) {
     for (Container c : containers) {
       List<VolumeMount> m =
           new ArrayList<>(c.getVolumeMounts() == null ? List.of() : c.getVolumeMounts());
@@ -234,22 +342,29 @@ public final class RekeyJobFactory {
         c.setTerminationMessagePolicy("FallbackToLogsOnError");
       }
     }
-    pod.setContainers(containers);
-    WorkerOverrides w = spec.getWorker();
-    if (w != null) {
-      if (w.getNodeSelector() != null) {
-        pod.setNodeSelector(w.getNodeSelector());
-      }
-      if (w.getTolerations() != null) {
-        pod.setTolerations(w.getTolerations());
-      }
-      if (w.getServiceAccountName() != null) {
-        pod.setServiceAccountName(w.getServiceAccountName());
-      }
+  }
+
+  /** Node selector, tolerations and service account from spec.worker, where set. */
+  private static void applyWorkerOverrides(PodSpec pod, WorkerOverrides w) {
+    if (w == null) {
+      return;
     }
+    if (w.getNodeSelector() != null) {
+      pod.setNodeSelector(w.getNodeSelector());
+    }
+    if (w.getTolerations() != null) {
+      pod.setTolerations(w.getTolerations());
+    }
+    if (w.getServiceAccountName() != null) {
+      pod.setServiceAccountName(w.getServiceAccountName());
+    }
+  }
+
+  /** Pod Security 'restricted' at pod level, unless the template sets its own security context. */
+  private static void restrictPodSecurity(PodSpec pod) {
     if (pod.getSecurityContext() == null) {
       pod.setSecurityContext(
-          new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder()
+          new PodSecurityContextBuilder()
               .withRunAsNonRoot(true)
               .withRunAsUser(65532L)
               .withRunAsGroup(65532L)
@@ -259,9 +374,12 @@ public final class RekeyJobFactory {
               .endSeccompProfile()
               .build());
     }
+  }
 
-    // A custom template's containers have their own names: the rules then apply to any container.
-    String containerName = spec.getTemplate() == null ? CONTAINER : null;
+  /** The Indexed Job around the pod template, controlled by the ReencryptionJob. */
+  private static Job job(
+      ReencryptionJob rej, Map<String, String> labels, int shards, PodTemplateSpec template) {
+    ReencryptionJobSpec spec = rej.getSpec();
     return new JobBuilder()
         .withNewMetadata()
         .withName(jobName(rej))
@@ -280,30 +398,37 @@ public final class RekeyJobFactory {
         .withNewSpec()
         .withCompletionMode("Indexed")
         .withCompletions(shards)
-        .withParallelism(parallelism)
+        .withParallelism(spec.getParallelism() == null ? 1 : spec.getParallelism())
         .withBackoffLimitPerIndex(2)
         .withMaxFailedIndexes(shards)
         .withActiveDeadlineSeconds(spec.getActiveDeadlineSeconds())
-        .withNewPodFailurePolicy()
-        .addNewRule()
-        .withAction("FailJob")
-        .withNewOnExitCodes()
-        .withContainerName(containerName)
-        .withOperator("In")
-        .withValues(EXIT_CANNOT_RUN)
-        .endOnExitCodes()
-        .endRule()
-        .addNewRule()
-        .withAction("FailIndex")
-        .withNewOnExitCodes()
-        .withContainerName(containerName)
-        .withOperator("In")
-        .withValues(EXIT_PARTIAL)
-        .endOnExitCodes()
-        .endRule()
-        .endPodFailurePolicy()
+        .withPodFailurePolicy(podFailurePolicy(spec))
         .withTemplate(template)
         .endSpec()
+        .build();
+  }
+
+  /**
+   * A worker that cannot run fails the Job (retrying will not help); one with failed partitions
+   * fails its index only.
+   */
+  private static PodFailurePolicy podFailurePolicy(ReencryptionJobSpec spec) {
+    // A custom template's containers have their own names: the rules then apply to any container.
+    String containerName = spec.getTemplate() == null ? CONTAINER : null;
+    return new PodFailurePolicyBuilder()
+        .addToRules(exitCodeRule("FailJob", containerName, EXIT_CANNOT_RUN))
+        .addToRules(exitCodeRule("FailIndex", containerName, EXIT_PARTIAL))
+        .build();
+  }
+
+  private static PodFailurePolicyRule exitCodeRule(String action, String container, int code) {
+    return new PodFailurePolicyRuleBuilder()
+        .withAction(action)
+        .withNewOnExitCodes()
+        .withContainerName(container)
+        .withOperator("In")
+        .withValues(code)
+        .endOnExitCodes()
         .build();
   }
 

@@ -9,12 +9,13 @@ import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
 import dev.keyops.api.v1alpha1.UnreadableFile;
 import dev.keyops.key.RingView;
-import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.KStatus;
 import dev.keyops.observability.KeyopsMetrics;
-import dev.keyops.observability.Reason;
 import dev.keyops.rekey.WorkerResult;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.KStatus;
+import dev.keyops.status.Reason;
+import dev.keyops.status.StatusBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Follows a running ReencryptionJob from its Job and pods as the informers hold them: aggregates
@@ -49,6 +51,18 @@ class RunObserver {
 
   /** How often a running job is looked at without an event: stalls and deadlines need time. */
   static final Duration RUNNING_RECHECK = Duration.ofSeconds(15);
+
+  /**
+   * How long an ended Job waits for its pods' results to reach the pod cache. The Job and its pods
+   * come through two watches: the Job's end can arrive first, and judging it then would fail a run
+   * whose every shard succeeded.
+   */
+  static final Duration RESULTS_GRACE = Duration.ofSeconds(30);
+
+  static final Duration RESULTS_RECHECK = Duration.ofSeconds(2);
+
+  /** When this operator first saw each ended Job (by uid) without all its shards' results. */
+  private final Map<String, Instant> waitingForResults = new ConcurrentHashMap<>();
 
   private final KubernetesClient client;
   private final RingView ring;
@@ -81,22 +95,13 @@ class RunObserver {
     if (terminal && recorded(s)) {
       return null;
     }
-    int shards = rej.getSpec().getShards() == null ? 1 : rej.getSpec().getShards();
-    List<String> podProblems = new ArrayList<>();
-    List<WorkerResult> results = latestResults(pods, podProblems);
-    ResultAggregation.Totals totals = ResultAggregation.aggregate(results, shards);
-    boolean seenBefore = s.getPartitions() != null && nonZero(s.getPartitions().getTotal());
-    metrics.jobProgress(rej, totals.shardsReported(), shards, totals.bytes(), seenBefore);
-    s.setPartitions(totals.partitions());
-    s.setByKey(totals.byKeyBefore());
-    s.setFailures(totals.failures().isEmpty() ? null : totals.failures());
+    Results r = collectResults(rej, s, pods);
     if (terminal) {
-      recordInventory(rej, s, totals, results, now);
+      recordInventory(rej, s, r.totals(), r.results(), now);
       return null;
     }
     if (job == null) {
       fail(
-          events,
           rej,
           s,
           Reason.JobDeleted,
@@ -104,7 +109,7 @@ class RunObserver {
               + s.getJobName()
               + " was deleted before it ended: create a new ReencryptionJob to run again",
           now);
-      recordInventory(rej, s, totals, results, now);
+      recordInventory(rej, s, r.totals(), r.results(), now);
       return null;
     }
     Optional<Stalls.Problem> oom = Stalls.oomKilled(pods);
@@ -118,66 +123,111 @@ class RunObserver {
       }
       return followStall(rej, s, job, pods, now) ? null : RUNNING_RECHECK;
     }
-    s.setCompletedAt(now.toString());
-    Long gen = s.getObservedGeneration();
-    // Stalled follows the end (False when Succeeded, True with the reason when Failed): KStatus.
-    if (complete && totals.complete() && totals.problems() == 0) {
-      s.setPhase(JobPhase.Succeeded);
-      String msg =
-          "rebuilt "
-              + totals.partitions().getRebuilt()
-              + " partition(s); "
-              + totals.partitions().getAlreadyOnTarget()
-              + " were already on the target; "
-              + totals.partitions().getTotal()
-              + " scanned";
-      Conditions.set(
-          s.getConditions(),
-          Conditions.COMPLETE,
-          Conditions.TRUE,
-          Reason.JobSucceeded.name(),
-          msg,
-          gen,
-          now);
-      Conditions.set(
-          s.getConditions(),
-          Conditions.FAILED,
-          Conditions.FALSE,
-          Reason.JobSucceeded.name(),
-          msg,
-          gen,
-          now);
-      events.normal(rej, Reason.JobSucceeded, msg);
-    } else {
-      List<String> why = new ArrayList<>();
-      if (totals.problems() > 0) {
-        why.add(
-            totals.partitions().getFailed()
-                + " partition(s) failed and "
-                + totals.partitions().getUnrecoverable()
-                + " are unrecoverable (see status.failures; unrecoverable ones were left untouched)");
-      }
-      why.addAll(totals.errors());
-      why.addAll(podProblems);
-      oom.ifPresent(p -> why.add(p.message()));
-      if (failedMessage != null) {
-        why.add("Job: " + failedMessage);
-      }
-      Reason reason =
-          "DeadlineExceeded".equals(jobConditionReason(job, "Failed"))
-              ? Reason.DeadlineExceeded
-              : oom.isPresent()
-                  ? Reason.WorkerOOMKilled
-                  : totals.errorReasons().contains(WorkerResult.VOLUME_NOT_WRITABLE)
-                      ? Reason.VolumeNotWritable
-                      : Reason.JobFailed;
-      fail(events, rej, s, reason, String.join("; ", why), now);
+    if (resultsMissing(job, r) && !resultsOverdue(job, now)) {
+      return RESULTS_RECHECK; // the Job's end came before its pods' results: look again shortly
     }
+    waitingForResults.remove(job.getMetadata().getUid());
+    s.setCompletedAt(now.toString());
+    // Stalled follows the end (False when Succeeded, True with the reason when Failed): KStatus.
+    if (complete && r.totals().complete() && r.totals().problems() == 0) {
+      succeed(rej, s, r.totals(), now);
+    } else {
+      fail(rej, s, failureReason(job, oom, r.totals()), whyFailed(r, oom, failedMessage), now);
+    }
+    countPartitions(r.totals());
+    recordInventory(rej, s, r.totals(), r.results(), now);
+    return null;
+  }
+
+  /** Shards without a result and without a pod that ended without one: not in the cache yet. */
+  private static boolean resultsMissing(Job job, Results r) {
+    return r.totals().shardsReported() < r.totals().shardsExpected() && r.podProblems().isEmpty();
+  }
+
+  /** Whether the grace for missing results (from when this operator first saw it) is over. */
+  private boolean resultsOverdue(Job job, Instant now) {
+    Instant first = waitingForResults.computeIfAbsent(job.getMetadata().getUid(), u -> now);
+    return !now.isBefore(first.plus(RESULTS_GRACE));
+  }
+
+  /** The pods' results, aggregated, and the pods that ended without one. */
+  private record Results(
+      List<WorkerResult> results, List<String> podProblems, ResultAggregation.Totals totals) {}
+
+  /** Aggregates the pods' results into status and the progress metrics. */
+  private Results collectResults(
+      ReencryptionJob rej, ReencryptionJobStatus s, Collection<Pod> pods) {
+    int shards = rej.getSpec().getShards() == null ? 1 : rej.getSpec().getShards();
+    List<String> podProblems = new ArrayList<>();
+    List<WorkerResult> results = latestResults(pods, podProblems);
+    ResultAggregation.Totals totals = ResultAggregation.aggregate(results, shards);
+    boolean seenBefore = s.getPartitions() != null && nonZero(s.getPartitions().getTotal());
+    metrics.jobProgress(rej, totals.shardsReported(), shards, totals.bytes(), seenBefore);
+    s.setPartitions(totals.partitions());
+    s.setByKey(totals.byKeyBefore());
+    s.setFailures(totals.failures().isEmpty() ? null : totals.failures());
+    return new Results(results, podProblems, totals);
+  }
+
+  private void succeed(
+      ReencryptionJob rej, ReencryptionJobStatus s, ResultAggregation.Totals totals, Instant now) {
+    var b = StatusBuilder.of(rej, s, now);
+    s.setPhase(JobPhase.Succeeded);
+    String msg =
+        "rebuilt "
+            + totals.partitions().getRebuilt()
+            + " partition(s); "
+            + totals.partitions().getAlreadyOnTarget()
+            + " were already on the target; "
+            + totals.partitions().getTotal()
+            + " scanned";
+    b.set(Conditions.COMPLETE, true, Reason.JobSucceeded, msg);
+    b.set(Conditions.FAILED, false, Reason.JobSucceeded, msg);
+    events.normal(rej, Reason.JobSucceeded, msg);
+  }
+
+  /** Everything that went wrong in an ended Job, for its Failed condition. */
+  private static String whyFailed(Results r, Optional<Stalls.Problem> oom, String failedMessage) {
+    ResultAggregation.Totals totals = r.totals();
+    List<String> why = new ArrayList<>();
+    if (totals.problems() > 0) {
+      why.add(
+          totals.partitions().getFailed()
+              + " partition(s) failed and "
+              + totals.partitions().getUnrecoverable()
+              + " are unrecoverable (see status.failures; unrecoverable ones were left untouched)");
+    }
+    why.addAll(totals.errors());
+    why.addAll(r.podProblems());
+    if (totals.shardsReported() < totals.shardsExpected() && r.podProblems().isEmpty()) {
+      why.add(
+          (totals.shardsExpected() - totals.shardsReported())
+              + " of "
+              + totals.shardsExpected()
+              + " shard(s) left no result: their pods are gone or never reported");
+    }
+    oom.ifPresent(p -> why.add(p.message()));
+    if (failedMessage != null) {
+      why.add("Job: " + failedMessage);
+    }
+    return String.join("; ", why);
+  }
+
+  private static Reason failureReason(
+      Job job, Optional<Stalls.Problem> oom, ResultAggregation.Totals totals) {
+    return "DeadlineExceeded".equals(jobConditionReason(job, "Failed"))
+        ? Reason.DeadlineExceeded
+        : oom.isPresent()
+            ? Reason.WorkerOOMKilled
+            : totals.errorReasons().contains(WorkerResult.VOLUME_NOT_WRITABLE)
+                ? Reason.VolumeNotWritable
+                : Reason.JobFailed;
+  }
+
+  private void countPartitions(ResultAggregation.Totals totals) {
     metrics.partitions("rebuilt", totals.partitions().getRebuilt());
     metrics.partitions("failed", totals.partitions().getFailed());
     metrics.partitions("unrecoverable", totals.partitions().getUnrecoverable());
-    recordInventory(rej, s, totals, results, now);
-    return null;
   }
 
   /**
@@ -188,34 +238,10 @@ class RunObserver {
    */
   private boolean followStall(
       ReencryptionJob rej, ReencryptionJobStatus s, Job job, Collection<Pod> pods, Instant now) {
-    Optional<Stalls.Problem> stall = Optional.empty();
-    if (!Stalls.anyRunning(pods)) {
-      stall = Stalls.fromPods(pods, job.getMetadata().getName());
-      Instant started = s.getStartedAt() == null ? now : Instant.parse(s.getStartedAt());
-      // A resume counts as a start: the Job controller creates the pods again from then.
-      Instant resumed =
-          Conditions.find(s.getConditions(), Throttle.SUSPENDED)
-              .filter(c -> Conditions.FALSE.equals(c.getStatus()))
-              .map(c -> Instant.parse(c.getLastTransitionTime()))
-              .orElse(started);
-      started = resumed.isAfter(started) ? resumed : started;
-      if (stall.isEmpty() && !Stalls.lastActivity(pods, started).plus(Stalls.GRACE).isAfter(now)) {
-        stall = Optional.of(idle(rej, job, pods));
-      }
-    }
+    Optional<Stalls.Problem> stall =
+        Stalls.anyRunning(pods) ? Optional.empty() : whyNoWorkerRuns(rej, s, job, pods, now);
     if (stall.isEmpty()) {
-      Conditions.find(s.getConditions(), STALLED)
-          .filter(c -> Conditions.TRUE.equals(c.getStatus()))
-          .ifPresent(
-              c ->
-                  Conditions.set(
-                      s.getConditions(),
-                      STALLED,
-                      Conditions.FALSE,
-                      Reason.WorkersRunning.name(),
-                      "workers run again",
-                      s.getObservedGeneration(),
-                      now));
+      clearStalled(rej, s, now);
       return false;
     }
     flag(rej, s, STALLED, stall.get(), now);
@@ -229,8 +255,47 @@ class RunObserver {
     if (since.plusSeconds(deadline).isAfter(now)) {
       return false;
     }
+    stopStalled(rej, s, job, stall.get(), deadline, now);
+    return true;
+  }
+
+  /**
+   * What the pods say, or, once no pod has done anything for {@link Stalls#GRACE} since the job
+   * started or resumed, what the claims say; empty while it is too early to tell.
+   */
+  private Optional<Stalls.Problem> whyNoWorkerRuns(
+      ReencryptionJob rej, ReencryptionJobStatus s, Job job, Collection<Pod> pods, Instant now) {
+    Optional<Stalls.Problem> stall = Stalls.fromPods(pods, job.getMetadata().getName());
+    Instant started = s.getStartedAt() == null ? now : Instant.parse(s.getStartedAt());
+    // A resume counts as a start: the Job controller creates the pods again from then.
+    Instant resumed =
+        Conditions.find(s.getConditions(), Throttle.SUSPENDED)
+            .filter(c -> Conditions.FALSE.equals(c.getStatus()))
+            .map(c -> Instant.parse(c.getLastTransitionTime()))
+            .orElse(started);
+    started = resumed.isAfter(started) ? resumed : started;
+    if (stall.isEmpty() && !Stalls.lastActivity(pods, started).plus(Stalls.GRACE).isAfter(now)) {
+      stall = Optional.of(idle(rej, job, pods));
+    }
+    return stall;
+  }
+
+  private static void clearStalled(ReencryptionJob rej, ReencryptionJobStatus s, Instant now) {
+    var b = StatusBuilder.of(rej, s, now);
+    if (b.isTrue(STALLED)) {
+      b.set(STALLED, false, Reason.WorkersRunning, "workers run again");
+    }
+  }
+
+  /** Past the progress deadline: fails the job and stops its Job so the ring's next job runs. */
+  private void stopStalled(
+      ReencryptionJob rej,
+      ReencryptionJobStatus s,
+      Job job,
+      Stalls.Problem stall,
+      int deadline,
+      Instant now) {
     fail(
-        events,
         rej,
         s,
         Reason.ProgressDeadlineExceeded,
@@ -238,21 +303,18 @@ class RunObserver {
             + deadline
             + " s (spec.progressDeadlineSeconds); its Job was stopped so the key ring's next job"
             + " can run. Last problem: "
-            + stall.get().reason()
+            + stall.reason()
             + ": "
-            + stall.get().message(),
+            + stall.message(),
         now);
     JobLauncher.stop(client, job);
-    Conditions.set(
-        s.getConditions(),
-        INVENTORY_RECORDED,
-        Conditions.FALSE,
-        "Incomplete",
-        "the job was stopped before every shard reported: the keys' partition counts were not"
-            + " updated",
-        s.getObservedGeneration(),
-        now);
-    return true;
+    StatusBuilder.of(rej, s, now)
+        .set(
+            INVENTORY_RECORDED,
+            false,
+            Reason.Incomplete,
+            "the job was stopped before every shard reported: the keys' partition counts were not"
+                + " updated");
   }
 
   /** No worker runs and the pods say nothing: is the claim there and bound? */
@@ -304,53 +366,35 @@ class RunObserver {
   /** Sets a problem condition; a Warning event when its reason changes, not on every look. */
   private void flag(
       ReencryptionJob rej, ReencryptionJobStatus s, String type, Stalls.Problem p, Instant now) {
-    boolean news =
-        !Conditions.find(s.getConditions(), type)
-            .map(
-                c ->
-                    Conditions.TRUE.equals(c.getStatus())
-                        && p.reason().name().equals(c.getReason()))
-            .orElse(false);
-    Conditions.set(
-        s.getConditions(),
-        type,
-        Conditions.TRUE,
-        p.reason().name(),
-        p.message(),
-        s.getObservedGeneration(),
-        now);
+    var b = StatusBuilder.of(rej, s, now);
+    boolean news = !(b.isTrue(type) && b.hasReason(type, p.reason()));
+    b.set(type, true, p.reason(), p.message());
     if (news) {
       events.warning(rej, p.reason(), p.message());
     }
   }
 
+  /** Ends a job Failed: its Failed and Complete conditions, and a Warning event. */
+  void fail(
+      ReencryptionJob rej, ReencryptionJobStatus s, Reason reason, String message, Instant now) {
+    markFailed(rej, s, reason, message, now);
+    events.warning(rej, reason, message);
+  }
+
   /**
-   * Ends a job Failed: its Failed and Complete conditions, and a Warning event unless {@code
-   * events} is null (the caller reports it).
+   * Ends a job Failed in its status only (its Failed and Complete conditions): for a caller that
+   * reports the failure itself.
    */
-  static void fail(
-      EventRecorder events,
-      ReencryptionJob rej,
-      ReencryptionJobStatus s,
-      Reason reason,
-      String message,
-      Instant now) {
+  static void markFailed(
+      ReencryptionJob rej, ReencryptionJobStatus s, Reason reason, String message, Instant now) {
     s.setPhase(JobPhase.Failed);
     if (s.getCompletedAt() == null) {
       s.setCompletedAt(now.toString());
     }
-    Long gen =
-        s.getObservedGeneration() == null
-            ? rej.getMetadata().getGeneration()
-            : s.getObservedGeneration();
-    Conditions.remove(s.getConditions(), Conditions.WAITING);
-    Conditions.set(
-        s.getConditions(), Conditions.FAILED, Conditions.TRUE, reason.name(), message, gen, now);
-    Conditions.set(
-        s.getConditions(), Conditions.COMPLETE, Conditions.FALSE, reason.name(), message, gen, now);
-    if (events != null) {
-      events.warning(rej, reason, message);
-    }
+    var b = StatusBuilder.of(rej, s, now);
+    b.remove(Conditions.WAITING);
+    b.set(Conditions.FAILED, true, reason, message);
+    b.set(Conditions.COMPLETE, false, reason, message);
   }
 
   /**
@@ -364,20 +408,17 @@ class RunObserver {
       ResultAggregation.Totals totals,
       List<WorkerResult> results,
       Instant now) {
-    Long gen = s.getObservedGeneration();
+    var b = StatusBuilder.of(rej, s, now);
     if (!totals.complete()) {
-      Conditions.set(
-          s.getConditions(),
+      b.set(
           INVENTORY_RECORDED,
-          Conditions.FALSE,
-          "Incomplete",
+          false,
+          Reason.Incomplete,
           totals.shardsReported()
               + " of "
               + totals.shardsExpected()
               + " shard(s) reported a full scan; the keys'"
-              + " partition counts were not updated (run another ReencryptionJob)",
-          gen,
-          now);
+              + " partition counts were not updated (run another ReencryptionJob)");
       return;
     }
     String ns = rej.getMetadata().getNamespace();
@@ -407,14 +448,7 @@ class RunObserver {
             + " for "
             + String.join(", ", scanned.keySet())
             + (unreadable == 0 ? "" : "; " + unreadable + " file(s) could not be read");
-    Conditions.set(
-        s.getConditions(),
-        INVENTORY_RECORDED,
-        Conditions.TRUE,
-        Reason.InventoryRecorded.name(),
-        msg,
-        gen,
-        now);
+    b.set(INVENTORY_RECORDED, true, Reason.InventoryRecorded, msg);
     events.normal(rej, Reason.InventoryRecorded, msg);
   }
 
@@ -545,7 +579,7 @@ class RunObserver {
       return null;
     }
     return job.getStatus().getConditions().stream()
-        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+        .filter(c -> type.equals(c.getType()) && Conditions.TRUE.equals(c.getStatus()))
         .map(c -> c.getReason())
         .filter(java.util.Objects::nonNull)
         .findFirst()
@@ -558,7 +592,7 @@ class RunObserver {
       return null;
     }
     return job.getStatus().getConditions().stream()
-        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+        .filter(c -> type.equals(c.getType()) && Conditions.TRUE.equals(c.getStatus()))
         .map(
             c ->
                 c.getMessage() == null

@@ -1,6 +1,7 @@
 package dev.keyops.reencryption;
 
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.Reason;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
@@ -82,7 +83,7 @@ final class Stalls {
       }
       for (PodCondition c : conditions(p)) {
         if ("PodScheduled".equals(c.getType())
-            && "False".equals(c.getStatus())
+            && Conditions.FALSE.equals(c.getStatus())
             && "Unschedulable".equals(c.getReason())) {
           return Optional.of(
               new Problem(

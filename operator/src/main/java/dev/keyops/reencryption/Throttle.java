@@ -2,8 +2,9 @@ package dev.keyops.reencryption;
 
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
-import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.StatusBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -51,18 +52,11 @@ final class Throttle {
 
   /** The Suspended condition, with an event when it changes. */
   void record(ReencryptionJob rej, ReencryptionJobStatus s, Windows.Decision gate, Instant now) {
-    boolean hadCondition = Conditions.find(s.getConditions(), SUSPENDED).isPresent();
-    if (gate.run() && !hadCondition) {
+    var b = StatusBuilder.of(rej, s, now);
+    if (gate.run() && b.find(SUSPENDED).isEmpty()) {
       return; // never paused: nothing to say
     }
-    if (Conditions.set(
-        s.getConditions(),
-        SUSPENDED,
-        gate.run() ? Conditions.FALSE : Conditions.TRUE,
-        gate.reason().name(),
-        gate.message(),
-        rej.getMetadata().getGeneration(),
-        now)) {
+    if (b.set(SUSPENDED, !gate.run(), gate.reason(), gate.message())) {
       events.normal(rej, gate.reason(), gate.message());
     }
   }

@@ -2,7 +2,7 @@ package dev.keyops.reencryption;
 
 import dev.keyops.OperatorConfig;
 import dev.keyops.api.v1alpha1.RebuildWindow;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

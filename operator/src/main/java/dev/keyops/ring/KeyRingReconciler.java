@@ -7,10 +7,10 @@ import dev.keyops.api.v1alpha1.KeyRingStatus;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.key.RingView;
-import dev.keyops.observability.Conditions;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.KStatus;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Conditions;
+import dev.keyops.status.KStatus;
+import dev.keyops.status.Reason;
 import dev.keyops.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -55,7 +55,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
   private final EventRecorder events;
   private final Clock clock;
   private final RingActions actions;
-  private final RingStatus status;
+  private final RingConditions status;
 
   public KeyRingReconciler(
       KubernetesClient client,
@@ -69,7 +69,7 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     this.events = events;
     this.clock = clock;
     this.actions = new RingActions(client, events, inventories, cache);
-    this.status = new RingStatus(events, inventories);
+    this.status = new RingConditions(events, inventories);
   }
 
   @Override
@@ -169,46 +169,21 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     }
   }
 
-  /** Rotates when due; returns the verdict on the rotation policy (see {@link RingStatus}). */
+  /** Rotates when due; returns the verdict on the rotation policy (see {@link RingConditions}). */
   private KStatus.Verdict rotate(
       KeyRing ring, KeyRingStatus s, List<EncryptionKey> ks, Instant now, Wake wake) {
     RotationPolicy p = ring.getSpec() == null ? null : ring.getSpec().getRotation();
     if (p == null) {
       s.setNextRotationTime(null);
-      return RingStatus.noRotation();
+      return RingConditions.noRotation();
     }
     Duration period = OperatorConfig.parseDuration("spec.rotation.period", p.getPeriod());
     Duration stagedFor =
         OperatorConfig.parseDurationOrZero(
             "spec.rotation.stagedFor", p.getStagedFor() == null ? "10m" : p.getStagedFor());
-    String request = requestToken(ring);
-    boolean requested = !request.isEmpty() && !request.equals(s.getRotationRequestHandled());
     EncryptionKey pendingKey =
         s.getPendingKey() == null ? null : find(ks, s.getPendingKey()).orElse(null);
-    RotationRules.Pending pending =
-        pendingKey == null
-            ? (s.getPendingKey() == null ? null : new RotationRules.Pending(now, true, false))
-            : new RotationRules.Pending(
-                instant(s.getLastRotationTime()),
-                pendingKey.getSpec().activationRequested(),
-                Conditions.isTrue(conditions(pendingKey), Conditions.READY));
-    Optional<Condition> stalled =
-        pendingKey == null
-            ? Optional.empty()
-            : Conditions.find(conditions(pendingKey), KStatus.STALLED)
-                .filter(c -> Conditions.TRUE.equals(c.getStatus()));
-    Reason refusal =
-        requested
-            ? RotationRules.refusal(
-                p.getKeyTemplate() != null, s.getPendingKey() != null, stalled.isPresent())
-            : null;
-    if (refusal != null) {
-      status.requestRefused(
-          ring, s, request, refusal, refusalMessage(ring, s, refusal, stalled, p), now);
-      requested = false;
-    }
-    EncryptionKey primary =
-        ks.stream().filter(k -> stateOf(k) == KeyState.Primary).findFirst().orElse(null);
+    String request = openRequest(ring, s, pendingKey, p, now);
     RotationRules.Decision d =
         RotationRules.decide(
             new RotationRules.Input(
@@ -217,31 +192,18 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
                 stagedFor,
                 p.getKeyTemplate() != null,
                 instant(s.getLastRotationTime()),
-                primary == null ? null : instant(primary.getStatus().getActivatedAt()),
+                primaryActivatedAt(ks),
                 instant(s.getNextRotationTime()),
                 !ks.isEmpty(),
-                requested,
-                pending));
+                request != null,
+                pending(s, pendingKey, now)));
     String notCreated = null;
     switch (d.action()) {
       case CREATE -> {
-        long n = rotations(s) + 1;
-        RingActions.Created created =
-            actions.createKey(ring, p.getKeyTemplate(), now, n, requested ? request : null, ks);
-        if (created.key() == null) {
-          notCreated = RotationRequests.namesTaken(ring.getMetadata().getName(), created.taken());
-          if (requested) {
-            status.requestRefused(ring, s, request, Reason.KeyNameTaken, notCreated, now);
-          }
+        notCreated = createKey(ring, s, p, ks, request, now);
+        if (notCreated != null) {
           wake.at(Duration.ofSeconds(1)); // the next second gives new names
         } else {
-          String key = created.key().getMetadata().getName();
-          s.setPendingKey(key);
-          s.setRotations(n);
-          s.setLastRotationTime(now.toString());
-          if (requested) {
-            status.requestActedOn(ring, s, request, key, now);
-          }
           wake.at(stagedFor);
           d =
               RotationRules.decide(
@@ -255,6 +217,83 @@ public class KeyRingReconciler implements Reconciler<KeyRing>, Cleaner<KeyRing> 
     s.setNextRotationTime(d.nextRotation().toString());
     wake.at(d.wakeIn());
     return status.rotation(ring, s, d, p.getKeyTemplate() != null, notCreated, now);
+  }
+
+  /**
+   * The on-demand rotation request to act on now, or null: none, already handled, or refused here
+   * (recorded as handled, with the reason in the condition RotationRequest).
+   */
+  private String openRequest(
+      KeyRing ring, KeyRingStatus s, EncryptionKey pendingKey, RotationPolicy p, Instant now) {
+    String request = requestToken(ring);
+    if (request.isEmpty() || request.equals(s.getRotationRequestHandled())) {
+      return null;
+    }
+    Optional<Condition> stalled =
+        pendingKey == null
+            ? Optional.empty()
+            : Conditions.find(conditions(pendingKey), KStatus.STALLED)
+                .filter(c -> Conditions.TRUE.equals(c.getStatus()));
+    Reason refusal =
+        RotationRules.refusal(
+            p.getKeyTemplate() != null, s.getPendingKey() != null, stalled.isPresent());
+    if (refusal == null) {
+      return request;
+    }
+    status.requestRefused(
+        ring, s, request, refusal, refusalMessage(ring, s, refusal, stalled, p), now);
+    return null;
+  }
+
+  /** The key this ring created last, while it is not Primary yet; null when there is none. */
+  private static RotationRules.Pending pending(
+      KeyRingStatus s, EncryptionKey pendingKey, Instant now) {
+    if (pendingKey == null) {
+      return s.getPendingKey() == null ? null : new RotationRules.Pending(now, true, false);
+    }
+    return new RotationRules.Pending(
+        instant(s.getLastRotationTime()),
+        pendingKey.getSpec().activationRequested(),
+        Conditions.isTrue(conditions(pendingKey), Conditions.READY));
+  }
+
+  private static Instant primaryActivatedAt(List<EncryptionKey> ks) {
+    return ks.stream()
+        .filter(k -> stateOf(k) == KeyState.Primary)
+        .findFirst()
+        .map(k -> instant(k.getStatus().getActivatedAt()))
+        .orElse(null);
+  }
+
+  /**
+   * Creates the ring's next key (for {@code request}, when one asked for it); returns null when it
+   * was created, else why not (every name of this second is taken).
+   */
+  private String createKey(
+      KeyRing ring,
+      KeyRingStatus s,
+      RotationPolicy p,
+      List<EncryptionKey> ks,
+      String request,
+      Instant now) {
+    long n = rotations(s) + 1;
+    RingActions.Created created = actions.createKey(ring, p.getKeyTemplate(), now, n, request, ks);
+    if (created.key() == null) {
+      String notCreated =
+          RotationRequests.namesTaken(ring.getMetadata().getName(), created.taken());
+      if (request != null) {
+        status.requestRefused(ring, s, request, Reason.KeyNameTaken, notCreated, now);
+      }
+      return notCreated;
+    }
+    String key = created.key().getMetadata().getName();
+    s.setPendingKey(key);
+    s.setRotations(n);
+    s.setLastRotationTime(now.toString());
+    if (request != null) {
+      status.requestActedOn(ring, s, request, key, now);
+    }
+    return null;
   }
 
   private static String refusalMessage(

@@ -16,25 +16,33 @@ public final class RetentionRules {
   private RetentionRules() {}
 
   /**
+   * What the rule looks at for one key.
+   *
    * @param inventory the drop guard's inventory rule for the key as a Retired key ({@link
    *     dev.keyops.key.Inventories#retired}): allowed means every known location was scanned,
    *     fresh, and found nothing on it; {@code clearedAt} is when the last of those scans completed
-   * @return zero when the key should be disabled now, a positive duration to wait, or null when it
-   *     is not (or not yet known to be) free of data
+   * @param disableAfter the ring's spec.retention.disableAfter, or null
    */
-  public static Duration disableIn(
+  public record Input(
       Instant now,
       KeyState state,
       boolean disabledAlready,
       DropGuard.Decision inventory,
-      Duration disableAfter) {
-    if (state != KeyState.Retired || disabledAlready || disableAfter == null) {
+      Duration disableAfter) {}
+
+  /**
+   * @return zero when the key should be disabled now, a positive duration to wait, or null when it
+   *     is not (or not yet known to be) free of data
+   */
+  public static Duration disableIn(Input in) {
+    if (in.state() != KeyState.Retired || in.disabledAlready() || in.disableAfter() == null) {
       return null;
     }
+    DropGuard.Decision inventory = in.inventory();
     if (!inventory.allowed() || inventory.clearedAt() == null) {
       return null;
     }
-    Duration d = Duration.between(now, inventory.clearedAt().plus(disableAfter));
+    Duration d = Duration.between(in.now(), inventory.clearedAt().plus(in.disableAfter()));
     return d.isNegative() ? Duration.ZERO : d;
   }
 }

@@ -14,8 +14,8 @@ import dev.keyops.key.DropGuard;
 import dev.keyops.key.Inventories;
 import dev.keyops.names.Names;
 import dev.keyops.observability.EventRecorder;
-import dev.keyops.observability.Reason;
 import dev.keyops.reencryption.Locations;
+import dev.keyops.status.Reason;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -272,11 +272,12 @@ final class RingActions {
       DropGuard.Decision inventory = inventories.retired(k, keys);
       Duration in =
           RetentionRules.disableIn(
-              now,
-              k.getStatus().getState(),
-              k.getSpec().disableRequested(),
-              inventory,
-              disableAfter);
+              new RetentionRules.Input(
+                  now,
+                  k.getStatus().getState(),
+                  k.getSpec().disableRequested(),
+                  inventory,
+                  disableAfter));
       if (in == null) {
         continue;
       }

@@ -1,6 +1,6 @@
 package dev.keyops.ring;
 
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
 

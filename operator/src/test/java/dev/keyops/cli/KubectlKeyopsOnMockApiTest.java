@@ -21,8 +21,8 @@ import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
 import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.key.NoKeyMaterialLeaksTest;
-import dev.keyops.observability.Conditions;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MockApiServer;
 import dev.keyops.testing.Plugin;
@@ -101,7 +101,7 @@ class KubectlKeyopsOnMockApiTest {
     count.getStatus().setByKey(Map.of(ID0, 3L, ID2, 4L, "none", 1L));
     client.resource(count).updateStatus();
 
-    List<KeyringDocument.Entry> entries = new ArrayList<>();
+    List<KeyBundleDocument.Entry> entries = new ArrayList<>();
     for (var k :
         List.of(
             List.of("e0", ID0, "Retired"),
@@ -111,7 +111,7 @@ class KubectlKeyopsOnMockApiTest {
       new SecureRandom().nextBytes(m);
       material.add(m);
       entries.add(
-          new KeyringDocument.Entry(
+          new KeyBundleDocument.Entry(
               k.get(1),
               k.get(0),
               k.get(2),
@@ -122,8 +122,8 @@ class KubectlKeyopsOnMockApiTest {
               null));
     }
     byte[] json =
-        dev.keyops.partition.Keyring.toJson(
-            new KeyringDocument(1, "default", "events", ID2, entries));
+        dev.keyops.partition.KeyBundle.toJson(
+            new KeyBundleDocument(1, "default", "events", ID2, entries));
     client
         .resource(
             new SecretBuilder()

@@ -11,14 +11,14 @@ import dev.keyops.api.v1alpha1.AwsKmsProvider;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.Provider;
-import dev.keyops.kms.KmsVersionFollower;
 import dev.keyops.kms.aws.AwsKmsDataKeyUnwrapper;
 import dev.keyops.kms.aws.SdkAwsKmsGateway;
 import dev.keyops.kms.aws.testing.MotoServer;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.provider.KmsVersionFollower;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.OperatorHarness;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -126,13 +126,13 @@ class AwsKmsProviderTest {
     return Conditions.find(k.getStatus().getConditions(), type).get().getMessage();
   }
 
-  KeyringDocument keyring() {
+  KeyBundleDocument keyring() {
     Secret s =
         h.await(
             () -> h.client().secrets().inNamespace("default").withName("orders-keyring").get(),
             x -> x != null && x.getData() != null,
             "keyring Secret");
-    return Keyring.parse(
+    return KeyBundle.parse(
             Base64.getDecoder().decode(s.getData().get("keyring.json")), DataKeyUnwrapper.NONE)
         .document();
   }
@@ -173,14 +173,14 @@ class AwsKmsProviderTest {
     assertEquals("Enabled", ok.getStatus().getKms().getKeyVersionState());
     assertEquals(Boolean.FALSE, ok.getStatus().getKms().getAutomaticRotation());
     assertEquals("AwsKmsKeyEnabled", reason(ok, Conditions.DATA_AT_RISK));
-    KeyringDocument doc =
+    KeyBundleDocument doc =
         h.await(this::keyring, d -> d.primaryKeyId() != null, "keyring with the Primary");
-    KeyringDocument.Entry e = doc.keys().get(0);
+    KeyBundleDocument.Entry e = doc.keys().get(0);
     assertEquals("awsKms", e.provider());
     assertEquals("alias/orders", e.kmsKeyName());
     assertNull(e.material(), "an awsKms key's plaintext data key must never be stored");
     assertEquals(
-        new KeyringDocument.AwsKms("alias/orders", MotoServer.REGION, moto.endpoint(), CONTEXT),
+        new KeyBundleDocument.AwsKms("alias/orders", MotoServer.REGION, moto.endpoint(), CONTEXT),
         e.awsKms());
     assertFalse(
         material("orders-1").getData().containsKey("key"), "only the wrapped key is stored");
@@ -193,10 +193,10 @@ class AwsKmsProviderTest {
             t ->
                 new SdkAwsKmsGateway(
                     t, StaticCredentialsProvider.create(worker), Duration.ofSeconds(5)))) {
-      Keyring ring = Keyring.parse(Keyring.toJson(doc), u);
+      KeyBundle ring = KeyBundle.parse(KeyBundle.toJson(doc), u);
       assertEquals(List.of(ring.primary().get()), ring.keyIds());
       byte[] dek = u.unwrap(e, Base64.getDecoder().decode(e.wrappedKey()), new byte[0]);
-      assertEquals(ok.getStatus().getFingerprint(), dev.keyops.kms.Fingerprint.of(dek));
+      assertEquals(ok.getStatus().getFingerprint(), dev.keyops.provider.Fingerprint.of(dek));
     }
   }
 

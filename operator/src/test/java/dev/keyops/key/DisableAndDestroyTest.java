@@ -12,9 +12,9 @@ import dev.keyops.api.v1alpha1.KeyRingSpec;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.RetentionPolicy;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import dev.keyops.testing.OperatorHarness;
@@ -107,7 +107,7 @@ class DisableAndDestroyTest {
 
   List<String> keyringNames(String ring) {
     Secret s = h.client().secrets().inNamespace("default").withName(ring + "-keyring").get();
-    return Keyring.parse(
+    return KeyBundle.parse(
             Base64.getDecoder().decode(s.getData().get("keyring.json")), DataKeyUnwrapper.NONE)
         .document()
         .keys()

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Reason;
+import dev.keyops.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -56,7 +56,7 @@ class DisablingTest {
         KeyState.Retired, Disabling.decide(KeyState.Disabled, false, "r", inv(0L, AFTER)).state());
     var o = Disabling.decide(KeyState.Retired, false, "r", inv(3L, AFTER));
     assertEquals(KeyState.Retired, o.state());
-    assertNull(o.conditionStatus());
+    assertNull(o.disabled());
     assertEquals(
         KeyState.Disabled, Disabling.decide(KeyState.Disabled, true, "r", inv(0L, AFTER)).state());
     assertEquals(

@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.kms.Fingerprint;
-import dev.keyops.kms.KmsAccessValidator;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.provider.Fingerprint;
+import dev.keyops.provider.KmsAccessValidator;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import dev.keyops.testing.OperatorHarness;
@@ -65,14 +65,14 @@ class EncryptionKeyControllerTest {
         .orElse(null);
   }
 
-  KeyringDocument keyring(String ring) {
+  KeyBundleDocument keyring(String ring) {
     Secret s =
         h.await(
             () -> h.client().secrets().inNamespace("default").withName(ring + "-keyring").get(),
             x -> x != null,
             "keyring Secret " + ring + "-keyring");
     assertEquals("keyops.dev/keyring", s.getType());
-    return Keyring.parse(
+    return KeyBundle.parse(
             Base64.getDecoder().decode(s.getData().get("keyring.json")), DataKeyUnwrapper.NONE)
         .document();
   }
@@ -94,7 +94,7 @@ class EncryptionKeyControllerTest {
         Fingerprint.of(Base64.getDecoder().decode(material.getData().get("key"))),
         k1.getStatus().getFingerprint());
     assertEquals("orders-1", material.getMetadata().getOwnerReferences().get(0).getName());
-    KeyringDocument ring =
+    KeyBundleDocument ring =
         h.await(() -> keyring("orders"), d -> d.keys().size() == 1, "keyring with the staged key");
     assertNull(ring.primaryKeyId(), "a Staged key must not encrypt");
     assertEquals("Staged", ring.keys().get(0).state());
@@ -114,14 +114,14 @@ class EncryptionKeyControllerTest {
     k1 = h.awaitKey("orders-1", k -> state(k) == KeyState.Retired, "to be Retired");
     assertNotNull(k1.getStatus().getRetiredAt());
     String k2Id = k2.getStatus().getKeyId();
-    KeyringDocument after =
+    KeyBundleDocument after =
         h.await(
             () -> keyring("orders"),
             d -> k2Id.equals(d.primaryKeyId()) && d.keys().size() == 2,
             "keyring rotated");
     assertEquals(
         List.of("Retired", "Primary"),
-        after.keys().stream().map(KeyringDocument.Entry::state).toList());
+        after.keys().stream().map(KeyBundleDocument.Entry::state).toList());
     assertTrue(h.events("orders-2").stream().anyMatch(e -> "Promoted".equals(e.getReason())));
     assertTrue(h.events("orders-1").stream().anyMatch(e -> "Retired".equals(e.getReason())));
     assertEquals(
@@ -180,9 +180,9 @@ class EncryptionKeyControllerTest {
         () -> h.client().secrets().inNamespace("default").withName("keyops-key-events-1").get(),
         s -> s == null,
         "material shredded");
-    KeyringDocument ring = keyring("events");
+    KeyBundleDocument ring = keyring("events");
     assertEquals(
-        List.of("events-2"), ring.keys().stream().map(KeyringDocument.Entry::name).toList());
+        List.of("events-2"), ring.keys().stream().map(KeyBundleDocument.Entry::name).toList());
   }
 
   @Test
@@ -235,7 +235,7 @@ class EncryptionKeyControllerTest {
         h.awaitKey(
             "invoices-1", x -> state(x) == KeyState.Primary, "Primary once the Secret is fixed");
     assertEquals(Fingerprint.of(raw), fixed.getStatus().getFingerprint());
-    KeyringDocument ring =
+    KeyBundleDocument ring =
         h.await(() -> keyring("invoices"), d -> d.primaryKeyId() != null, "keyring with the key");
     assertEquals(good, ring.keys().get(0).material());
   }
@@ -305,7 +305,7 @@ class EncryptionKeyControllerTest {
                         x.getStatus().getConditions(), Conditions.KMS_ACCESS_VERIFIED),
             "Primary and verified");
     assertEquals(KMS_KEY + "/cryptoKeyVersions/1", ok.getStatus().getKms().getKeyVersion());
-    KeyringDocument.Entry entry =
+    KeyBundleDocument.Entry entry =
         h.await(
                 () -> keyring("payments"),
                 d -> d.primaryKeyId() != null,

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
-import dev.keyops.observability.Conditions;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import dev.keyops.testing.OperatorHarness;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import dev.keyops.testing.OperatorHarness;
@@ -75,7 +75,7 @@ class StagedForTest {
     assertTrue(
         Conditions.isTrue(waiting.getStatus().getConditions(), "Reconciling"),
         "kstatus: keyops is still working on the key");
-    KeyringDocument ring = keyring("events");
+    KeyBundleDocument ring = keyring("events");
     assertEquals(1, ring.keys().size(), "readers learn the key while it is Staged");
     assertEquals("Staged", ring.keys().get(0).state());
     assertNull(ring.primaryKeyId(), "no writer may use it yet");
@@ -141,13 +141,13 @@ class StagedForTest {
     Patches.annotate(h.client(), "default", key, "test/poke", value);
   }
 
-  KeyringDocument keyring(String ring) {
+  KeyBundleDocument keyring(String ring) {
     Secret s =
         h.await(
             () -> h.client().secrets().inNamespace("default").withName(ring + "-keyring").get(),
             x -> x != null,
             "keyring Secret");
-    return Keyring.parse(
+    return KeyBundle.parse(
             Base64.getDecoder().decode(s.getData().get("keyring.json")), DataKeyUnwrapper.NONE)
         .document();
   }

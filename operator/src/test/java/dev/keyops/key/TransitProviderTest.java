@@ -11,15 +11,15 @@ import dev.keyops.api.v1alpha1.Provider;
 import dev.keyops.api.v1alpha1.SecretKeySelector;
 import dev.keyops.api.v1alpha1.TransitAuthSpec;
 import dev.keyops.api.v1alpha1.TransitProvider;
-import dev.keyops.kms.KmsVersionFollower;
 import dev.keyops.kms.transit.HttpTransitGateway;
 import dev.keyops.kms.transit.TransitAuth;
 import dev.keyops.kms.transit.TransitDataKeyUnwrapper;
 import dev.keyops.kms.transit.testing.OpenBaoServer;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.provider.KmsVersionFollower;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.OperatorHarness;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -96,13 +96,13 @@ class TransitProviderTest {
     return Conditions.find(k.getStatus().getConditions(), type).get().getMessage();
   }
 
-  KeyringDocument keyring() {
+  KeyBundleDocument keyring() {
     Secret s =
         h.await(
             () -> h.client().secrets().inNamespace("default").withName("orders-keyring").get(),
             x -> x != null && x.getData() != null,
             "keyring Secret");
-    return Keyring.parse(
+    return KeyBundle.parse(
             Base64.getDecoder().decode(s.getData().get("keyring.json")), DataKeyUnwrapper.NONE)
         .document();
   }
@@ -139,14 +139,14 @@ class TransitProviderTest {
             "Primary and verified");
     assertEquals("1", ok.getStatus().getKms().getKeyVersion());
     assertEquals("KeyVersionEnabled", reason(ok, Conditions.DATA_AT_RISK));
-    KeyringDocument doc =
+    KeyBundleDocument doc =
         h.await(this::keyring, d -> d.primaryKeyId() != null, "keyring with the Primary");
-    KeyringDocument.Entry e = doc.keys().get(0);
+    KeyBundleDocument.Entry e = doc.keys().get(0);
     assertEquals("transit", e.provider());
     assertEquals("orders", e.kmsKeyName());
     assertNull(e.material(), "a transit key's plaintext data key must never be stored");
     assertEquals(AAD, e.associatedData());
-    assertEquals(new KeyringDocument.Transit(bao.address(), "transit", null), e.transit());
+    assertEquals(new KeyBundleDocument.Transit(bao.address(), "transit", null), e.transit());
     String ct = new String(Base64.getDecoder().decode(e.wrappedKey()), StandardCharsets.UTF_8);
     assertTrue(ct.startsWith("vault:v1:"), ct);
     assertFalse(
@@ -165,10 +165,10 @@ class TransitProviderTest {
       byte[] dek =
           u.unwrap(
               e, Base64.getDecoder().decode(e.wrappedKey()), AAD.getBytes(StandardCharsets.UTF_8));
-      assertEquals(ok.getStatus().getFingerprint(), dev.keyops.kms.Fingerprint.of(dek));
-      Keyring ring =
-          Keyring.parse(
-              Keyring.toJson(doc), u); // parses; the unwrap happens on first use of the key
+      assertEquals(ok.getStatus().getFingerprint(), dev.keyops.provider.Fingerprint.of(dek));
+      KeyBundle ring =
+          KeyBundle.parse(
+              KeyBundle.toJson(doc), u); // parses; the unwrap happens on first use of the key
       assertEquals(List.of(ring.primary().get()), ring.keyIds());
     }
   }

@@ -14,11 +14,12 @@ import dev.keyops.api.v1alpha1.KeyRingSpec;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.RotationPolicy;
-import dev.keyops.kms.KmsAccessValidator;
-import dev.keyops.kms.KmsVersionFollower;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.PartitionCodec;
+import dev.keyops.provider.KmsAccessValidator;
+import dev.keyops.provider.KmsVersionFollower;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Crds;
 import dev.keyops.testing.FakeKubelet;
 import dev.keyops.testing.Fixtures;
@@ -448,14 +449,14 @@ class MetricsScrapeTest {
       return;
     }
     String keyId = h.key(key).getStatus().getKeyId();
-    Keyring ring =
+    KeyBundle ring =
         OperatorHarness.await(
             () -> {
               Secret s =
                   h.client().secrets().inNamespace("default").withName("events-keyring").get();
               return s == null
                   ? null
-                  : Keyring.parse(
+                  : KeyBundle.parse(
                       Base64.getDecoder().decode(s.getData().get("keyring.json")),
                       DataKeyUnwrapper.NONE);
             },

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.keyops.api.v1alpha1.AwsKmsProvider;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.EncryptionKeyStatus;
 import dev.keyops.api.v1alpha1.JobPhase;
@@ -11,9 +12,12 @@ import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.KmsStatus;
 import dev.keyops.api.v1alpha1.PartitionCount;
 import dev.keyops.api.v1alpha1.PartitionTotals;
+import dev.keyops.api.v1alpha1.Provider;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobStatus;
+import dev.keyops.api.v1alpha1.TransitProvider;
 import dev.keyops.observability.RingMetrics.RingRotation;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -70,6 +74,15 @@ class RingMetricsTest {
 
   static EncryptionKey gcp(String ns, String ring, String name, KeyState state) {
     EncryptionKey k = Fixtures.gcpKey(name, ring, "projects/p/locations/l/keyRings/r/cryptoKeys/k");
+    k.getMetadata().setNamespace(ns);
+    k.setStatus(new EncryptionKeyStatus());
+    k.getStatus().setState(state);
+    return k;
+  }
+
+  static EncryptionKey withProvider(
+      String ns, String ring, String name, KeyState state, Provider p) {
+    EncryptionKey k = Fixtures.key(name, ring, p);
     k.getMetadata().setNamespace(ns);
     k.setStatus(new EncryptionKeyStatus());
     k.getStatus().setState(state);
@@ -178,6 +191,49 @@ class RingMetricsTest {
         scrape(),
         "keyops_kms_access{" + ORDERS + "} 0.0",
         "keyops_kms_keys_without_access{" + ORDERS + "} 2.0");
+  }
+
+  /** awsKms and transit keys count in the same per-ring gauges as gcpKms keys. */
+  @Test
+  void awsKmsAndTransitKeysAtRiskOrWithoutAccessAreCountedPerRing() {
+    Provider aws = new Provider();
+    AwsKmsProvider a = new AwsKmsProvider();
+    a.setKeyId("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    aws.setAwsKms(a);
+    Provider transit = new Provider();
+    TransitProvider t = new TransitProvider();
+    t.setAddress("https://openbao.example:8200");
+    t.setKeyName("orders");
+    transit.setTransit(t);
+    // ring "orders": an awsKms Primary pending deletion, a transit Retired key below
+    // min_decryption_version without access
+    EncryptionKey pending = withProvider("shop", "orders", "o-2", KeyState.Primary, aws);
+    condition(pending, Conditions.KMS_ACCESS_VERIFIED, Conditions.TRUE, NOW);
+    condition(pending, Conditions.DATA_AT_RISK, Conditions.TRUE, NOW);
+    pending.getStatus().setKms(new KmsStatus());
+    pending.getStatus().getKms().setKeyVersionDestroyTime(NOW.plusSeconds(7 * 86400).toString());
+    EncryptionKey below = withProvider("shop", "orders", "o-1", KeyState.Retired, transit);
+    condition(below, Conditions.KMS_ACCESS_VERIFIED, Conditions.FALSE, NOW);
+    condition(below, Conditions.DATA_AT_RISK, Conditions.TRUE, NOW);
+    // ring "vault": one healthy transit key
+    EncryptionKey fine = withProvider("shop", "vault", "v-1", KeyState.Primary, transit);
+    condition(fine, Conditions.KMS_ACCESS_VERIFIED, Conditions.TRUE, NOW);
+    condition(fine, Conditions.DATA_AT_RISK, Conditions.FALSE, NOW);
+    keys.addAll(List.of(pending, below, fine));
+
+    String vault = "key_ring=\"vault\",namespace=\"shop\"";
+    has(
+        scrape(),
+        "keyops_keys_data_at_risk{" + ORDERS + "} 2.0",
+        "keyops_kms_version_destroy_time_seconds{"
+            + ORDERS
+            + "} "
+            + (double) (NOW.getEpochSecond() + 7 * 86400),
+        "keyops_kms_access{" + ORDERS + "} 0.0",
+        "keyops_kms_keys_without_access{" + ORDERS + "} 1.0",
+        "keyops_keys_data_at_risk{" + vault + "} 0.0",
+        "keyops_kms_access{" + vault + "} 1.0",
+        "keyops_kms_version_destroy_time_seconds{" + vault + "} NaN");
   }
 
   @Test

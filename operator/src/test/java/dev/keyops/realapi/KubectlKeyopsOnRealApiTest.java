@@ -14,7 +14,7 @@ import dev.keyops.api.v1alpha1.KeyRing;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.key.NoKeyMaterialLeaksTest;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.testing.LocalPodRunner;
 import dev.keyops.testing.OperatorHarness;
 import dev.keyops.testing.Plugin;
@@ -66,7 +66,7 @@ class KubectlKeyopsOnRealApiTest {
         var keys = admin.resources(EncryptionKey.class).inNamespace(ns);
         EncryptionKey k1 = RotationOnRealApiTest.create(admin, ns, "events-1");
         k1 = RotationOnRealApiTest.await(keys, "events-1", k -> state(k) == KeyState.Primary);
-        Keyring ring1 = RotationOnRealApiTest.keyring(admin, ns, k1.getStatus().getKeyId());
+        KeyBundle ring1 = RotationOnRealApiTest.keyring(admin, ns, k1.getStatus().getKeyId());
         for (int i = 0; i < 3; i++) {
           RotationOnRealApiTest.write(pvc.resolve("old-" + i), 1000 + i, ring1);
         }
@@ -74,7 +74,7 @@ class KubectlKeyopsOnRealApiTest {
         EncryptionKey k2 = RotationOnRealApiTest.create(admin, ns, "events-2");
         k2 = RotationOnRealApiTest.await(keys, "events-2", k -> state(k) == KeyState.Primary);
         RotationOnRealApiTest.await(keys, "events-1", k -> state(k) == KeyState.Retired);
-        Keyring ring2 = RotationOnRealApiTest.keyring(admin, ns, k2.getStatus().getKeyId());
+        KeyBundle ring2 = RotationOnRealApiTest.keyring(admin, ns, k2.getStatus().getKeyId());
         RotationOnRealApiTest.write(pvc.resolve("new-0"), 500, ring2);
         Map<String, byte[]> before = files(pvc);
 

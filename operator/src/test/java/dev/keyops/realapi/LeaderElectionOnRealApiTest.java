@@ -7,7 +7,7 @@ import dev.keyops.KeyopsOperator;
 import dev.keyops.OperatorConfig;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Conditions;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.OperatorHarness;
 import dev.keyops.testing.RequestCounter;

@@ -19,10 +19,10 @@ import dev.keyops.api.v1alpha1.ManagedProvider;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.RotationPolicy;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.PartitionCodec;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.LocalPodRunner;
 import dev.keyops.testing.OperatorHarness;
@@ -83,7 +83,7 @@ class RotationOnRealApiTest {
         EncryptionKey k1 = create(admin, ns, "events-1");
         k1 = await(keys, "events-1", k -> k.getStatus().getState() == KeyState.Primary);
         Map<Path, byte[]> originals = new LinkedHashMap<>();
-        Keyring ring1 = keyring(admin, ns, k1.getStatus().getKeyId());
+        KeyBundle ring1 = keyring(admin, ns, k1.getStatus().getKeyId());
         for (int i = 0; i < 4; i++) {
           originals.put(write(pvc.resolve("p" + i), 3000 + i, ring1), null);
         }
@@ -94,7 +94,7 @@ class RotationOnRealApiTest {
         EncryptionKey k2 = create(admin, ns, "events-2");
         k2 = await(keys, "events-2", k -> k.getStatus().getState() == KeyState.Primary);
         await(keys, "events-1", k -> k.getStatus().getState() == KeyState.Retired);
-        Keyring ring2 = keyring(admin, ns, k2.getStatus().getKeyId());
+        KeyBundle ring2 = keyring(admin, ns, k2.getStatus().getKeyId());
 
         ReencryptionJob rej = job(ns, "rotate", null, false);
         ReencryptionJobSpec spec = rej.getSpec();
@@ -494,13 +494,13 @@ class RotationOnRealApiTest {
         name);
   }
 
-  static Keyring keyring(KubernetesClient admin, String ns, String primary) {
+  static KeyBundle keyring(KubernetesClient admin, String ns, String primary) {
     return OperatorHarness.await(
         () -> {
           Secret s = admin.secrets().inNamespace(ns).withName("events-keyring").get();
           return s == null
               ? null
-              : Keyring.parse(
+              : KeyBundle.parse(
                   Base64.getDecoder().decode(s.getData().get("keyring.json")),
                   DataKeyUnwrapper.NONE);
         },
@@ -508,7 +508,7 @@ class RotationOnRealApiTest {
         "keyring with primary " + primary);
   }
 
-  static Path write(Path p, int size, Keyring ring) throws Exception {
+  static Path write(Path p, int size, KeyBundle ring) throws Exception {
     byte[] plain = new byte[size];
     new Random(size).nextBytes(plain);
     try (FileChannel ch =
@@ -518,7 +518,7 @@ class RotationOnRealApiTest {
     return p;
   }
 
-  static byte[] decrypt(Path p, Keyring ring) {
+  static byte[] decrypt(Path p, KeyBundle ring) {
     try (InputStream in = new PartitionCodec().decrypt(p, ring)) {
       return in.readAllBytes();
     } catch (Exception e) {

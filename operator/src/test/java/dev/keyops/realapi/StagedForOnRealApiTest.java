@@ -8,10 +8,10 @@ import dev.keyops.KeyopsOperator;
 import dev.keyops.OperatorConfig;
 import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.OperatorHarness;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.time.Clock;
@@ -68,7 +68,7 @@ class StagedForOnRealApiTest {
                 "the key listed in the keyring and waiting for its readers");
         Instant since = Instant.parse(waiting.getStatus().getInKeyringSince());
         assertEquals(KeyState.Staged, waiting.getStatus().getState());
-        KeyringDocument ring = keyring(admin, ns);
+        KeyBundleDocument ring = keyring(admin, ns);
         assertEquals("Staged", ring.keys().get(0).state(), "readers learn the key first");
 
         EncryptionKey primary =
@@ -91,12 +91,12 @@ class StagedForOnRealApiTest {
     }
   }
 
-  static KeyringDocument keyring(io.fabric8.kubernetes.client.KubernetesClient admin, String ns) {
+  static KeyBundleDocument keyring(io.fabric8.kubernetes.client.KubernetesClient admin, String ns) {
     Secret s = admin.secrets().inNamespace(ns).withName("events-keyring").get();
     if (s == null) {
-      return new KeyringDocument(1, ns, "events", null, List.of());
+      return new KeyBundleDocument(1, ns, "events", null, List.of());
     }
-    return Keyring.parse(
+    return KeyBundle.parse(
             Base64.getDecoder().decode(s.getData().get("keyring.json")), DataKeyUnwrapper.NONE)
         .document();
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.ClaimSelector;
 import dev.keyops.api.v1alpha1.EncryptionKey;
+import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.KeyRing;
 import dev.keyops.api.v1alpha1.KeyRingSpec;
 import dev.keyops.api.v1alpha1.KeyState;
@@ -15,7 +16,7 @@ import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.RingKey;
 import dev.keyops.api.v1alpha1.RingStorage;
 import dev.keyops.api.v1alpha1.StorageClaim;
-import dev.keyops.observability.Conditions;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Claims;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
@@ -145,6 +146,62 @@ class InventoryLocationsTest {
   String blockedWith(String key, String reasonAndText) {
     return h.await(
         () -> blocked(key), m -> m.contains(reasonAndText), "DropBlocked with " + reasonAndText);
+  }
+
+  /** Launches a dry-run ReencryptionJob over one claim; returns its Job's name. */
+  String launch(String claim) {
+    String name = "scan-" + (++runs);
+    ReencryptionJob r = Fixtures.reencryptionJob("default", name, "events", claim, null);
+    r.getSpec().setDryRun(true);
+    h.client().resource(r).create();
+    return h.await(
+            () ->
+                h.client()
+                    .resources(ReencryptionJob.class)
+                    .inNamespace("default")
+                    .withName(name)
+                    .get(),
+            j -> j.getStatus() != null && j.getStatus().getJobName() != null,
+            name + " to launch its Job")
+        .getStatus()
+        .getJobName();
+  }
+
+  @Test
+  void aJobWhoseEndArrivesBeforeItsPodsResultsWaitsForThemAndThenForAtMostTheGrace() {
+    oldId = primary("events-1").getStatus().getKeyId();
+    newId = primary("events-2").getStatus().getKeyId();
+    var jobs = h.client().resources(ReencryptionJob.class).inNamespace("default");
+
+    // The Job controller's Complete reaches the operator before the pods do (two watches).
+    String first = launch("data-0");
+    kubelet.markComplete(first);
+    kubelet.finishPods(first, List.of(result("data-0", clock.instant(), 0, 0)));
+    ReencryptionJob ok =
+        h.await(
+            () -> jobs.withName("scan-1").get(),
+            j -> j.getStatus().getPhase() == JobPhase.Succeeded,
+            "scan-1 Succeeded once its pod's result arrived");
+    assertTrue(Conditions.isTrue(ok.getStatus().getConditions(), RunObserver.INVENTORY_RECORDED));
+
+    // A Job that ended and whose result never comes: failed after the grace, saying why.
+    String second = launch("data-1");
+    kubelet.markComplete(second);
+    // The grace counts from when the operator first saw the end, on its clock: move it on while
+    // waiting, whenever that was.
+    ReencryptionJob failed =
+        h.await(
+            () -> {
+              clock.advance(Duration.ofSeconds(10));
+              return jobs.withName("scan-2").get();
+            },
+            j -> j.getStatus().getPhase() == JobPhase.Failed,
+            "scan-2 Failed after the grace");
+    String why =
+        Conditions.find(failed.getStatus().getConditions(), Conditions.FAILED)
+            .orElseThrow()
+            .getMessage();
+    assertTrue(why.contains("1 of 1 shard(s) left no result"), why);
   }
 
   @Test

@@ -9,10 +9,10 @@ import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.JobPhase;
 import dev.keyops.api.v1alpha1.KeyState;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
-import dev.keyops.observability.Conditions;
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.PartitionCodec;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.FakeKubelet;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.OperatorHarness;
@@ -75,13 +75,13 @@ class ReencryptionJobControllerTest {
         activate ? "Primary" : "Ready");
   }
 
-  Keyring ring(String primaryKeyId) {
+  KeyBundle ring(String primaryKeyId) {
     return h.await(
         () -> {
           Secret s = h.client().secrets().inNamespace("default").withName("events-keyring").get();
           return s == null
               ? null
-              : Keyring.parse(
+              : KeyBundle.parse(
                   Base64.getDecoder().decode(s.getData().get("keyring.json")),
                   DataKeyUnwrapper.NONE);
         },
@@ -89,7 +89,7 @@ class ReencryptionJobControllerTest {
         "keyring with primary " + primaryKeyId);
   }
 
-  void write(String name, int size, Keyring ring) throws IOException {
+  void write(String name, int size, KeyBundle ring) throws IOException {
     byte[] plain = new byte[size];
     new Random(name.hashCode()).nextBytes(plain);
     Path p = data.resolve(name);
@@ -132,7 +132,7 @@ class ReencryptionJobControllerTest {
         name + " inventory recorded");
   }
 
-  byte[] decrypt(Path p, Keyring ring) throws IOException {
+  byte[] decrypt(Path p, KeyBundle ring) throws IOException {
     try (InputStream in = new PartitionCodec().decrypt(p, ring)) {
       return in.readAllBytes();
     }
@@ -188,7 +188,7 @@ class ReencryptionJobControllerTest {
     assertEquals(k3.getStatus().getKeyId(), done.getStatus().getTargetKeyId());
     assertTrue(Conditions.isTrue(done.getStatus().getConditions(), Conditions.COMPLETE));
     awaitInventory("rotate");
-    Keyring onlyNew = ring(k3.getStatus().getKeyId());
+    KeyBundle onlyNew = ring(k3.getStatus().getKeyId());
     for (var e : originals.entrySet()) {
       assertEquals(k3.getStatus().getKeyId(), PartitionCodec.inspect(e.getKey()).keyId().hex());
       assertArrayEquals(e.getValue(), decrypt(e.getKey(), onlyNew));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.keyops.api.v1alpha1.EncryptionKey;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.RekeyMode;
 import dev.keyops.api.v1alpha1.WorkerOverrides;
@@ -45,7 +46,7 @@ class RekeyJobFactoryTest {
     r.getSpec().setWorker(w);
     Job job =
         RekeyJobFactory.build(
-            r, "registry/keyops:0", "ab".repeat(16), new String[] {"gcp-sa", "key.json"});
+            r, "registry/keyops:0", "ab".repeat(16), WorkerCredentials.gcp("gcp-sa", "key.json"));
     assertEquals("rotate-rekey", job.getMetadata().getName());
     assertEquals("u1", job.getMetadata().getOwnerReferences().get(0).getUid());
     assertEquals("Indexed", job.getSpec().getCompletionMode());
@@ -91,8 +92,79 @@ class RekeyJobFactoryTest {
     assertEquals(
         job,
         RekeyJobFactory.build(
-            r, "registry/keyops:0", "ab".repeat(16), new String[] {"gcp-sa", "key.json"}),
+            r, "registry/keyops:0", "ab".repeat(16), WorkerCredentials.gcp("gcp-sa", "key.json")),
         "deterministic: a restart builds the same Job");
+  }
+
+  @Test
+  void transitKeysGiveTheWorkersTheirTokenFileOrTheirKubernetesAuthRole() {
+    EncryptionKey token = transitKey("b-token");
+    var auth = new dev.keyops.api.v1alpha1.TransitAuthSpec();
+    auth.setTokenSecretRef(new dev.keyops.api.v1alpha1.SecretKeySelector("bao-token", "token"));
+    token.getSpec().getProvider().getTransit().setAuth(auth);
+    token
+        .getSpec()
+        .getProvider()
+        .getTransit()
+        .setCaSecretRef(new dev.keyops.api.v1alpha1.SecretKeySelector("bao-ca", "ca.crt"));
+    EncryptionKey role = transitKey("a-role");
+    var k8s = new dev.keyops.api.v1alpha1.TransitKubernetesAuth();
+    k8s.setRole("keyops-worker");
+    k8s.setMountPath("k8s-east");
+    var roleAuth = new dev.keyops.api.v1alpha1.TransitAuthSpec();
+    roleAuth.setKubernetes(k8s);
+    role.getSpec().getProvider().getTransit().setAuth(roleAuth);
+
+    // The first key by name decides: a-role logs in with the worker's ServiceAccount token.
+    Job byRole =
+        RekeyJobFactory.build(
+            rej(),
+            "registry/keyops:0",
+            "ab".repeat(16),
+            WorkerCredentials.of(List.of(token, role)));
+    Container c = byRole.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertEquals("keyops-worker", env(c).get("KEYOPS_TRANSIT_ROLE"));
+    assertEquals("k8s-east", env(c).get("KEYOPS_TRANSIT_AUTH_MOUNT"));
+    assertFalse(env(c).containsKey("KEYOPS_TRANSIT_TOKEN_FILE"));
+
+    Job byToken =
+        RekeyJobFactory.build(
+            rej(), "registry/keyops:0", "ab".repeat(16), WorkerCredentials.of(List.of(token)));
+    var pod = byToken.getSpec().getTemplate().getSpec();
+    c = pod.getContainers().get(0);
+    assertEquals("/etc/keyops/transit-token/token", env(c).get("KEYOPS_TRANSIT_TOKEN_FILE"));
+    assertEquals("/etc/keyops/transit-ca/ca.crt", env(c).get("KEYOPS_TRANSIT_CA_FILE"));
+    assertFalse(env(c).containsKey("KEYOPS_TRANSIT_ROLE"));
+    assertTrue(
+        pod.getVolumes().stream()
+            .anyMatch(
+                v ->
+                    v.getSecret() != null
+                        && "bao-token".equals(v.getSecret().getSecretName())
+                        && "transit-token".equals(v.getName())));
+    assertTrue(
+        c.getVolumeMounts().stream()
+            .anyMatch(
+                m ->
+                    m.getName().equals("transit-token")
+                        && m.getMountPath().equals(RekeyJobFactory.TRANSIT_TOKEN_DIR)
+                        && m.getReadOnly()));
+    assertFalse(env(c).containsKey("GOOGLE_APPLICATION_CREDENTIALS"), "no gcpKms key");
+  }
+
+  private static EncryptionKey transitKey(String name) {
+    EncryptionKey k = new EncryptionKey();
+    k.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());
+    var spec = new dev.keyops.api.v1alpha1.EncryptionKeySpec();
+    var provider = new dev.keyops.api.v1alpha1.Provider();
+    var transit = new dev.keyops.api.v1alpha1.TransitProvider();
+    transit.setAddress("http://10.213.0.1:18200");
+    transit.setKeyName("e2e");
+    provider.setTransit(transit);
+    spec.setProvider(provider);
+    spec.setKeyRing("events");
+    k.setSpec(spec);
+    return k;
   }
 
   @Test

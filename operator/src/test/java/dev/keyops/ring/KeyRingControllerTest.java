@@ -17,7 +17,7 @@ import dev.keyops.api.v1alpha1.ReencryptionPolicy;
 import dev.keyops.api.v1alpha1.RekeyMode;
 import dev.keyops.api.v1alpha1.RotationPolicy;
 import dev.keyops.api.v1alpha1.Storage;
-import dev.keyops.observability.Conditions;
+import dev.keyops.status.Conditions;
 import dev.keyops.testing.Fixtures;
 import dev.keyops.testing.MutableClock;
 import dev.keyops.testing.OperatorHarness;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.KeyState;
-import dev.keyops.observability.Reason;
 import dev.keyops.ring.RotationRules.Action;
 import dev.keyops.ring.RotationRules.Pending;
+import dev.keyops.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -110,20 +110,27 @@ class RotationRulesTest {
     Duration h = Duration.ofHours(1);
     assertNull(
         RetentionRules.disableIn(
-            T0.plus(DAY), KeyState.Retired, false, inventory(2L, T0.plus(h)), h));
+            new RetentionRules.Input(
+                T0.plus(DAY), KeyState.Retired, false, inventory(2L, T0.plus(h)), h)));
     assertNull(
         RetentionRules.disableIn(
-            T0.plus(DAY), KeyState.Retired, false, inventory(0L, T0.minusSeconds(1)), h));
+            new RetentionRules.Input(
+                T0.plus(DAY), KeyState.Retired, false, inventory(0L, T0.minusSeconds(1)), h)));
     assertNull(
-        RetentionRules.disableIn(T0.plus(DAY), KeyState.Retired, false, inventory(null, null), h));
+        RetentionRules.disableIn(
+            new RetentionRules.Input(
+                T0.plus(DAY), KeyState.Retired, false, inventory(null, null), h)));
     assertNull(
-        RetentionRules.disableIn(T0.plus(DAY), KeyState.Primary, false, inventory(0L, T0), h));
+        RetentionRules.disableIn(
+            new RetentionRules.Input(T0.plus(DAY), KeyState.Primary, false, inventory(0L, T0), h)));
     assertEquals(
         Duration.ofMinutes(30),
         RetentionRules.disableIn(
-            T0.plus(Duration.ofMinutes(30)), KeyState.Retired, false, inventory(0L, T0), h));
+            new RetentionRules.Input(
+                T0.plus(Duration.ofMinutes(30)), KeyState.Retired, false, inventory(0L, T0), h)));
     assertEquals(
         Duration.ZERO,
-        RetentionRules.disableIn(T0.plus(DAY), KeyState.Retired, false, inventory(0L, T0), h));
+        RetentionRules.disableIn(
+            new RetentionRules.Input(T0.plus(DAY), KeyState.Retired, false, inventory(0L, T0), h)));
   }
 }

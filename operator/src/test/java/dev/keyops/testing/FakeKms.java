@@ -16,7 +16,7 @@ import com.google.iam.v1.TestIamPermissionsRequest;
 import com.google.iam.v1.TestIamPermissionsResponse;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
-import dev.keyops.kms.KmsAccessValidator;
+import dev.keyops.provider.KmsAccessValidator;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;

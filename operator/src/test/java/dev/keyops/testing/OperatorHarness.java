@@ -3,7 +3,7 @@ package dev.keyops.testing;
 import dev.keyops.KeyopsOperator;
 import dev.keyops.OperatorConfig;
 import dev.keyops.api.v1alpha1.EncryptionKey;
-import dev.keyops.kms.KmsGateways;
+import dev.keyops.kms.gcp.KmsGateways;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;

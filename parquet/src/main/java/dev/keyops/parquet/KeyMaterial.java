@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
 import java.security.GeneralSecurityException;
 
 /**
@@ -90,7 +90,7 @@ public record KeyMaterial(ObjectNode json) {
    *
    * @throws GeneralSecurityException when the stored key does not authenticate under its ring key
    */
-  public KeyMaterial rewrapped(Keyring ring, KeyId target) throws GeneralSecurityException {
+  public KeyMaterial rewrapped(KeyBundle ring, KeyId target) throws GeneralSecurityException {
     WrappedKey old = WrappedKey.parse(wrappedByMasterKey());
     byte[] key = old.unwrap(ring.wrappingAead(old.keyId()));
     ObjectNode copy = json.deepCopy();
@@ -103,7 +103,7 @@ public record KeyMaterial(ObjectNode json) {
   }
 
   /** Unwraps the master-wrapped key (to verify a re-wrap); the caller wipes it. */
-  public byte[] unwrap(Keyring ring) throws GeneralSecurityException {
+  public byte[] unwrap(KeyBundle ring) throws GeneralSecurityException {
     WrappedKey w = WrappedKey.parse(wrappedByMasterKey());
     return w.unwrap(ring.wrappingAead(w.keyId()));
   }

@@ -1,7 +1,7 @@
 package dev.keyops.parquet;
 
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
 import dev.keyops.partition.PartitionException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -42,7 +42,7 @@ public class KeyopsKmsClient implements KmsClient {
    */
   public static final String TARGET_KEY_PROPERTY = "keyops.parquet.target.key.id";
 
-  private Supplier<Keyring> keyring;
+  private Supplier<KeyBundle> keyring;
   private Optional<KeyId> target = Optional.empty();
 
   @Override
@@ -90,7 +90,7 @@ public class KeyopsKmsClient implements KmsClient {
   @Override
   public String wrapKey(byte[] keyBytes, String masterKeyIdentifier)
       throws KeyAccessDeniedException {
-    Keyring ring = current();
+    KeyBundle ring = current();
     KeyId id;
     try {
       id = MasterKeyId.forWriting(ring, masterKeyIdentifier, target);
@@ -121,7 +121,7 @@ public class KeyopsKmsClient implements KmsClient {
               + w.keyId()
               + ": the key material was edited or mixed up");
     }
-    Keyring ring = current();
+    KeyBundle ring = current();
     if (!ring.contains(w.keyId())) {
       throw new KeyAccessDeniedException(
           "keyops KmsClient: ring key "
@@ -144,7 +144,7 @@ public class KeyopsKmsClient implements KmsClient {
     }
   }
 
-  private Keyring current() {
+  private KeyBundle current() {
     if (keyring == null) {
       throw new ParquetCryptoRuntimeException("keyops KmsClient used before initialize");
     }

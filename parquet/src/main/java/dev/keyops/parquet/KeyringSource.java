@@ -1,9 +1,9 @@
 package dev.keyops.parquet;
 
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
-import dev.keyops.partition.KeyringFile;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.partition.KeyBundleFile;
 import dev.keyops.partition.PartitionException;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
@@ -13,19 +13,19 @@ import java.util.function.Supplier;
 
 /**
  * The mounted keyring files the {@link KeyopsKmsClient}s of this process read, one {@link
- * KeyringFile} per path (so a KMS unwrap of a ring key happens once per process, however many
- * clients Parquet creates). A process that already holds a {@code KeyringFile} (the rekey worker)
+ * KeyBundleFile} per path (so a KMS unwrap of a ring key happens once per process, however many
+ * clients Parquet creates). A process that already holds a {@code KeyBundleFile} (the rekey worker)
  * registers it; otherwise one is opened with an unwrapper that routes each entry to the keyops
  * key-manager module on the classpath (keyops-kms-gcp, keyops-kms-transit, keyops-kms-aws).
  */
 public final class KeyringSource {
 
-  private static final Map<Path, Supplier<Keyring>> FILES = new ConcurrentHashMap<>();
+  private static final Map<Path, Supplier<KeyBundle>> FILES = new ConcurrentHashMap<>();
 
   private KeyringSource() {}
 
   /** Makes {@code file} the keyring that clients configured with {@code path} read. */
-  public static void register(Path path, KeyringFile file) {
+  public static void register(Path path, KeyBundleFile file) {
     FILES.put(path.toAbsolutePath().normalize(), file::current);
   }
 
@@ -33,15 +33,15 @@ public final class KeyringSource {
    * Makes {@code keyring} what clients configured with {@code path} read (the rekey worker, which
    * holds one parsed keyring for its whole run; {@code path} need not exist).
    */
-  public static void register(Path path, Keyring keyring) {
+  public static void register(Path path, KeyBundle keyring) {
     FILES.put(path.toAbsolutePath().normalize(), () -> keyring);
   }
 
   /** The keyring at {@code path} as it is now; the file is opened on first use. */
-  public static Supplier<Keyring> open(Path path) {
+  public static Supplier<KeyBundle> open(Path path) {
     return FILES.computeIfAbsent(
         path.toAbsolutePath().normalize(),
-        p -> new KeyringFile(p, new ClasspathUnwrapper())::current);
+        p -> new KeyBundleFile(p, new ClasspathUnwrapper())::current);
   }
 
   /**
@@ -57,7 +57,7 @@ public final class KeyringSource {
     }
 
     @Override
-    public byte[] unwrap(KeyringDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
+    public byte[] unwrap(KeyBundleDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
       String provider = entry.provider() == null ? "gcpKms" : entry.provider();
       return forProvider(provider).unwrap(entry, wrappedKey, associatedData);
     }
@@ -81,7 +81,7 @@ public final class KeyringSource {
                     .invoke(null);
           default:
             return (DataKeyUnwrapper)
-                Class.forName("dev.keyops.kms.KmsDataKeyUnwrapper")
+                Class.forName("dev.keyops.kms.gcp.KmsDataKeyUnwrapper")
                     .getConstructor(String.class)
                     .newInstance((Object) null);
         }

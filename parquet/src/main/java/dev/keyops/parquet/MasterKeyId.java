@@ -1,8 +1,8 @@
 package dev.keyops.parquet;
 
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -39,8 +39,8 @@ public final class MasterKeyId {
    * @param ringOverride the key {@code ring-<name>} resolves to instead of the Primary, or empty
    * @throws IllegalArgumentException saying what is wrong and what to use instead
    */
-  public static KeyId forWriting(Keyring ring, String masterKeyId, Optional<KeyId> ringOverride) {
-    KeyringDocument doc = ring.document();
+  public static KeyId forWriting(KeyBundle ring, String masterKeyId, Optional<KeyId> ringOverride) {
+    KeyBundleDocument doc = ring.document();
     if (masterKeyId != null && masterKeyId.startsWith(RING_PREFIX)) {
       String name = masterKeyId.substring(RING_PREFIX.length());
       if (!name.equals(doc.keyRing())) {
@@ -99,7 +99,7 @@ public final class MasterKeyId {
     return id;
   }
 
-  private static KeyId requireKnown(Keyring ring, KeyId id, String masterKeyId) {
+  private static KeyId requireKnown(KeyBundle ring, KeyId id, String masterKeyId) {
     if (!ring.contains(id)) {
       throw new IllegalArgumentException(
           "masterKeyID "
@@ -113,8 +113,8 @@ public final class MasterKeyId {
     return id;
   }
 
-  static String state(KeyringDocument doc, KeyId id) {
-    for (KeyringDocument.Entry e : doc.keys()) {
+  static String state(KeyBundleDocument doc, KeyId id) {
+    for (KeyBundleDocument.Entry e : doc.keys()) {
       if (id.hex().equals(e.keyId())) {
         return e.state();
       }

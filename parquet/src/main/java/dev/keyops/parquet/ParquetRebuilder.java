@@ -3,8 +3,8 @@ package dev.keyops.parquet;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyops.partition.FileIdentity;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
 import dev.keyops.partition.PartitionException;
 import dev.keyops.partition.PartitionRebuilder;
 import dev.keyops.partition.PartitionRebuilder.Mode;
@@ -78,7 +78,7 @@ public final class ParquetRebuilder {
     }
   }
 
-  private final Keyring ring;
+  private final KeyBundle ring;
   private final KeyId target;
   private final Mode mode;
   private final boolean dryRun;
@@ -90,10 +90,10 @@ public final class ParquetRebuilder {
   /**
    * @param keyringPath the path the Parquet KmsClient reads the keyring from: a mounted file, or
    *     any path {@code ring} was registered under with {@link KeyringSource#register(Path,
-   *     Keyring)}
+   *     KeyBundle)}
    */
   public ParquetRebuilder(
-      Keyring ring,
+      KeyBundle ring,
       Path keyringPath,
       KeyId target,
       Mode mode,

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.partition.KeyringDocument;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -45,14 +45,14 @@ class KeyopsKmsClientRoundTripTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("layouts")
   void writesAndReadsBackEveryVariant(ParquetFixtures.Layout layout) throws Exception {
-    KeyringDocument.Entry a = TestKeyrings.key("a", "Primary");
-    KeyringDocument.Entry col = TestKeyrings.key("col", "Primary");
-    KeyringDocument.Entry other = TestKeyrings.key("other", "Retired");
+    KeyBundleDocument.Entry a = TestKeyBundles.key("a", "Primary");
+    KeyBundleDocument.Entry col = TestKeyBundles.key("col", "Primary");
+    KeyBundleDocument.Entry other = TestKeyBundles.key("other", "Retired");
     // "COLUMNKEY" stands for the column key's id: the ring has two usable keys but one Primary,
     // so the column key here is the Primary's id written out (pinning a key id).
     ParquetFixtures.Layout l =
         layout.columnKeys().isEmpty() ? layout : layout.columns(Map.of("ssn", a.keyId()));
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(a, other));
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(a, other));
     Path file = dir.resolve("part-0.parquet");
     ParquetFixtures.write(keyring, l, file, 250, 100, CompressionCodecName.SNAPPY);
 
@@ -66,7 +66,8 @@ class KeyopsKmsClientRoundTripTest {
     // A keyring without the ring key cannot read it (once the key tools' KEK cache, which would
     // keep a double-wrapped file readable in this process for its lifetime, is emptied).
     org.apache.parquet.crypto.keytools.KeyToolkit.removeCacheEntriesForAllTokens();
-    Path without = TestKeyrings.write(dir.resolve("without.json"), TestKeyrings.doc(col, other));
+    Path without =
+        TestKeyBundles.write(dir.resolve("without.json"), TestKeyBundles.doc(col, other));
     Exception e =
         assertThrows(Exception.class, () -> ParquetFixtures.read(without, file), l.toString());
     assertTrue(

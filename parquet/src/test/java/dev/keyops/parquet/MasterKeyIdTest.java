@@ -4,20 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Which ring key a masterKeyID wraps under, and the clear refusals. */
 class MasterKeyIdTest {
 
-  final KeyringDocument.Entry primary = TestKeyrings.key("p", "Primary");
-  final KeyringDocument.Entry staged = TestKeyrings.key("s", "Staged");
-  final KeyringDocument.Entry retired = TestKeyrings.key("r", "Retired");
-  final Keyring ring = TestKeyrings.ring(TestKeyrings.doc(primary, staged, retired));
+  final KeyBundleDocument.Entry primary = TestKeyBundles.key("p", "Primary");
+  final KeyBundleDocument.Entry staged = TestKeyBundles.key("s", "Staged");
+  final KeyBundleDocument.Entry retired = TestKeyBundles.key("r", "Retired");
+  final KeyBundle ring = TestKeyBundles.ring(TestKeyBundles.doc(primary, staged, retired));
 
   @Test
   void ringAliasMeansThePrimary() {
@@ -35,13 +35,13 @@ class MasterKeyIdTest {
             IllegalArgumentException.class,
             () -> MasterKeyId.forWriting(ring, "ring-orders", Optional.empty()));
     assertTrue(other.getMessage().contains("key ring 'test'"), other.getMessage());
-    Keyring none = TestKeyrings.ring(TestKeyrings.doc(null, staged));
+    KeyBundle none = TestKeyBundles.ring(TestKeyBundles.doc(null, staged));
     IllegalArgumentException noPrimary =
         assertThrows(
             IllegalArgumentException.class,
             () -> MasterKeyId.forWriting(none, "ring-test", Optional.empty()));
     assertTrue(noPrimary.getMessage().contains("no Primary"), noPrimary.getMessage());
-    for (KeyringDocument.Entry e : new KeyringDocument.Entry[] {staged, retired}) {
+    for (KeyBundleDocument.Entry e : new KeyBundleDocument.Entry[] {staged, retired}) {
       IllegalArgumentException notPrimary =
           assertThrows(
               IllegalArgumentException.class,

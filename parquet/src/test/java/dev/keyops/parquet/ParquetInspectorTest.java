@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.KeyringDocument;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +27,8 @@ class ParquetInspectorTest {
 
   @TempDir Path dir;
 
-  final KeyringDocument.Entry footerKey = TestKeyrings.key("footer", "Primary");
-  final KeyringDocument.Entry columnKey = TestKeyrings.key("column", "Retired");
+  final KeyBundleDocument.Entry footerKey = TestKeyBundles.key("footer", "Primary");
+  final KeyBundleDocument.Entry columnKey = TestKeyBundles.key("column", "Retired");
 
   static java.util.stream.Stream<ParquetFixtures.Layout> layouts() {
     return KeyopsKmsClientRoundTripTest.layouts();
@@ -40,11 +40,11 @@ class ParquetInspectorTest {
     // Write with the column key as a Primary (writers only use the Primary), then inspect with a
     // keyring where it is Retired and the footer key Primary.
     Path writeRing =
-        TestKeyrings.write(
+        TestKeyBundles.write(
             dir.resolve("w.json"),
-            TestKeyrings.doc(columnKey, TestKeyrings.withState(footerKey, "Retired")));
+            TestKeyBundles.doc(columnKey, TestKeyBundles.withState(footerKey, "Retired")));
     Path readRing =
-        TestKeyrings.write(dir.resolve("r.json"), TestKeyrings.doc(footerKey, columnKey));
+        TestKeyBundles.write(dir.resolve("r.json"), TestKeyBundles.doc(footerKey, columnKey));
     ParquetFixtures.Layout l =
         layout.columnKeys().isEmpty()
             ? layout.columns(Map.of())
@@ -66,9 +66,9 @@ class ParquetInspectorTest {
 
   @Test
   void aColumnKeyOnAnotherRingKeyIsReportedBesideTheFooterKey() throws Exception {
-    KeyringDocument.Entry older = TestKeyrings.key("older", "Retired");
-    KeyringDocument.Entry newer = TestKeyrings.key("newer", "Primary");
-    Path ring = TestKeyrings.write(dir.resolve("k.json"), TestKeyrings.doc(newer, older));
+    KeyBundleDocument.Entry older = TestKeyBundles.key("older", "Retired");
+    KeyBundleDocument.Entry newer = TestKeyBundles.key("newer", "Primary");
+    Path ring = TestKeyBundles.write(dir.resolve("k.json"), TestKeyBundles.doc(newer, older));
     Path file = dir.resolve("mixed.parquet");
     ParquetFixtures.Layout l =
         ParquetFixtures.Layout.of("ring-test")
@@ -82,7 +82,7 @@ class ParquetInspectorTest {
         (com.fasterxml.jackson.databind.node.ObjectNode)
             KeyMaterial.JSON.readTree(sidecar.toFile());
     KeyMaterial column = KeyMaterial.parse(root.get("columnKey0").asText());
-    var keyring = TestKeyrings.ring(TestKeyrings.doc(newer, older));
+    var keyring = TestKeyBundles.ring(TestKeyBundles.doc(newer, older));
     root.put("columnKey0", column.rewrapped(keyring, KeyId.parse(older.keyId())).toJson());
     Files.write(sidecar, KeyMaterial.JSON.writeValueAsBytes(root));
 
@@ -96,7 +96,7 @@ class ParquetInspectorTest {
 
   @Test
   void anEncryptedFootersColumnKeysAreUnknownWithoutItsFooterKey() throws Exception {
-    Path ring = TestKeyrings.write(dir.resolve("k.json"), TestKeyrings.doc(footerKey));
+    Path ring = TestKeyBundles.write(dir.resolve("k.json"), TestKeyBundles.doc(footerKey));
     Path file = dir.resolve("f.parquet");
     ParquetFixtures.write(
         ring,
@@ -107,7 +107,8 @@ class ParquetInspectorTest {
         CompressionCodecName.SNAPPY);
     KeyToolkit.removeCacheEntriesForAllTokens();
     Path other =
-        TestKeyrings.write(dir.resolve("o.json"), TestKeyrings.doc(TestKeyrings.key("x", "P")));
+        TestKeyBundles.write(
+            dir.resolve("o.json"), TestKeyBundles.doc(TestKeyBundles.key("x", "P")));
     ParquetFile info = new ParquetInspector(ParquetCrypto.configuration(other)).inspect(file);
     assertTrue(info.columnKeysUnknown());
     assertEquals(Set.of(KeyId.parse(footerKey.keyId())), info.keyIds());
@@ -161,7 +162,7 @@ class ParquetInspectorTest {
 
   @Test
   void aMissingOrForeignSidecarMakesTheFileUnreadable() throws Exception {
-    Path ring = TestKeyrings.write(dir.resolve("k.json"), TestKeyrings.doc(footerKey));
+    Path ring = TestKeyBundles.write(dir.resolve("k.json"), TestKeyBundles.doc(footerKey));
     Path file = dir.resolve("f.parquet");
     ParquetFixtures.write(
         ring,

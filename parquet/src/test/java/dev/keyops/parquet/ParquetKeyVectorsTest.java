@@ -12,9 +12,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.crypto.tink.subtle.AesGcmJce;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,15 +61,15 @@ class ParquetKeyVectorsTest {
     return KeyId.fromUid("parquet-vector-key-b");
   }
 
-  static KeyringDocument keyring() throws Exception {
+  static KeyBundleDocument keyring() throws Exception {
     var b64 = Base64.getEncoder();
-    return new KeyringDocument(
-        KeyringDocument.FORMAT,
+    return new KeyBundleDocument(
+        KeyBundleDocument.FORMAT,
         "test-vectors",
         RING,
         keyB().hex(),
         List.of(
-            new KeyringDocument.Entry(
+            new KeyBundleDocument.Entry(
                 keyB().hex(),
                 "parquet-vector-key-b",
                 "Primary",
@@ -78,7 +78,7 @@ class ParquetKeyVectorsTest {
                 null,
                 null,
                 null),
-            new KeyringDocument.Entry(
+            new KeyBundleDocument.Entry(
                 keyA().hex(),
                 "parquet-vector-key-a",
                 "Retired",
@@ -200,7 +200,7 @@ class ParquetKeyVectorsTest {
   @Test
   void publishedVectorsAreWhatTheFormatComputes() throws Exception {
     ObjectNode expected = vectors();
-    byte[] ring = Keyring.toJson(keyring());
+    byte[] ring = KeyBundle.toJson(keyring());
     if (Boolean.getBoolean("keyops.writeParquetVectors")) {
       Files.createDirectories(DIR);
       Files.write(DIR.resolve("keyring.json"), ring);

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
 import dev.keyops.partition.PartitionRebuilder.Mode;
 import dev.keyops.partition.PartitionRebuilder.Status;
 import dev.keyops.partition.RebuildCheckpoints;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,8 +38,8 @@ class ParquetRebuilderTest {
 
   @TempDir Path dir;
 
-  final KeyringDocument.Entry oldKey = TestKeyrings.key("old", "Retired");
-  final KeyringDocument.Entry newKey = TestKeyrings.key("new", "Primary");
+  final KeyBundleDocument.Entry oldKey = TestKeyBundles.key("old", "Retired");
+  final KeyBundleDocument.Entry newKey = TestKeyBundles.key("new", "Primary");
 
   static Stream<Arguments> cases() {
     List<Arguments> all = new ArrayList<>();
@@ -51,15 +51,16 @@ class ParquetRebuilderTest {
 
   Path writeOld(ParquetFixtures.Layout layout, Path file, int rows) throws java.io.IOException {
     Path oldRing =
-        TestKeyrings.write(
-            dir.resolve("old.json"), TestKeyrings.doc(TestKeyrings.withState(oldKey, "Primary")));
+        TestKeyBundles.write(
+            dir.resolve("old.json"),
+            TestKeyBundles.doc(TestKeyBundles.withState(oldKey, "Primary")));
     ParquetFixtures.Layout l =
         layout.columnKeys().isEmpty() ? layout : layout.columns(Map.of("ssn", oldKey.keyId()));
     ParquetFixtures.write(oldRing, l, file, rows, 40, CompressionCodecName.GZIP);
     return oldRing;
   }
 
-  ParquetRebuilder rebuilder(Keyring ring, Path ringPath, Mode mode, RebuildCheckpoints cp) {
+  ParquetRebuilder rebuilder(KeyBundle ring, Path ringPath, Mode mode, RebuildCheckpoints cp) {
     return new ParquetRebuilder(ring, ringPath, KeyId.parse(newKey.keyId()), mode, false, cp);
   }
 
@@ -73,8 +74,9 @@ class ParquetRebuilderTest {
     ParquetFile infoBefore =
         new ParquetInspector(ParquetCrypto.configuration(oldRing)).inspect(file);
     assertFalse(infoBefore.columnKeysUnknown());
-    Path ringPath = TestKeyrings.write(dir.resolve("ring.json"), TestKeyrings.doc(newKey, oldKey));
-    Keyring ring = TestKeyrings.ring(TestKeyrings.doc(newKey, oldKey));
+    Path ringPath =
+        TestKeyBundles.write(dir.resolve("ring.json"), TestKeyBundles.doc(newKey, oldKey));
+    KeyBundle ring = TestKeyBundles.ring(TestKeyBundles.doc(newKey, oldKey));
 
     ParquetRebuilder.Outcome o =
         rebuilder(ring, ringPath, mode, RebuildCheckpoints.NONE).rebuild(file);
@@ -109,12 +111,12 @@ class ParquetRebuilderTest {
 
     // Only the new key: still readable. Only the old key: not any more.
     KeyToolkit.removeCacheEntriesForAllTokens();
-    Path onlyNew = TestKeyrings.write(dir.resolve("new-only.json"), TestKeyrings.doc(newKey));
+    Path onlyNew = TestKeyBundles.write(dir.resolve("new-only.json"), TestKeyBundles.doc(newKey));
     assertEquals(ParquetFixtures.expected(130), ParquetFixtures.read(onlyNew, file));
     Path onlyOld =
-        TestKeyrings.write(
+        TestKeyBundles.write(
             dir.resolve("old-only.json"),
-            TestKeyrings.doc(TestKeyrings.withState(oldKey, "Primary")));
+            TestKeyBundles.doc(TestKeyBundles.withState(oldKey, "Primary")));
     KeyToolkit.removeCacheEntriesForAllTokens();
     assertThrows(Exception.class, () -> ParquetFixtures.read(onlyOld, file));
     try (var s = Files.list(dir)) {
@@ -142,8 +144,8 @@ class ParquetRebuilderTest {
     Path plain = dir.resolve("plain.parquet");
     ParquetFixtures.write(null, null, plain, 20, 10, CompressionCodecName.SNAPPY);
     byte[] plainBefore = Files.readAllBytes(plain);
-    Keyring ring = TestKeyrings.ring(TestKeyrings.doc(newKey));
-    Path ringPath = TestKeyrings.write(dir.resolve("ring.json"), TestKeyrings.doc(newKey));
+    KeyBundle ring = TestKeyBundles.ring(TestKeyBundles.doc(newKey));
+    Path ringPath = TestKeyBundles.write(dir.resolve("ring.json"), TestKeyBundles.doc(newKey));
     for (Mode mode : Mode.values()) {
       ParquetRebuilder r = rebuilder(ring, ringPath, mode, RebuildCheckpoints.NONE);
       ParquetRebuilder.Outcome gone = r.rebuild(file);
@@ -164,8 +166,8 @@ class ParquetRebuilderTest {
       Path file = dir.resolve("w" + internal + ".parquet");
       writeOld(ParquetFixtures.Layout.of("ring-test").internal(internal), file, 50);
       Path ringPath =
-          TestKeyrings.write(dir.resolve("ring.json"), TestKeyrings.doc(newKey, oldKey));
-      Keyring ring = TestKeyrings.ring(TestKeyrings.doc(newKey, oldKey));
+          TestKeyBundles.write(dir.resolve("ring.json"), TestKeyBundles.doc(newKey, oldKey));
+      KeyBundle ring = TestKeyBundles.ring(TestKeyBundles.doc(newKey, oldKey));
       Path writersCopy = dir.resolve("writer-" + internal);
       RebuildCheckpoints writer =
           new RebuildCheckpoints() {

@@ -3,7 +3,7 @@ package dev.keyops.partition;
 /**
  * Unwraps a ring key's wrapped data key through its key manager: Cloud KMS Decrypt for gcpKms keys
  * (keyops-kms-gcp), Transit decrypt for transit keys (keyops-kms-transit). The keyring calls {@link
- * #unwrap(KeyringDocument.Entry, byte[], byte[])}, which by default hands the entry's key name to
+ * #unwrap(KeyBundleDocument.Entry, byte[], byte[])}, which by default hands the entry's key name to
  * the three-argument method; an unwrapper that needs more of the entry (a Transit address)
  * overrides it.
  */
@@ -23,7 +23,7 @@ public interface DataKeyUnwrapper {
    * @return the 32-byte data key
    * @throws PartitionException of kind KEY_UNAVAILABLE when the key manager refuses or fails
    */
-  default byte[] unwrap(KeyringDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
+  default byte[] unwrap(KeyBundleDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
     return unwrap(entry.kmsKeyName(), wrappedKey, associatedData);
   }
 

@@ -101,7 +101,7 @@ public final class PartitionCodec {
    * Opens a partition's header with the ring: the newest slot whose key is in the ring and whose
    * wrapped key authenticates. A torn or corrupted slot falls back to the other one.
    */
-  public static Opened open(PartitionHeader header, Keyring ring, Path file) {
+  public static Opened open(PartitionHeader header, KeyBundle ring, Path file) {
     KeySlot newest = header.newestSlot();
     if (newest == null) {
       throw new PartitionException(
@@ -123,7 +123,7 @@ public final class PartitionCodec {
         first.kind(), file + ": " + first.getMessage(), first.transientFailure());
   }
 
-  private static byte[] unwrap(PartitionHeader header, KeySlot slot, Keyring ring) {
+  private static byte[] unwrap(PartitionHeader header, KeySlot slot, KeyBundle ring) {
     if (!ring.contains(slot.keyId())) {
       throw new PartitionException(
           PartitionException.Kind.UNKNOWN_KEY,
@@ -151,7 +151,7 @@ public final class PartitionCodec {
   }
 
   /** Wraps a data key with a ring key into a slot. */
-  static KeySlot wrap(byte[] prefix, byte[] dataKey, KeyId keyId, long generation, Keyring ring) {
+  static KeySlot wrap(byte[] prefix, byte[] dataKey, KeyId keyId, long generation, KeyBundle ring) {
     try {
       byte[] wrapped =
           ring.wrappingAead(keyId)
@@ -177,7 +177,7 @@ public final class PartitionCodec {
   }
 
   /** The ring's Primary key id, or an error that says the ring has none. */
-  static KeyId requirePrimary(Keyring ring) {
+  static KeyId requirePrimary(KeyBundle ring) {
     return ring.primary()
         .orElseThrow(
             () ->
@@ -193,7 +193,7 @@ public final class PartitionCodec {
    *
    * @return CRC32C of the plaintext written
    */
-  public long encrypt(InputStream plain, FileChannel out, Keyring ring) throws IOException {
+  public long encrypt(InputStream plain, FileChannel out, KeyBundle ring) throws IOException {
     KeyId primary = requirePrimary(ring);
     byte[] dataKey = Random.randBytes(PartitionFormat.DATA_KEY_SIZE);
     byte[] prefix = PartitionHeader.newPrefix(Random.randBytes(PartitionFormat.PARTITION_ID_SIZE));
@@ -220,7 +220,7 @@ public final class PartitionCodec {
    * segment is tampered with or the file is truncated; callers must treat output as valid only
    * after reading to the end without error.
    */
-  public InputStream decrypt(Path file, Keyring ring) throws IOException {
+  public InputStream decrypt(Path file, KeyBundle ring) throws IOException {
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
     try {
       PartitionHeader header = PartitionHeader.read(ch);

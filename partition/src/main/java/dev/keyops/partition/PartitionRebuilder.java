@@ -81,7 +81,7 @@ public final class PartitionRebuilder {
     }
   }
 
-  private final Keyring ring;
+  private final KeyBundle ring;
   private final Mode mode;
   private final boolean dryRun;
   private final PartitionCodec codec;
@@ -90,7 +90,7 @@ public final class PartitionRebuilder {
   private final FileOpener files;
 
   /** A rebuilder with a codec of its own; like the codec, use it from one thread at a time. */
-  public PartitionRebuilder(Keyring ring, Mode mode, boolean dryRun) {
+  public PartitionRebuilder(KeyBundle ring, Mode mode, boolean dryRun) {
     this(ring, mode, dryRun, new PartitionCodec(), RebuildCheckpoints.NONE);
   }
 
@@ -99,7 +99,7 @@ public final class PartitionRebuilder {
    * @param checkpoints told each point of a rebuild it passes (a seam for crash tests)
    */
   public PartitionRebuilder(
-      Keyring ring,
+      KeyBundle ring,
       Mode mode,
       boolean dryRun,
       PartitionCodec codec,
@@ -113,7 +113,7 @@ public final class PartitionRebuilder {
    * @param pacer told each chunk a re-encryption streams, and may block it (a rate limit)
    */
   public PartitionRebuilder(
-      Keyring ring,
+      KeyBundle ring,
       Mode mode,
       boolean dryRun,
       PartitionCodec codec,
@@ -129,7 +129,7 @@ public final class PartitionRebuilder {
    * @param files opens every file the rebuild reads or writes (a seam for I/O failure tests)
    */
   public PartitionRebuilder(
-      Keyring ring,
+      KeyBundle ring,
       Mode mode,
       boolean dryRun,
       PartitionCodec codec,

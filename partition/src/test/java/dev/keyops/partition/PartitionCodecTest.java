@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.crypto.tink.subtle.AesGcmHkdfStreaming;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,8 +28,8 @@ class PartitionCodecTest {
 
   @TempDir Path dir;
 
-  private final KeyringDocument.Entry k1 = TestKeyrings.key("k1", "Primary");
-  private final Keyring ring = TestKeyrings.ring(TestKeyrings.doc(k1));
+  private final KeyBundleDocument.Entry k1 = TestKeyBundles.key("k1", "Primary");
+  private final KeyBundle ring = TestKeyBundles.ring(TestKeyBundles.doc(k1));
 
   static IntStream sizes() throws Exception {
     AesGcmHkdfStreaming s =
@@ -75,9 +75,9 @@ class PartitionCodecTest {
   void anyKeyOfTheRingDecryptsAfterRotation() throws IOException {
     byte[] plain = random(5000);
     Path p = encrypt(plain, ring);
-    KeyringDocument.Entry k2 = TestKeyrings.key("k2", "Primary");
-    Keyring rotated =
-        TestKeyrings.ring(TestKeyrings.doc(k2, TestKeyrings.withState(k1, "Retired")));
+    KeyBundleDocument.Entry k2 = TestKeyBundles.key("k2", "Primary");
+    KeyBundle rotated =
+        TestKeyBundles.ring(TestKeyBundles.doc(k2, TestKeyBundles.withState(k1, "Retired")));
     assertArrayEquals(plain, readAll(p, rotated));
   }
 
@@ -85,27 +85,27 @@ class PartitionCodecTest {
   void theWrongKeyFails() throws IOException {
     Path p = encrypt(random(100), ring);
     // Same key id, other material: the slot fails authentication.
-    KeyringDocument.Entry impostor =
-        new KeyringDocument.Entry(
+    KeyBundleDocument.Entry impostor =
+        new KeyBundleDocument.Entry(
             k1.keyId(),
             "k1",
             "Primary",
             "managed",
-            TestKeyrings.key("x", "Primary").material(),
+            TestKeyBundles.key("x", "Primary").material(),
             null,
             null,
             null);
     PartitionException e =
         assertThrows(
             PartitionException.class,
-            () -> readAll(p, TestKeyrings.ring(TestKeyrings.doc(impostor))));
+            () -> readAll(p, TestKeyBundles.ring(TestKeyBundles.doc(impostor))));
     assertEquals(PartitionException.Kind.CORRUPT, e.kind());
   }
 
   @Test
   void anUnknownKeyIdFailsAndSaysSo() throws IOException {
     Path p = encrypt(random(100), ring);
-    Keyring other = TestKeyrings.ring(TestKeyrings.doc(TestKeyrings.key("k9", "Primary")));
+    KeyBundle other = TestKeyBundles.ring(TestKeyBundles.doc(TestKeyBundles.key("k9", "Primary")));
     PartitionException e = assertThrows(PartitionException.class, () -> readAll(p, other));
     assertEquals(PartitionException.Kind.UNKNOWN_KEY, e.kind());
     assertTrue(e.getMessage().contains(k1.keyId()), e.getMessage());
@@ -164,9 +164,9 @@ class PartitionCodecTest {
   void aCorruptedSlotFallsBackToTheOtherSlot() throws IOException {
     byte[] plain = random(7000);
     Path p = encrypt(plain, ring);
-    KeyringDocument.Entry k2 = TestKeyrings.key("k2", "Primary");
-    Keyring rotated =
-        TestKeyrings.ring(TestKeyrings.doc(k2, TestKeyrings.withState(k1, "Retired")));
+    KeyBundleDocument.Entry k2 = TestKeyBundles.key("k2", "Primary");
+    KeyBundle rotated =
+        TestKeyBundles.ring(TestKeyBundles.doc(k2, TestKeyBundles.withState(k1, "Retired")));
     // Rewrap writes slot 1 (generation 2) and wipes slot 0; restore slot 0 to get both slots.
     byte[] slot0 = slotBytes(p, 0);
     assertEquals(
@@ -184,7 +184,8 @@ class PartitionCodecTest {
 
   @Test
   void encryptWithoutPrimaryIsRefused() {
-    Keyring noPrimary = TestKeyrings.ring(TestKeyrings.doc(null, TestKeyrings.key("s", "Staged")));
+    KeyBundle noPrimary =
+        TestKeyBundles.ring(TestKeyBundles.doc(null, TestKeyBundles.key("s", "Staged")));
     PartitionException e =
         assertThrows(PartitionException.class, () -> encrypt(random(1), noPrimary));
     assertEquals(PartitionException.Kind.NO_PRIMARY, e.kind());
@@ -196,13 +197,13 @@ class PartitionCodecTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> Keyring.parse(json.getBytes(), DataKeyUnwrapper.NONE));
+            () -> KeyBundle.parse(json.getBytes(), DataKeyUnwrapper.NONE));
     assertFalse(e.getMessage().contains("SECRETSECRET"), e.getMessage());
     String broken = "{\"format\":1,\"keys\":[{\"material\":SECRETSECRET}]}";
     e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> Keyring.parse(broken.getBytes(), DataKeyUnwrapper.NONE));
+            () -> KeyBundle.parse(broken.getBytes(), DataKeyUnwrapper.NONE));
     assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
   }
 
@@ -216,7 +217,7 @@ class PartitionCodecTest {
     assertFalse(java.util.Arrays.equals(Files.readAllBytes(a), Files.readAllBytes(b)));
   }
 
-  private Path encrypt(byte[] plain, Keyring r) throws IOException {
+  private Path encrypt(byte[] plain, KeyBundle r) throws IOException {
     Path p = Files.createTempFile(dir, "part", ".bin");
     try (FileChannel ch =
         FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -225,7 +226,7 @@ class PartitionCodecTest {
     return p;
   }
 
-  static byte[] readAll(Path p, Keyring r) throws IOException {
+  static byte[] readAll(Path p, KeyBundle r) throws IOException {
     try (InputStream in = new PartitionCodec().decrypt(p, r)) {
       return in.readAllBytes();
     }

@@ -39,7 +39,8 @@ class PartitionFormatVectorsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("vectors")
   void readsTheVector(JsonNode v) throws Exception {
-    Keyring ring = new KeyringFile(DIR.resolve("keyring.json"), DataKeyUnwrapper.NONE).current();
+    KeyBundle ring =
+        new KeyBundleFile(DIR.resolve("keyring.json"), DataKeyUnwrapper.NONE).current();
     Path file = DIR.resolve(v.get("file").asText());
     PartitionCodec codec = new PartitionCodec();
     switch (v.get("expect").asText()) {

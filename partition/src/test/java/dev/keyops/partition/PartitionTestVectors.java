@@ -43,13 +43,13 @@ public final class PartitionTestVectors {
     Path dir = Path.of(args[0]);
     Files.createDirectories(dir);
     SecureRandom random = new SecureRandom();
-    KeyringDocument.Entry a = entry("test-vector-key-a", "Retired", random);
-    KeyringDocument.Entry b = entry("test-vector-key-b", "Primary", random);
-    KeyringDocument onA = doc(a.keyId(), List.of(withState(a, "Primary")));
-    KeyringDocument both = doc(b.keyId(), List.of(b, a));
-    Keyring ringA = Keyring.parse(Keyring.toJson(onA), DataKeyUnwrapper.NONE);
-    Keyring ring = Keyring.parse(Keyring.toJson(both), DataKeyUnwrapper.NONE);
-    Files.write(dir.resolve("keyring.json"), Keyring.toJson(both));
+    KeyBundleDocument.Entry a = entry("test-vector-key-a", "Retired", random);
+    KeyBundleDocument.Entry b = entry("test-vector-key-b", "Primary", random);
+    KeyBundleDocument onA = doc(a.keyId(), List.of(withState(a, "Primary")));
+    KeyBundleDocument both = doc(b.keyId(), List.of(b, a));
+    KeyBundle ringA = KeyBundle.parse(KeyBundle.toJson(onA), DataKeyUnwrapper.NONE);
+    KeyBundle ring = KeyBundle.parse(KeyBundle.toJson(both), DataKeyUnwrapper.NONE);
+    Files.write(dir.resolve("keyring.json"), KeyBundle.toJson(both));
 
     byte[] small =
         "keyops partition format, version 1: a test vector.\n"
@@ -141,10 +141,10 @@ public final class PartitionTestVectors {
         .writeValue(dir.resolve("vectors.json").toFile(), manifest);
   }
 
-  private static KeyringDocument.Entry entry(String name, String state, SecureRandom random) {
+  private static KeyBundleDocument.Entry entry(String name, String state, SecureRandom random) {
     byte[] material = new byte[32];
     random.nextBytes(material);
-    return new KeyringDocument.Entry(
+    return new KeyBundleDocument.Entry(
         KeyId.fromUid(name).hex(),
         name,
         state,
@@ -155,17 +155,17 @@ public final class PartitionTestVectors {
         null);
   }
 
-  private static KeyringDocument.Entry withState(KeyringDocument.Entry e, String state) {
-    return new KeyringDocument.Entry(
+  private static KeyBundleDocument.Entry withState(KeyBundleDocument.Entry e, String state) {
+    return new KeyBundleDocument.Entry(
         e.keyId(), e.name(), state, e.provider(), e.material(), null, null, null);
   }
 
-  private static KeyringDocument doc(String primary, List<KeyringDocument.Entry> keys) {
-    return new KeyringDocument(
-        KeyringDocument.FORMAT, "test-vectors", "vectors", primary, List.copyOf(keys));
+  private static KeyBundleDocument doc(String primary, List<KeyBundleDocument.Entry> keys) {
+    return new KeyBundleDocument(
+        KeyBundleDocument.FORMAT, "test-vectors", "vectors", primary, List.copyOf(keys));
   }
 
-  private static void encrypt(PartitionCodec codec, Path p, byte[] plain, Keyring ring)
+  private static void encrypt(PartitionCodec codec, Path p, byte[] plain, KeyBundle ring)
       throws IOException {
     Files.deleteIfExists(p);
     try (FileChannel ch =
@@ -175,7 +175,7 @@ public final class PartitionTestVectors {
   }
 
   private static void rebuild(
-      Path p, Keyring ring, PartitionRebuilder.Mode mode, RebuildCheckpoints checkpoints) {
+      Path p, KeyBundle ring, PartitionRebuilder.Mode mode, RebuildCheckpoints checkpoints) {
     PartitionRebuilder.Outcome o =
         new PartitionRebuilder(ring, mode, false, new PartitionCodec(), checkpoints).rebuild(p);
     if (o.status() != PartitionRebuilder.Status.REBUILT) {

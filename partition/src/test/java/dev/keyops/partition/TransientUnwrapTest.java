@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.testing.FakeKms;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.FakeKms;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,7 +28,7 @@ class TransientUnwrapTest {
 
   @TempDir Path dir;
 
-  private final KeyringDocument.Entry managed = TestKeyrings.key("k", "Primary");
+  private final KeyBundleDocument.Entry managed = TestKeyBundles.key("k", "Primary");
   private final FakeKms kms = new FakeKms().knows(KMS_KEY, managed.material());
   private final List<Duration> sleeps = new ArrayList<>();
   private final AtomicLong now = new AtomicLong();
@@ -38,7 +38,7 @@ class TransientUnwrapTest {
   @Test
   void anUnavailableUnwrapIsRetriedAndTheReadSucceeds() throws IOException {
     Path p = partition(new byte[] {1, 2, 3});
-    KeyringFile file = gcpKeyringFile();
+    KeyBundleFile file = gcpKeyringFile();
     kms.thenFail(FakeKms.Code.UNAVAILABLE);
 
     assertArrayEquals(new byte[] {1, 2, 3}, read(p, file.current()));
@@ -49,7 +49,7 @@ class TransientUnwrapTest {
   @Test
   void anOutageLongerThanTheRetriesIsHeldBrieflyThenTriedAgainWithoutARestart() throws IOException {
     Path p = partition(new byte[] {4});
-    KeyringFile file = gcpKeyringFile();
+    KeyBundleFile file = gcpKeyringFile();
     kms.alwaysFail(FakeKms.Code.DEADLINE_EXCEEDED);
 
     PartitionException e = assertThrows(PartitionException.class, () -> read(p, file.current()));
@@ -68,7 +68,7 @@ class TransientUnwrapTest {
   @Test
   void aRefusalIsNotRetriedAndStaysARefusal() throws IOException {
     Path p = partition(new byte[] {5});
-    KeyringFile file = gcpKeyringFile();
+    KeyBundleFile file = gcpKeyringFile();
     kms.thenFail(FakeKms.Code.PERMISSION_DENIED);
 
     PartitionException e = assertThrows(PartitionException.class, () -> read(p, file.current()));
@@ -78,11 +78,12 @@ class TransientUnwrapTest {
     assertEquals(1, kms.calls.get());
   }
 
-  private KeyringFile gcpKeyringFile() throws IOException {
+  private KeyBundleFile gcpKeyringFile() throws IOException {
     Path f =
-        TestKeyrings.write(
-            dir.resolve("keyring.json"), TestKeyrings.doc(TestKeyrings.asGcpKms(managed, KMS_KEY)));
-    return new KeyringFile(f, kms, retry);
+        TestKeyBundles.write(
+            dir.resolve("keyring.json"),
+            TestKeyBundles.doc(TestKeyBundles.asGcpKms(managed, KMS_KEY)));
+    return new KeyBundleFile(f, kms, retry);
   }
 
   private Path partition(byte[] plain) throws IOException {
@@ -91,12 +92,14 @@ class TransientUnwrapTest {
         FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       new PartitionCodec()
           .encrypt(
-              new ByteArrayInputStream(plain), ch, TestKeyrings.ring(TestKeyrings.doc(managed)));
+              new ByteArrayInputStream(plain),
+              ch,
+              TestKeyBundles.ring(TestKeyBundles.doc(managed)));
     }
     return p;
   }
 
-  private static byte[] read(Path p, Keyring ring) throws IOException {
+  private static byte[] read(Path p, KeyBundle ring) throws IOException {
     try (InputStream in = new PartitionCodec().decrypt(p, ring)) {
       return in.readAllBytes();
     }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -26,8 +26,8 @@ class WritebackFailureTest {
 
   @TempDir Path dir;
 
-  private final KeyringDocument.Entry old = TestKeyrings.key("old", "Primary");
-  private final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
+  private final KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Primary");
+  private final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
   private final byte[] plain = new byte[3 << 20];
 
   {
@@ -36,7 +36,7 @@ class WritebackFailureTest {
 
   @Test
   void aFailedBackgroundFlushFailsTheEncryption() throws IOException {
-    Keyring ring = TestKeyrings.ring(TestKeyrings.doc(old));
+    KeyBundle ring = TestKeyBundles.ring(TestKeyBundles.doc(old));
     Path p = dir.resolve("p");
     try (FileChannel ch =
         new FaultyChannel(
@@ -57,11 +57,12 @@ class WritebackFailureTest {
     try (FileChannel ch =
         FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       new PartitionCodec()
-          .encrypt(new ByteArrayInputStream(plain), ch, TestKeyrings.ring(TestKeyrings.doc(old)));
+          .encrypt(
+              new ByteArrayInputStream(plain), ch, TestKeyBundles.ring(TestKeyBundles.doc(old)));
     }
     byte[] before = Files.readAllBytes(p);
-    Keyring full =
-        TestKeyrings.ring(TestKeyrings.doc(target, TestKeyrings.withState(old, "Retired")));
+    KeyBundle full =
+        TestKeyBundles.ring(TestKeyBundles.doc(target, TestKeyBundles.withState(old, "Retired")));
     FileOpener failingWrites =
         (file, options) -> {
           FileChannel ch = FileChannel.open(file, options);

@@ -1,10 +1,10 @@
 package dev.keyops.rekey;
 
 import dev.keyops.partition.DataKeyUnwrapper;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleFile;
 import dev.keyops.partition.KeyId;
 import dev.keyops.partition.KeySlot;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringFile;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionException;
 import dev.keyops.partition.PartitionRebuilder;
@@ -70,7 +70,7 @@ public final class Cli {
   /** How the tools unwrap gcpKms data keys; replaced in tests to point at a fake Cloud KMS. */
   static Function<String, DataKeyUnwrapper> unwrapperFactory =
       endpoint ->
-          new dev.keyops.kms.KmsDataKeyUnwrapper(
+          new dev.keyops.kms.gcp.KmsDataKeyUnwrapper(
               endpoint != null ? endpoint : System.getenv("KEYOPS_KMS_ENDPOINT"));
 
   /**
@@ -159,9 +159,9 @@ public final class Cli {
         description = "Cloud KMS endpoint override (host:port), for tests and private endpoints")
     String kmsEndpoint;
 
-    Keyring loadKeyring() {
+    KeyBundle loadKeyring() {
       try {
-        return new KeyringFile(
+        return new KeyBundleFile(
                 keyring,
                 new ProviderUnwrapper(
                     unwrapperFactory.apply(kmsEndpoint),
@@ -304,7 +304,7 @@ public final class Cli {
           }
         }
       }
-      Keyring ring;
+      KeyBundle ring;
       try {
         ring = loadKeyring();
       } catch (IllegalArgumentException e) {
@@ -434,7 +434,7 @@ public final class Cli {
 
     @Override
     public Integer call() throws IOException {
-      Keyring ring = loadKeyring();
+      KeyBundle ring = loadKeyring();
       writeAtomically(
           out,
           temp -> {
@@ -468,7 +468,7 @@ public final class Cli {
 
     @Override
     public Integer call() throws IOException {
-      Keyring ring = loadKeyring();
+      KeyBundle ring = loadKeyring();
       writeAtomically(
           out,
           temp -> {

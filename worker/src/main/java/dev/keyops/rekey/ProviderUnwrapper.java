@@ -1,7 +1,7 @@
 package dev.keyops.rekey;
 
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
 import java.util.function.Supplier;
 
 /**
@@ -42,7 +42,7 @@ final class ProviderUnwrapper implements DataKeyUnwrapper {
   }
 
   @Override
-  public byte[] unwrap(KeyringDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
+  public byte[] unwrap(KeyBundleDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
     if (TRANSIT.equals(entry.provider())) {
       return transit().unwrap(entry, wrappedKey, associatedData);
     }

@@ -6,7 +6,7 @@ import dev.keyops.parquet.ParquetInspector;
 import dev.keyops.parquet.ParquetRebuilder;
 import dev.keyops.partition.CryptoWarmup;
 import dev.keyops.partition.FileOpener;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionRebuilder;
 import dev.keyops.partition.PartitionRebuilder.Outcome;
@@ -44,7 +44,7 @@ public final class RekeyRun {
   /** How many times a partition a writer replaced during its rebuild is rebuilt again. */
   static final int CHANGE_RETRIES = 3;
 
-  private final Keyring ring;
+  private final KeyBundle ring;
   private final List<Location> locations;
   private final Selection selection;
   private final PartitionRebuilder.Mode mode;
@@ -57,7 +57,7 @@ public final class RekeyRun {
   private final SortedSet<String> keysTemporarilyUnavailable = new TreeSet<>();
 
   public RekeyRun(
-      Keyring ring, Path dataDir, PartitionRebuilder.Mode mode, Shard shard, boolean dryRun) {
+      KeyBundle ring, Path dataDir, PartitionRebuilder.Mode mode, Shard shard, boolean dryRun) {
     this(ring, dataDir, mode, shard, dryRun, RebuildCheckpoints.NONE);
   }
 
@@ -65,7 +65,7 @@ public final class RekeyRun {
    * @param checkpoints told each point of every rebuild (the crash-safety tests' seam)
    */
   public RekeyRun(
-      Keyring ring,
+      KeyBundle ring,
       Path dataDir,
       PartitionRebuilder.Mode mode,
       Shard shard,
@@ -80,7 +80,7 @@ public final class RekeyRun {
    *     limit
    */
   public RekeyRun(
-      Keyring ring,
+      KeyBundle ring,
       Path dataDir,
       PartitionRebuilder.Mode mode,
       Shard shard,
@@ -111,7 +111,7 @@ public final class RekeyRun {
    * @param clock gives {@code startedAt}
    */
   public RekeyRun(
-      Keyring ring,
+      KeyBundle ring,
       List<Location> locations,
       Selection selection,
       PartitionRebuilder.Mode mode,

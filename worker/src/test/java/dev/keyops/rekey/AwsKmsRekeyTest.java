@@ -10,10 +10,10 @@ import dev.keyops.kms.aws.AwsKmsGateway;
 import dev.keyops.kms.aws.AwsKmsTarget;
 import dev.keyops.kms.aws.SdkAwsKmsGateway;
 import dev.keyops.kms.aws.testing.MotoServer;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.UnwrapRetry;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -52,8 +52,8 @@ class AwsKmsRekeyTest {
 
   @TempDir Path dir;
   MotoServer moto;
-  final KeyringDocument.Entry old = TestKeyrings.key("old", "Retired");
-  final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
+  final KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Retired");
+  final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
   final AtomicInteger decrypts = new AtomicInteger();
   final List<Duration> sleeps = new ArrayList<>();
   String arn;
@@ -94,7 +94,8 @@ class AwsKmsRekeyTest {
     for (int i = 0; i < 3; i++) {
       assertArrayEquals(
           plain(i),
-          RekeyRunTest.decrypt(data.resolve("p" + i), TestKeyrings.ring(TestKeyrings.doc(target))));
+          RekeyRunTest.decrypt(
+              data.resolve("p" + i), TestKeyBundles.ring(TestKeyBundles.doc(target))));
     }
   }
 
@@ -125,8 +126,8 @@ class AwsKmsRekeyTest {
   }
 
   private int rekey(Path data, AwsBasicCredentials worker) throws IOException {
-    KeyringDocument.Entry aws =
-        new KeyringDocument.Entry(
+    KeyBundleDocument.Entry aws =
+        new KeyBundleDocument.Entry(
             old.keyId(),
             old.name(),
             old.state(),
@@ -136,8 +137,9 @@ class AwsKmsRekeyTest {
             Base64.getEncoder().encodeToString(wrapped),
             AAD,
             null,
-            new KeyringDocument.AwsKms(arn, MotoServer.REGION, moto.endpoint(), CONTEXT));
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(target, aws));
+            new KeyBundleDocument.AwsKms(arn, MotoServer.REGION, moto.endpoint(), CONTEXT));
+    Path keyring =
+        TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target, aws));
     Cli.awsKmsUnwrapperFactory =
         () -> new AwsKmsDataKeyUnwrapper(t -> new Counting(gateway(worker, t)));
     Cli.unwrapRetry =
@@ -203,7 +205,9 @@ class AwsKmsRekeyTest {
               data.resolve("p" + i), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         new PartitionCodec()
             .encrypt(
-                new ByteArrayInputStream(plain(i)), ch, TestKeyrings.ring(TestKeyrings.doc(old)));
+                new ByteArrayInputStream(plain(i)),
+                ch,
+                TestKeyBundles.ring(TestKeyBundles.doc(old)));
       }
     }
     return data;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.partition.KeyringDocument;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -58,8 +58,8 @@ class CliTest {
 
   @Test
   void encryptInspectDecryptRoundTrip() throws Exception {
-    KeyringDocument.Entry k = TestKeyrings.key("k", "Primary");
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(k));
+    KeyBundleDocument.Entry k = TestKeyBundles.key("k", "Primary");
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(k));
     byte[] plain = "hello partitions".repeat(1000).getBytes(StandardCharsets.UTF_8);
     Files.write(dir.resolve("plain"), plain);
     assertEquals(
@@ -99,8 +99,8 @@ class CliTest {
 
   @Test
   void aTamperedPartitionDecryptsToNothing() throws Exception {
-    KeyringDocument.Entry k = TestKeyrings.key("k", "Primary");
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(k));
+    KeyBundleDocument.Entry k = TestKeyBundles.key("k", "Primary");
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(k));
     Files.write(dir.resolve("plain"), new byte[3 << 20]);
     Cli.run(
         new String[] {
@@ -131,8 +131,8 @@ class CliTest {
 
   @Test
   void exitCodesTellSuccessPartialFailureAndCouldNotRun() throws Exception {
-    KeyringDocument.Entry k = TestKeyrings.key("k", "Primary");
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(k));
+    KeyBundleDocument.Entry k = TestKeyBundles.key("k", "Primary");
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(k));
     Path data = Files.createDirectories(dir.resolve("data"));
     Files.write(data.resolve("plain"), new byte[10]);
     Path result = dir.resolve("result.json");
@@ -151,8 +151,8 @@ class CliTest {
     assertEquals(1, WorkerResult.parse(Files.readString(result)).rebuilt);
 
     // A partition on a key the ring does not have: partial failure.
-    KeyringDocument.Entry gone = TestKeyrings.key("gone", "Primary");
-    Path other = TestKeyrings.write(dir.resolve("other.json"), TestKeyrings.doc(gone));
+    KeyBundleDocument.Entry gone = TestKeyBundles.key("gone", "Primary");
+    Path other = TestKeyBundles.write(dir.resolve("other.json"), TestKeyBundles.doc(gone));
     Files.write(dir.resolve("p2"), new byte[10]);
     Cli.run(
         new String[] {
@@ -193,8 +193,9 @@ class CliTest {
             }));
     assertTrue(WorkerResult.parse(Files.readString(result)).error.contains("missing.json"));
     Path staged =
-        TestKeyrings.write(
-            dir.resolve("staged.json"), TestKeyrings.doc(null, TestKeyrings.key("s", "Staged")));
+        TestKeyBundles.write(
+            dir.resolve("staged.json"),
+            TestKeyBundles.doc(null, TestKeyBundles.key("s", "Staged")));
     assertEquals(
         2,
         Cli.run(new String[] {"rekey", "--keyring", staged.toString(), "--data", data.toString()}));

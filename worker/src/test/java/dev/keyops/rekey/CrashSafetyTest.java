@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionCodec;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -50,12 +50,13 @@ class CrashSafetyTest {
   @ParameterizedTest
   @ValueSource(strings = {"reencrypt", "rewrap"})
   void killedAtAnyPointLosesNothingAndARerunCompletes(String mode) throws Exception {
-    KeyringDocument.Entry old = TestKeyrings.key("old", "Primary");
-    KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
-    Keyring oldRing = TestKeyrings.ring(TestKeyrings.doc(old));
-    KeyringDocument fullDoc = TestKeyrings.doc(target, TestKeyrings.withState(old, "Retired"));
-    Keyring full = TestKeyrings.ring(fullDoc);
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), fullDoc);
+    KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Primary");
+    KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
+    KeyBundle oldRing = TestKeyBundles.ring(TestKeyBundles.doc(old));
+    KeyBundleDocument fullDoc =
+        TestKeyBundles.doc(target, TestKeyBundles.withState(old, "Retired"));
+    KeyBundle full = TestKeyBundles.ring(fullDoc);
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), fullDoc);
     Path data = Files.createDirectories(dir.resolve("data"));
 
     Map<Path, byte[]> originals = new LinkedHashMap<>();
@@ -100,7 +101,7 @@ class CrashSafetyTest {
     WorkerResult r = WorkerResult.parse(Files.readString(dir.resolve("result.json")));
     assertEquals(24, r.total);
     assertEquals(24, r.rebuilt + r.alreadyOnTarget);
-    Keyring targetOnly = TestKeyrings.ring(TestKeyrings.doc(target));
+    KeyBundle targetOnly = TestKeyBundles.ring(TestKeyBundles.doc(target));
     assertIntact(originals, targetOnly, "after the rerun, with only the new key");
     try (Stream<Path> s = Files.list(data)) {
       assertEquals(24, s.count(), "temporary files left behind");
@@ -134,7 +135,7 @@ class CrashSafetyTest {
     return pb.start();
   }
 
-  private static void assertIntact(Map<Path, byte[]> originals, Keyring ring, String when)
+  private static void assertIntact(Map<Path, byte[]> originals, KeyBundle ring, String when)
       throws IOException {
     for (var e : originals.entrySet()) {
       byte[] now;

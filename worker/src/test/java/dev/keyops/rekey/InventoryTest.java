@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.partition.FileOpener;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionRebuilder.Mode;
 import dev.keyops.partition.RebuildCheckpoints;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -39,9 +39,9 @@ class InventoryTest {
 
   @TempDir Path dir;
 
-  final KeyringDocument.Entry old = TestKeyrings.key("old", "Retired");
-  final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
-  final Keyring full = TestKeyrings.ring(TestKeyrings.doc(target, old));
+  final KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Retired");
+  final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
+  final KeyBundle full = TestKeyBundles.ring(TestKeyBundles.doc(target, old));
 
   @Test
   void unreadableFilesAreCountedAndNamedNotDroppedFromTheInventory() throws IOException {
@@ -149,7 +149,8 @@ class InventoryTest {
     for (String f : List.of("parts/p3.lock", "parts/skip.bin", "_metadata")) {
       untouched.put(data.resolve(f), Files.readAllBytes(data.resolve(f)));
     }
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(target, old));
+    Path keyring =
+        TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target, old));
 
     int exit =
         Cli.run(
@@ -187,7 +188,8 @@ class InventoryTest {
       partition(b.resolve("p" + i), "b" + i); // same relative names in both roots
     }
     Files.writeString(b.resolve("plain"), "plain");
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(target, old));
+    Path keyring =
+        TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target, old));
     Map<String, Long> totals = new HashMap<>();
     long total = 0;
     Instant before = Instant.now();
@@ -232,7 +234,8 @@ class InventoryTest {
   void aPlainDataRootIsNamedByLocationAndOldResultsStillParse() throws IOException {
     Path data = Files.createDirectories(dir.resolve("data"));
     partition(data.resolve("p"), "x");
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(target, old));
+    Path keyring =
+        TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target, old));
     assertEquals(
         Cli.OK,
         Cli.run(
@@ -316,7 +319,7 @@ class InventoryTest {
           .encrypt(
               new ByteArrayInputStream(content.getBytes(StandardCharsets.UTF_8)),
               ch,
-              TestKeyrings.ring(TestKeyrings.doc(old)));
+              TestKeyBundles.ring(TestKeyBundles.doc(old)));
     }
     return p;
   }

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.UnwrapRetry;
-import dev.keyops.testing.FakeKms;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.FakeKms;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -34,8 +34,8 @@ class KmsOutageTest {
 
   @TempDir Path dir;
 
-  final KeyringDocument.Entry old = TestKeyrings.key("old", "Retired");
-  final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
+  final KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Retired");
+  final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
   final FakeKms kms = new FakeKms().knows(KMS_KEY, old.material());
   final List<Duration> sleeps = new ArrayList<>();
 
@@ -43,7 +43,7 @@ class KmsOutageTest {
   void restore() {
     Cli.unwrapperFactory =
         endpoint ->
-            new dev.keyops.kms.KmsDataKeyUnwrapper(
+            new dev.keyops.kms.gcp.KmsDataKeyUnwrapper(
                 endpoint != null ? endpoint : System.getenv("KEYOPS_KMS_ENDPOINT"));
     Cli.unwrapRetry = UnwrapRetry.DEFAULT;
   }
@@ -63,7 +63,8 @@ class KmsOutageTest {
     for (int i = 0; i < 3; i++) {
       assertArrayEquals(
           plain(i),
-          RekeyRunTest.decrypt(data.resolve("p" + i), TestKeyrings.ring(TestKeyrings.doc(target))));
+          RekeyRunTest.decrypt(
+              data.resolve("p" + i), TestKeyBundles.ring(TestKeyBundles.doc(target))));
     }
   }
 
@@ -105,9 +106,9 @@ class KmsOutageTest {
 
   private int rekey(Path data) throws IOException {
     Path keyring =
-        TestKeyrings.write(
+        TestKeyBundles.write(
             dir.resolve("keyring.json"),
-            TestKeyrings.doc(target, TestKeyrings.asGcpKms(old, KMS_KEY)));
+            TestKeyBundles.doc(target, TestKeyBundles.asGcpKms(old, KMS_KEY)));
     Cli.unwrapperFactory = endpoint -> kms;
     Cli.unwrapRetry =
         new UnwrapRetry(
@@ -132,7 +133,9 @@ class KmsOutageTest {
               data.resolve("p" + i), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         new PartitionCodec()
             .encrypt(
-                new ByteArrayInputStream(plain(i)), ch, TestKeyrings.ring(TestKeyrings.doc(old)));
+                new ByteArrayInputStream(plain(i)),
+                ch,
+                TestKeyBundles.ring(TestKeyBundles.doc(old)));
       }
     }
     return data;

@@ -1,6 +1,6 @@
 package dev.keyops.rekey;
 
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.PartitionCodec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -22,7 +22,7 @@ final class LiveWriter {
         .getBytes(StandardCharsets.UTF_8);
   }
 
-  static void write(Path partition, byte[] data, Keyring ring) throws IOException {
+  static void write(Path partition, byte[] data, KeyBundle ring) throws IOException {
     Path temp = partition.resolveSibling(partition.getFileName() + ".tmp");
     try (FileChannel out =
         FileChannel.open(

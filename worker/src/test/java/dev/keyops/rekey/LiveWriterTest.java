@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.partition.FileOpener;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionRebuilder.Mode;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,19 +33,19 @@ class LiveWriterTest {
 
   @TempDir Path dir;
 
-  final KeyringDocument.Entry old = TestKeyrings.key("old", "Primary");
-  final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
-  final Keyring oldRing = TestKeyrings.ring(TestKeyrings.doc(old));
-  final Keyring targetOnly = TestKeyrings.ring(TestKeyrings.doc(target));
+  final KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Primary");
+  final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
+  final KeyBundle oldRing = TestKeyBundles.ring(TestKeyBundles.doc(old));
+  final KeyBundle targetOnly = TestKeyBundles.ring(TestKeyBundles.doc(target));
 
   @Test
   void threeShardWorkerProcessesKeepEveryUpdateOfAWriterAndRetryThosePartitions() throws Exception {
     Path data = partitions(12);
     Path keyring =
-        TestKeyrings.write(
+        TestKeyBundles.write(
             dir.resolve("keyring.json"),
-            TestKeyrings.doc(target, TestKeyrings.withState(old, "Retired")));
-    Path writerKeyring = TestKeyrings.write(dir.resolve("writer.json"), TestKeyrings.doc(old));
+            TestKeyBundles.doc(target, TestKeyBundles.withState(old, "Retired")));
+    Path writerKeyring = TestKeyBundles.write(dir.resolve("writer.json"), TestKeyBundles.doc(old));
     List<Process> workers = new ArrayList<>();
     for (int s = 0; s < 3; s++) {
       workers.add(worker(keyring, writerKeyring, data, s));
@@ -79,7 +79,7 @@ class LiveWriterTest {
   void aPartitionStillChangingAfterTheRetriesFailsRetryablyAndKeepsTheWritersBytes(
       Mode mode, String point) throws IOException {
     Path data = partitions(1);
-    Path writerKeyring = TestKeyrings.write(dir.resolve("writer.json"), TestKeyrings.doc(old));
+    Path writerKeyring = TestKeyBundles.write(dir.resolve("writer.json"), TestKeyBundles.doc(old));
     var writer =
         WriterRaceWorker.writer(
             Map.of(
@@ -106,7 +106,7 @@ class LiveWriterTest {
   @Test
   void aRewrapRacedByAWriterIsRetriedOnTheWritersFile() throws IOException {
     Path data = partitions(2);
-    Path writerKeyring = TestKeyrings.write(dir.resolve("writer.json"), TestKeyrings.doc(old));
+    Path writerKeyring = TestKeyBundles.write(dir.resolve("writer.json"), TestKeyBundles.doc(old));
     var writer =
         WriterRaceWorker.writer(
             Map.of(
@@ -128,8 +128,8 @@ class LiveWriterTest {
 
   private WorkerResult run(Path data, Mode mode, dev.keyops.partition.RebuildCheckpoints writer)
       throws IOException {
-    Keyring full =
-        TestKeyrings.ring(TestKeyrings.doc(target, TestKeyrings.withState(old, "Retired")));
+    KeyBundle full =
+        TestKeyBundles.ring(TestKeyBundles.doc(target, TestKeyBundles.withState(old, "Retired")));
     return new RekeyRun(
             full,
             List.of(new Location("main", data)),

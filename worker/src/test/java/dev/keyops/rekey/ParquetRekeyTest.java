@@ -10,14 +10,14 @@ import dev.keyops.parquet.KeyMaterial;
 import dev.keyops.parquet.ParquetFile;
 import dev.keyops.parquet.ParquetFixtures;
 import dev.keyops.partition.FileOpener;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.KeyId;
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionFormat;
 import dev.keyops.partition.PartitionRebuilder.Mode;
 import dev.keyops.partition.RebuildCheckpoints;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -44,16 +44,16 @@ class ParquetRekeyTest {
 
   @TempDir Path dir;
 
-  final KeyringDocument.Entry old = TestKeyrings.key("old", "Retired");
-  final KeyringDocument.Entry other = TestKeyrings.key("other", "Retired");
-  final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
-  final Keyring full = TestKeyrings.ring(TestKeyrings.doc(target, old, other));
+  final KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Retired");
+  final KeyBundleDocument.Entry other = TestKeyBundles.key("other", "Retired");
+  final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
+  final KeyBundle full = TestKeyBundles.ring(TestKeyBundles.doc(target, old, other));
 
   /** The volume: 2 partitions, 6 encrypted Parquet files, 1 plaintext, 1 truncated, 1 orphan. */
   Map<Path, byte[]> volume(Path data) throws Exception {
     Path oldRing =
-        TestKeyrings.write(
-            dir.resolve("old.json"), TestKeyrings.doc(TestKeyrings.withState(old, "Primary")));
+        TestKeyBundles.write(
+            dir.resolve("old.json"), TestKeyBundles.doc(TestKeyBundles.withState(old, "Primary")));
     partition(data.resolve("p1.kpart"), "one");
     partition(data.resolve("p2.kpart"), "two");
     var base = ParquetFixtures.Layout.of("ring-test");
@@ -138,7 +138,7 @@ class ParquetRekeyTest {
 
     // Read back with a keyring that has only the new key.
     KeyToolkit.removeCacheEntriesForAllTokens();
-    Path onlyNew = TestKeyrings.write(dir.resolve("new.json"), TestKeyrings.doc(target));
+    Path onlyNew = TestKeyBundles.write(dir.resolve("new.json"), TestKeyBundles.doc(target));
     assertEquals(
         ParquetFixtures.expected(90),
         ParquetFixtures.read(onlyNew, data.resolve("internal.parquet")));
@@ -214,7 +214,7 @@ class ParquetRekeyTest {
           .encrypt(
               new ByteArrayInputStream(content.getBytes(StandardCharsets.UTF_8)),
               ch,
-              TestKeyrings.ring(TestKeyrings.doc(old)));
+              TestKeyBundles.ring(TestKeyBundles.doc(old)));
     }
   }
 }

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionRebuilder;
 import dev.keyops.partition.PartitionRebuilder.Mode;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,9 +33,9 @@ class RekeyRunTest {
 
   @TempDir Path dir;
 
-  final KeyringDocument.Entry old1 = TestKeyrings.key("old1", "Primary");
-  final KeyringDocument.Entry old2 = TestKeyrings.key("old2", "Primary");
-  final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
+  final KeyBundleDocument.Entry old1 = TestKeyBundles.key("old1", "Primary");
+  final KeyBundleDocument.Entry old2 = TestKeyBundles.key("old2", "Primary");
+  final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
 
   @ParameterizedTest
   @EnumSource(Mode.class)
@@ -45,9 +45,11 @@ class RekeyRunTest {
     Files.createDirectories(data.resolve("sub"));
     for (int i = 0; i < 6; i++) {
       originals.put(
-          write(data.resolve("a" + i), TestKeyrings.ring(TestKeyrings.doc(old1)), 1000 + i), null);
+          write(data.resolve("a" + i), TestKeyBundles.ring(TestKeyBundles.doc(old1)), 1000 + i),
+          null);
       originals.put(
-          write(data.resolve("sub/b" + i), TestKeyrings.ring(TestKeyrings.doc(old2)), 70_000 + i),
+          write(
+              data.resolve("sub/b" + i), TestKeyBundles.ring(TestKeyBundles.doc(old2)), 70_000 + i),
           null);
     }
     for (int i = 0; i < 3; i++) {
@@ -55,7 +57,7 @@ class RekeyRunTest {
       Files.write(plain, bytes(500 + i));
     }
     originals.replaceAll((p, v) -> decrypt(p, full()));
-    Keyring ring = full();
+    KeyBundle ring = full();
 
     WorkerResult r = new RekeyRun(ring, data, mode, Shard.ALL, false).run();
 
@@ -67,12 +69,12 @@ class RekeyRunTest {
     assertEquals(Map.of(target.keyId(), 15L), r.byKeyAfter);
     for (var e : originals.entrySet()) {
       assertArrayEquals(
-          e.getValue(), decrypt(e.getKey(), TestKeyrings.ring(TestKeyrings.doc(target))));
+          e.getValue(), decrypt(e.getKey(), TestKeyBundles.ring(TestKeyBundles.doc(target))));
     }
     for (int i = 0; i < 3; i++) {
       assertArrayEquals(
           bytes(500 + i),
-          decrypt(data.resolve("plain" + i), TestKeyrings.ring(TestKeyrings.doc(target))));
+          decrypt(data.resolve("plain" + i), TestKeyBundles.ring(TestKeyBundles.doc(target))));
     }
     WorkerResult again = new RekeyRun(ring, data, mode, Shard.ALL, false).run();
     assertEquals(15, again.alreadyOnTarget);
@@ -82,7 +84,7 @@ class RekeyRunTest {
   @Test
   void rewrapRewritesNoData() throws IOException {
     Path data = Files.createDirectories(dir.resolve("data"));
-    Path p = write(data.resolve("p"), TestKeyrings.ring(TestKeyrings.doc(old1)), 3 << 20);
+    Path p = write(data.resolve("p"), TestKeyBundles.ring(TestKeyBundles.doc(old1)), 3 << 20);
     byte[] before = Files.readAllBytes(p);
     new RekeyRun(full(), data, Mode.REWRAP, Shard.ALL, false).run();
     byte[] after = Files.readAllBytes(p);
@@ -101,9 +103,9 @@ class RekeyRunTest {
   @Test
   void partitionsOnAMissingKeyStayUntouchedAndAreReportedUnrecoverable() throws IOException {
     Path data = Files.createDirectories(dir.resolve("data"));
-    KeyringDocument.Entry dropped = TestKeyrings.key("dropped", "Primary");
-    Path lost = write(data.resolve("lost"), TestKeyrings.ring(TestKeyrings.doc(dropped)), 2000);
-    Path ok = write(data.resolve("ok"), TestKeyrings.ring(TestKeyrings.doc(old1)), 2000);
+    KeyBundleDocument.Entry dropped = TestKeyBundles.key("dropped", "Primary");
+    Path lost = write(data.resolve("lost"), TestKeyBundles.ring(TestKeyBundles.doc(dropped)), 2000);
+    Path ok = write(data.resolve("ok"), TestKeyBundles.ring(TestKeyBundles.doc(old1)), 2000);
     byte[] lostBytes = Files.readAllBytes(lost);
 
     WorkerResult r = new RekeyRun(full(), data, Mode.REENCRYPT, Shard.ALL, false).run();
@@ -124,7 +126,7 @@ class RekeyRunTest {
   @Test
   void aTamperedPartitionIsUnrecoverableAndUntouched() throws IOException {
     Path data = Files.createDirectories(dir.resolve("data"));
-    Path p = write(data.resolve("p"), TestKeyrings.ring(TestKeyrings.doc(old1)), 3 << 20);
+    Path p = write(data.resolve("p"), TestKeyBundles.ring(TestKeyBundles.doc(old1)), 3 << 20);
     dev.keyops.partition.PartitionCodecTestAccess.flip(p, (2L << 20) + 5);
     byte[] before = Files.readAllBytes(p);
     WorkerResult r = new RekeyRun(full(), data, Mode.REENCRYPT, Shard.ALL, false).run();
@@ -138,8 +140,8 @@ class RekeyRunTest {
   @Test
   void aDryRunReportsTheInventoryAndChangesNothing() throws IOException {
     Path data = Files.createDirectories(dir.resolve("data"));
-    write(data.resolve("a"), TestKeyrings.ring(TestKeyrings.doc(old1)), 100);
-    write(data.resolve("b"), TestKeyrings.ring(TestKeyrings.doc(target)), 100);
+    write(data.resolve("a"), TestKeyBundles.ring(TestKeyBundles.doc(old1)), 100);
+    write(data.resolve("b"), TestKeyBundles.ring(TestKeyBundles.doc(target)), 100);
     Files.write(data.resolve("c"), bytes(10));
     Map<Path, byte[]> before = snapshot(data);
     WorkerResult r = new RekeyRun(full(), data, Mode.REENCRYPT, Shard.ALL, true).run();
@@ -217,15 +219,15 @@ class RekeyRunTest {
     assertFalse(r.failures.isEmpty());
   }
 
-  private Keyring full() {
-    return TestKeyrings.ring(
-        TestKeyrings.doc(
+  private KeyBundle full() {
+    return TestKeyBundles.ring(
+        TestKeyBundles.doc(
             target,
-            TestKeyrings.withState(old1, "Retired"),
-            TestKeyrings.withState(old2, "Retired")));
+            TestKeyBundles.withState(old1, "Retired"),
+            TestKeyBundles.withState(old2, "Retired")));
   }
 
-  private static Path write(Path p, Keyring ring, int size) throws IOException {
+  private static Path write(Path p, KeyBundle ring, int size) throws IOException {
     try (FileChannel ch =
         FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       new PartitionCodec().encrypt(new ByteArrayInputStream(bytes(size)), ch, ring);
@@ -233,7 +235,7 @@ class RekeyRunTest {
     return p;
   }
 
-  static byte[] decrypt(Path p, Keyring ring) {
+  static byte[] decrypt(Path p, KeyBundle ring) {
     try (InputStream in = new PartitionCodec().decrypt(p, ring)) {
       return in.readAllBytes();
     } catch (IOException e) {

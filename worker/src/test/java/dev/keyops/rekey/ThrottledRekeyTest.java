@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.keyops.partition.Keyring;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundle;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.PartitionRebuilder;
 import dev.keyops.partition.PartitionRebuilder.Mode;
 import dev.keyops.partition.RebuildCheckpoints;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,8 +40,8 @@ class ThrottledRekeyTest {
 
   @TempDir Path dir;
 
-  final KeyringDocument.Entry old = TestKeyrings.key("old", "Primary");
-  final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
+  final KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Primary");
+  final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
   final FakeClock clock = new FakeClock();
 
   @AfterEach
@@ -49,12 +49,13 @@ class ThrottledRekeyTest {
     Cli.clock = ByteRateLimiter.Clock.SYSTEM;
   }
 
-  Keyring oldRing() {
-    return TestKeyrings.ring(TestKeyrings.doc(old));
+  KeyBundle oldRing() {
+    return TestKeyBundles.ring(TestKeyBundles.doc(old));
   }
 
-  Keyring rotated() {
-    return TestKeyrings.ring(TestKeyrings.doc(target, TestKeyrings.withState(old, "Retired")));
+  KeyBundle rotated() {
+    return TestKeyBundles.ring(
+        TestKeyBundles.doc(target, TestKeyBundles.withState(old, "Retired")));
   }
 
   Path partition(Path p, int size) throws IOException {
@@ -65,7 +66,7 @@ class ThrottledRekeyTest {
     return p;
   }
 
-  private Keyring ring() {
+  private KeyBundle ring() {
     return oldRing();
   }
 
@@ -110,9 +111,9 @@ class ThrottledRekeyTest {
       plain += size;
     }
     Path keyring =
-        TestKeyrings.write(
+        TestKeyBundles.write(
             dir.resolve("keyring.json"),
-            TestKeyrings.doc(target, TestKeyrings.withState(old, "Retired")));
+            TestKeyBundles.doc(target, TestKeyBundles.withState(old, "Retired")));
     Path result = dir.resolve("result.json");
     Cli.clock = clock;
     long start = clock.nanoTime();
@@ -143,9 +144,9 @@ class ThrottledRekeyTest {
       partition(data.resolve("p" + i), (int) (2 * MIB));
     }
     Path keyring =
-        TestKeyrings.write(
+        TestKeyBundles.write(
             dir.resolve("keyring.json"),
-            TestKeyrings.doc(target, TestKeyrings.withState(old, "Retired")));
+            TestKeyBundles.doc(target, TestKeyBundles.withState(old, "Retired")));
     Cli.clock = clock;
     long start = clock.nanoTime();
 
@@ -212,7 +213,7 @@ class ThrottledRekeyTest {
 
   @Test
   void badRatesAreUsageErrorsNamingTheOption() throws IOException {
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(target));
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target));
     Path data = Files.createDirectories(dir.resolve("data"));
     PrintStream oldErr = System.err;
     PrintStream oldOut = System.out;

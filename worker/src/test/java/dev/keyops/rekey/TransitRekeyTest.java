@@ -11,10 +11,10 @@ import dev.keyops.kms.transit.TransitDataKeyUnwrapper;
 import dev.keyops.kms.transit.TransitGateway;
 import dev.keyops.kms.transit.TransitTarget;
 import dev.keyops.kms.transit.testing.OpenBaoServer;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionCodec;
 import dev.keyops.partition.UnwrapRetry;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -44,8 +44,8 @@ class TransitRekeyTest {
 
   @TempDir Path dir;
   OpenBaoServer bao;
-  final KeyringDocument.Entry old = TestKeyrings.key("old", "Retired");
-  final KeyringDocument.Entry target = TestKeyrings.key("new", "Primary");
+  final KeyBundleDocument.Entry old = TestKeyBundles.key("old", "Retired");
+  final KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
   final AtomicInteger decrypts = new AtomicInteger();
   final List<Duration> sleeps = new ArrayList<>();
   String wrapped;
@@ -90,7 +90,8 @@ class TransitRekeyTest {
     for (int i = 0; i < 3; i++) {
       assertArrayEquals(
           plain(i),
-          RekeyRunTest.decrypt(data.resolve("p" + i), TestKeyrings.ring(TestKeyrings.doc(target))));
+          RekeyRunTest.decrypt(
+              data.resolve("p" + i), TestKeyBundles.ring(TestKeyBundles.doc(target))));
     }
   }
 
@@ -124,8 +125,8 @@ class TransitRekeyTest {
   }
 
   private int rekey(Path data, String token) throws IOException {
-    KeyringDocument.Entry transit =
-        new KeyringDocument.Entry(
+    KeyBundleDocument.Entry transit =
+        new KeyBundleDocument.Entry(
             old.keyId(),
             old.name(),
             old.state(),
@@ -134,9 +135,9 @@ class TransitRekeyTest {
             "orders",
             Base64.getEncoder().encodeToString(wrapped.getBytes(StandardCharsets.UTF_8)),
             AAD,
-            new KeyringDocument.Transit(bao.address(), "transit", null));
+            new KeyBundleDocument.Transit(bao.address(), "transit", null));
     Path keyring =
-        TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(target, transit));
+        TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target, transit));
     Path tokenFile = dir.resolve("token");
     Files.writeString(tokenFile, token);
     TransitAuth auth =
@@ -209,7 +210,9 @@ class TransitRekeyTest {
               data.resolve("p" + i), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         new PartitionCodec()
             .encrypt(
-                new ByteArrayInputStream(plain(i)), ch, TestKeyrings.ring(TestKeyrings.doc(old)));
+                new ByteArrayInputStream(plain(i)),
+                ch,
+                TestKeyBundles.ring(TestKeyBundles.doc(old)));
       }
     }
     return data;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.keyops.partition.KeyringDocument;
-import dev.keyops.testing.TestKeyrings;
+import dev.keyops.partition.KeyBundleDocument;
+import dev.keyops.partition.testing.TestKeyBundles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +35,8 @@ class VolumeNotWritableTest {
     assumeTrue(
         "root".equals(System.getProperty("user.name")) && Files.isExecutable(SETPRIV),
         "needs root and setpriv (util-linux) to run the worker without DAC override");
-    KeyringDocument.Entry key = TestKeyrings.key("k", "Primary");
-    Path keyring = TestKeyrings.write(dir.resolve("keyring.json"), TestKeyrings.doc(key));
+    KeyBundleDocument.Entry key = TestKeyBundles.key("k", "Primary");
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(key));
     Path data = Files.createDirectories(dir.resolve("data"));
     byte[] plain = "plaintext partition".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     Files.write(data.resolve("part-0"), plain);

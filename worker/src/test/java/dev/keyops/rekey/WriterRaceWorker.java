@@ -1,7 +1,7 @@
 package dev.keyops.rekey;
 
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.Keyring;
+import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.RebuildCheckpoints;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,10 +29,10 @@ public final class WriterRaceWorker {
   static RebuildCheckpoints writer(Map<String, String> env) {
     String point = env.get("KEYOPS_REPLACE_AT");
     int times = Integer.parseInt(env.get("KEYOPS_REPLACE_TIMES"));
-    Keyring ring;
+    KeyBundle ring;
     try {
       ring =
-          Keyring.parse(
+          KeyBundle.parse(
               Files.readAllBytes(Path.of(env.get("KEYOPS_WRITER_KEYRING"))), DataKeyUnwrapper.NONE);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -1,7 +1,7 @@
 package dev.keyops.kms.aws;
 
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionException;
 import java.time.Duration;
 import java.util.Map;
@@ -45,8 +45,8 @@ public final class AwsKmsDataKeyUnwrapper implements DataKeyUnwrapper, AutoClose
   }
 
   @Override
-  public byte[] unwrap(KeyringDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
-    KeyringDocument.AwsKms where = entry.awsKms();
+  public byte[] unwrap(KeyBundleDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
+    KeyBundleDocument.AwsKms where = entry.awsKms();
     if (where == null || where.encryptionContext() == null) {
       return unwrap(entry.kmsKeyName(), wrappedKey, associatedData);
     }

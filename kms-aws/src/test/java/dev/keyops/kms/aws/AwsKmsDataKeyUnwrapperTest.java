@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.kms.aws.testing.MotoServer;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,7 +44,7 @@ class AwsKmsDataKeyUnwrapperTest {
   private static byte[] unwrap(
       AwsKmsDataKeyUnwrapper u, MotoServer moto, Wrapped w, Map<String, String> context) {
     var entry =
-        new KeyringDocument.Entry(
+        new KeyBundleDocument.Entry(
             "0123456789abcdef0123456789abcdef",
             "orders-1",
             "Primary",
@@ -54,7 +54,7 @@ class AwsKmsDataKeyUnwrapperTest {
             Base64.getEncoder().encodeToString(w.blob()),
             AAD,
             null,
-            new KeyringDocument.AwsKms(w.arn(), MotoServer.REGION, moto.endpoint(), context));
+            new KeyBundleDocument.AwsKms(w.arn(), MotoServer.REGION, moto.endpoint(), context));
     return u.unwrap(entry, w.blob(), AAD.getBytes(StandardCharsets.UTF_8));
   }
 

@@ -1,7 +1,7 @@
 package dev.keyops.kms.transit;
 
 import dev.keyops.partition.DataKeyUnwrapper;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -86,8 +86,8 @@ public final class TransitDataKeyUnwrapper implements DataKeyUnwrapper, AutoClos
   }
 
   @Override
-  public byte[] unwrap(KeyringDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
-    KeyringDocument.Transit where = entry.transit();
+  public byte[] unwrap(KeyBundleDocument.Entry entry, byte[] wrappedKey, byte[] associatedData) {
+    KeyBundleDocument.Transit where = entry.transit();
     if (where == null) {
       return unwrap(entry.kmsKeyName(), wrappedKey, associatedData);
     }

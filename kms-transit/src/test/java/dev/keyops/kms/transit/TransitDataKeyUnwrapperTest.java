@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.kms.transit.testing.OpenBaoServer;
-import dev.keyops.partition.KeyringDocument;
+import dev.keyops.partition.KeyBundleDocument;
 import dev.keyops.partition.PartitionException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,8 +51,8 @@ class TransitDataKeyUnwrapperTest {
     bao.close();
   }
 
-  private KeyringDocument.Entry entry() {
-    return new KeyringDocument.Entry(
+  private KeyBundleDocument.Entry entry() {
+    return new KeyBundleDocument.Entry(
         "0123456789abcdef0123456789abcdef",
         "orders-1",
         "Primary",
@@ -61,7 +61,7 @@ class TransitDataKeyUnwrapperTest {
         "orders",
         java.util.Base64.getEncoder().encodeToString(wrapped.getBytes(StandardCharsets.UTF_8)),
         AAD,
-        new KeyringDocument.Transit(bao.address(), "transit", null));
+        new KeyBundleDocument.Transit(bao.address(), "transit", null));
   }
 
   private byte[] unwrap(TransitDataKeyUnwrapper u) {

@@ -4,14 +4,13 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Observed state of an {@link EncryptionKey}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "Observed state of the key, written by keyops: lifecycle state, key id and fingerprint, Cloud KMS details, the last partition inventory, and conditions.")
-public class EncryptionKeyStatus {
+public class EncryptionKeyStatus extends KeyopsStatus {
 
   @JsonPropertyDescription(
       "Lifecycle state: Staged, Primary, Retired, Disabled or DestroyScheduled.")
@@ -55,17 +54,6 @@ public class EncryptionKeyStatus {
 
   @JsonPropertyDescription("Cloud KMS details for gcpKms keys.")
   private KmsStatus kms;
-
-  @JsonPropertyDescription(
-      "Conditions: Ready (valid, usable material), KmsAccessVerified, DataAtRisk, Promoted,"
-          + " DropBlocked while a drop is refused, Disabled, DestroyScheduled, Reconciled (the last"
-          + " error the operator met, if any), and for kstatus and kubectl wait: Reconciling (True"
-          + " while keyops works on the key by itself) and Stalled (True while it cannot progress"
-          + " without someone acting; the reason says why).")
-  private List<Condition> conditions = new ArrayList<>();
-
-  @JsonPropertyDescription("The metadata.generation this status describes.")
-  private Long observedGeneration;
 
   public KeyState getState() {
     return state;
@@ -155,19 +143,14 @@ public class EncryptionKeyStatus {
     this.kms = kms;
   }
 
+  @Override
+  @JsonPropertyDescription(
+      "Conditions: Ready (valid, usable material), KmsAccessVerified, DataAtRisk, Promoted,"
+          + " DropBlocked while a drop is refused, Disabled, DestroyScheduled, Reconciled (the last"
+          + " error the operator met, if any), and for kstatus and kubectl wait: Reconciling (True"
+          + " while keyops works on the key by itself) and Stalled (True while it cannot progress"
+          + " without someone acting; the reason says why).")
   public List<Condition> getConditions() {
-    return conditions;
-  }
-
-  public void setConditions(List<Condition> conditions) {
-    this.conditions = conditions;
-  }
-
-  public Long getObservedGeneration() {
-    return observedGeneration;
-  }
-
-  public void setObservedGeneration(Long observedGeneration) {
-    this.observedGeneration = observedGeneration;
+    return super.getConditions();
   }
 }

@@ -11,7 +11,7 @@ import java.util.List;
 @JsonClassDescription(
     "What the operator observed of the key ring: its Primary, rotation times, keys by state and partitions, conditions.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class KeyRingStatus {
+public class KeyRingStatus extends KeyopsStatus {
 
   @JsonPropertyDescription("The EncryptionKey that is Primary now.")
   private String primary;
@@ -49,17 +49,6 @@ public class KeyRingStatus {
       "The keys of the ring, sorted by name, with state, partitions and, for Retired keys,"
           + " whether the drop guard would let them go.")
   private List<RingKey> keys = new ArrayList<>();
-
-  @JsonPropertyDescription(
-      "Conditions: Ready (True when the policy is applied and no rotation is under way),"
-          + " Reconciling (True while rotating), Stalled (True when keyops cannot apply the policy"
-          + " by itself: no keyTemplate, or a new key that cannot become Ready), RotationDue and"
-          + " ReencryptionPending, and RotationRequest (True when the last"
-          + " on-demand request was acted on, False with the reason when it was refused).")
-  private List<Condition> conditions = new ArrayList<>();
-
-  @JsonPropertyDescription("The metadata.generation this status describes.")
-  private Long observedGeneration;
 
   public List<String> getDeclaredLocations() {
     return declaredLocations;
@@ -133,19 +122,14 @@ public class KeyRingStatus {
     this.keys = keys;
   }
 
+  @Override
+  @JsonPropertyDescription(
+      "Conditions: Ready (True when the policy is applied and no rotation is under way),"
+          + " Reconciling (True while rotating), Stalled (True when keyops cannot apply the policy"
+          + " by itself: no keyTemplate, or a new key that cannot become Ready), RotationDue and"
+          + " ReencryptionPending, and RotationRequest (True when the last"
+          + " on-demand request was acted on, False with the reason when it was refused).")
   public List<Condition> getConditions() {
-    return conditions;
-  }
-
-  public void setConditions(List<Condition> conditions) {
-    this.conditions = conditions;
-  }
-
-  public Long getObservedGeneration() {
-    return observedGeneration;
-  }
-
-  public void setObservedGeneration(Long observedGeneration) {
-    this.observedGeneration = observedGeneration;
+    return super.getConditions();
   }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +11,7 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "Observed state of the rebuild, written by keyops: phase, target key, the Job, partition counts aggregated from the workers, failures, and conditions.")
-public class ReencryptionJobStatus {
+public class ReencryptionJobStatus extends KeyopsStatus {
 
   @JsonPropertyDescription("Pending, Running, Succeeded or Failed.")
   private JobPhase phase;
@@ -41,18 +40,6 @@ public class ReencryptionJobStatus {
 
   @JsonPropertyDescription("Partitions that could not be rebuilt (bounded list).")
   private List<PartitionFailure> failures;
-
-  @JsonPropertyDescription(
-      "Conditions: Ready (True once Succeeded), Reconciling (True while the job waits or runs),"
-          + " Stalled (True when it cannot progress without someone acting: why no worker runs, a"
-          + " target key that does not exist, or why it Failed), Complete, Failed, Waiting (why a"
-          + " Pending job has not started), Degraded (workers that failed, e.g. OOMKilled),"
-          + " Suspended, InventoryRecorded and Reconciled (the last error the operator met, if"
-          + " any).")
-  private List<Condition> conditions = new ArrayList<>();
-
-  @JsonPropertyDescription("The metadata.generation this status describes.")
-  private Long observedGeneration;
 
   public JobPhase getPhase() {
     return phase;
@@ -126,19 +113,15 @@ public class ReencryptionJobStatus {
     this.failures = failures;
   }
 
+  @Override
+  @JsonPropertyDescription(
+      "Conditions: Ready (True once Succeeded), Reconciling (True while the job waits or runs),"
+          + " Stalled (True when it cannot progress without someone acting: why no worker runs, a"
+          + " target key that does not exist, or why it Failed), Complete, Failed, Waiting (why a"
+          + " Pending job has not started), Degraded (workers that failed, e.g. OOMKilled),"
+          + " Suspended, InventoryRecorded and Reconciled (the last error the operator met, if"
+          + " any).")
   public List<Condition> getConditions() {
-    return conditions;
-  }
-
-  public void setConditions(List<Condition> conditions) {
-    this.conditions = conditions;
-  }
-
-  public Long getObservedGeneration() {
-    return observedGeneration;
-  }
-
-  public void setObservedGeneration(Long observedGeneration) {
-    this.observedGeneration = observedGeneration;
+    return super.getConditions();
   }
 }

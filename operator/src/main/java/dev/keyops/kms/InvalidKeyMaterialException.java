@@ -1,8 +1,0 @@
-package dev.keyops.kms;
-
-/** Key material that keyops cannot use; the message says why and never contains the material. */
-public class InvalidKeyMaterialException extends RuntimeException {
-  public InvalidKeyMaterialException(String message) {
-    super(message);
-  }
-}

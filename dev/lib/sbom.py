@@ -7,8 +7,10 @@
       the application layer (/app/keyops.jar). Merges them with the CycloneDX Maven plugin's BOM
       of the operator module (its runtime dependencies: the shade plugin packs all of them into
       that jar). The jar's own META-INF/maven/<group>/<artifact>/pom.properties are a cross-check:
-      an artifact the jar names that the Maven BOM lacks fails the build (artifacts built with
-      Gradle, e.g. Micrometer and Tink, carry no pom.properties, so the check runs that way only).
+      an artifact the jar names that the Maven BOM lacks (a library shaded inside a dependency,
+      such as those in hadoop-client-runtime) is added as a component of its own, marked
+      keyops:source=shaded-in-jar (artifacts built with Gradle, e.g. Micrometer and Tink, carry no
+      pom.properties, so the check runs that way only).
   sbom.py artifact SBOM_JSON MANIFEST_DIGEST MANIFEST_SIZE OUT_DIR
       Writes an OCI image layout in OUT_DIR holding one artifact manifest (artifactType
       application/vnd.cyclonedx+json, the empty config, the SBOM as its one layer, and `subject`
@@ -84,11 +86,25 @@ def build(archive, maven_bom_path, image_ref, version):
     listed = {(c.get("group", ""), c.get("name", "")) for c in components}
     listed.add((maven.get("metadata", {}).get("component", {}).get("group", ""),
                 maven.get("metadata", {}).get("component", {}).get("name", "")))
-    missing = sorted(f"{g}:{a}:{v}" for (g, a), v in in_jar.items()
-                     if (g, a) not in listed and g != "dev.keyops")
-    if missing:
-        sys.exit("sbom: the jar carries Maven artifacts the CycloneDX BOM does not list: "
-                 + ", ".join(missing))
+    # Artifacts the jar carries that Maven's dependency graph does not name: libraries shaded
+    # inside another dependency (hadoop-client-runtime carries Jetty, Jersey, Avro, ...). They are
+    # in the image, so they are in the SBOM, marked as found in the jar.
+    shaded = sorted(((g, a), v) for (g, a), v in in_jar.items()
+                    if (g, a) not in listed and g != "dev.keyops")
+    for (g, a), v in shaded:
+        purl = f"pkg:maven/{g}/{a}@{v}?type=jar"
+        components.append({
+            "type": "library",
+            "bom-ref": purl,
+            "group": g,
+            "name": a,
+            "version": v,
+            "purl": purl,
+            "properties": [{"name": "keyops:source", "value": "shaded-in-jar"}],
+        })
+    if shaded:
+        print(f"sbom: {len(shaded)} artifact(s) found only as pom.properties inside the jar "
+              "(shaded by a dependency), listed as keyops:source=shaded-in-jar", file=sys.stderr)
     for name in sorted(packages):
         p = packages[name]
         arch = p.get("Architecture", "amd64")

@@ -29,7 +29,7 @@ public final class ParquetCrypto {
    */
   public static Configuration configuration(Path keyring) {
     Configuration conf = new Configuration(false);
-    conf.set("fs.file.impl", org.apache.hadoop.fs.RawLocalFileSystem.class.getName());
+    conf.set("fs.file.impl", NioLocalFileSystem.class.getName());
     conf.setBoolean("fs.file.impl.disable.cache", true);
     conf.set(CRYPTO_FACTORY_PROPERTY, PropertiesDrivenCryptoFactory.class.getName());
     conf.set(KeyToolkit.KMS_CLIENT_CLASS_PROPERTY_NAME, KeyopsKmsClient.class.getName());

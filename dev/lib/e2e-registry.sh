@@ -47,6 +47,9 @@ e2e_registry_node_env() {
 }
 
 e2e_registry_up() {
+  # Each run starts from an empty registry: the releases of an earlier run (the cache outlives
+  # it) would make dev/release refuse this run's versions.
+  dev/registry wipe "$E2E_REGISTRY" >/dev/null || fail "dev/registry wipe $E2E_REGISTRY"
   dev/registry up "$E2E_REGISTRY" >/dev/null || fail "dev/registry up $E2E_REGISTRY"
   eval "$(dev/registry env "$E2E_REGISTRY")"
   # What a user's machine holds after `docker login`: one auth file for helm pull/install.

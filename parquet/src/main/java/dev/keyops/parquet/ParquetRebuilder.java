@@ -28,7 +28,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.crypto.FileDecryptionProperties;
+import org.apache.parquet.crypto.FileEncryptionProperties;
 import org.apache.parquet.crypto.keytools.KeyToolkit;
 import org.apache.parquet.crypto.keytools.PropertiesDrivenCryptoFactory;
 import org.apache.parquet.schema.MessageType;
@@ -53,9 +56,17 @@ import org.apache.parquet.schema.MessageType;
  * </ul>
  *
  * A file whose ring keys are not all in the keyring is left untouched (unrecoverable); a file that
- * cannot be parsed is unreadable; a plaintext Parquet file is never touched (reported as foreign).
+ * cannot be parsed is unreadable. A plaintext Parquet file is never touched (reported as foreign)
+ * unless the job asks to encrypt it ({@link PlaintextEncryption}): then it is rewritten like an
+ * internal-key-material file, encrypted under the target with the layout asked for; with external
+ * key material the new sidecar is renamed into place before the file (a plaintext file ignores a
+ * sidecar), so a crash between the two renames leaves the plaintext file readable, encrypted by the
+ * next run.
  */
 public final class ParquetRebuilder {
+
+  /** The key a plaintext file is on, in outcomes (as the partition rebuilder says). */
+  public static final String UNENCRYPTED = "none";
 
   /**
    * How a Parquet file came out.
@@ -86,6 +97,7 @@ public final class ParquetRebuilder {
   private final Configuration readConf;
   private final Configuration writeBase;
   private final ParquetInspector inspector;
+  private final PlaintextEncryption encryptPlaintext;
 
   /**
    * @param keyringPath the path the Parquet KmsClient reads the keyring from: a mounted file, or
@@ -99,6 +111,21 @@ public final class ParquetRebuilder {
       Mode mode,
       boolean dryRun,
       RebuildCheckpoints checkpoints) {
+    this(ring, keyringPath, target, mode, dryRun, checkpoints, null);
+  }
+
+  /**
+   * @param encryptPlaintext how plaintext Parquet files are encrypted; null leaves them untouched
+   */
+  public ParquetRebuilder(
+      KeyBundle ring,
+      Path keyringPath,
+      KeyId target,
+      Mode mode,
+      boolean dryRun,
+      RebuildCheckpoints checkpoints,
+      PlaintextEncryption encryptPlaintext) {
+    this.encryptPlaintext = encryptPlaintext;
     this.ring = ring;
     this.target = target;
     this.mode = mode;
@@ -128,6 +155,11 @@ public final class ParquetRebuilder {
       return Outcome.of(Status.UNREADABLE, Set.of(), Set.of(), describe(e), size(file));
     }
     long size = identity.size();
+    if (!info.encrypted() && encryptPlaintext != null) {
+      return dryRun
+          ? Outcome.of(Status.PENDING, Set.of(UNENCRYPTED), Set.of(UNENCRYPTED), null, size)
+          : encrypt(file, identity, info);
+    }
     if (!info.encrypted()) {
       return new Outcome(
           Status.FOREIGN,
@@ -265,33 +297,86 @@ public final class ParquetRebuilder {
   // ---------------------------------------------------------------- rewrite
 
   private Outcome rewrite(Path file, FileIdentity identity, ParquetFile info, Set<String> before) {
+    return replace(
+        file,
+        identity,
+        info,
+        before,
+        temp -> {
+          ParquetInspector.Layout layout = inspector.layout(file, info);
+          KeyMaterial footer = info.keys().get(0).material();
+          return new Copy(
+              ParquetCrypto.decryption(readConf, file),
+              schema -> encryption(schema, info, footer, layout, temp),
+              info.plaintextFooter(),
+              info.externalKeyMaterial());
+        });
+  }
+
+  /** Encrypts a plaintext Parquet file under the target, in the layout the job asked for. */
+  private Outcome encrypt(Path file, FileIdentity identity, ParquetFile info) {
+    return replace(
+        file,
+        identity,
+        info,
+        Set.of(UNENCRYPTED),
+        temp ->
+            new Copy(
+                null,
+                schema -> plaintextEncryption(schema, temp),
+                encryptPlaintext.plaintextFooter(),
+                encryptPlaintext.externalKeyMaterial()));
+  }
+
+  /**
+   * How a rewrite copies a file.
+   *
+   * @param decryption how the source is read; null for a plaintext source
+   * @param encryption the copy's encryption for the source's schema
+   * @param plaintextFooter the footer mode the copy must have
+   * @param externalKeyMaterial whether the copy's key material is in a sidecar
+   */
+  private record Copy(
+      FileDecryptionProperties decryption,
+      Function<MessageType, FileEncryptionProperties> encryption,
+      boolean plaintextFooter,
+      boolean externalKeyMaterial) {}
+
+  /** Plans a {@link Copy} into the temporary file. */
+  @FunctionalInterface
+  private interface CopyPlan {
+    Copy into(Path temp) throws IOException;
+  }
+
+  /**
+   * Copies the file into a temporary file as {@code plan} says, verifies the copy (same records, on
+   * the target only, the footer mode and key material storage asked for) and renames it over the
+   * file only while the file (and its sidecar) are unchanged.
+   */
+  private Outcome replace(
+      Path file, FileIdentity identity, ParquetFile info, Set<String> before, CopyPlan plan) {
     long size = identity.size();
     Path temp = temp(file);
     Path tempSidecar = ParquetFile.sidecarOf(temp);
     try {
       deleteQuietly(temp);
       deleteQuietly(tempSidecar);
-      ParquetInspector.Layout layout = inspector.layout(file, info);
-      KeyMaterial footer = info.keys().get(0).material();
+      Copy copy = plan.into(temp);
       ParquetCopy.Digest source =
-          ParquetCopy.copy(
-              file,
-              ParquetCrypto.decryption(readConf, file),
-              temp,
-              schema -> encryption(schema, info, footer, layout, temp),
-              writeBase);
+          ParquetCopy.copy(file, copy.decryption(), temp, copy.encryption(), writeBase);
       checkpoints.reached("parquet.rewrite.temp-written", file);
       fsync(temp);
-      if (info.externalKeyMaterial()) {
+      if (copy.externalKeyMaterial()) {
         fsync(tempSidecar);
       }
       checkpoints.reached("parquet.rewrite.temp-synced", file);
-      ParquetCopy.Digest copy = ParquetCopy.digest(temp, ParquetCrypto.decryption(readConf, temp));
-      ParquetFile written = inspector.inspect(temp);
-      if (!copy.equals(source)
-          || !written.keyIds().equals(Set.of(target))
-          || written.plaintextFooter() != info.plaintextFooter()
-          || written.externalKeyMaterial() != info.externalKeyMaterial()) {
+      ParquetCopy.Digest written =
+          ParquetCopy.digest(temp, ParquetCrypto.decryption(readConf, temp));
+      ParquetFile layout = inspector.inspect(temp);
+      if (!written.equals(source)
+          || !layout.keyIds().equals(Set.of(target))
+          || layout.plaintextFooter() != copy.plaintextFooter()
+          || layout.externalKeyMaterial() != copy.externalKeyMaterial()) {
         deleteQuietly(temp);
         deleteQuietly(tempSidecar);
         return Outcome.of(
@@ -310,14 +395,18 @@ public final class ParquetRebuilder {
         deleteQuietly(tempSidecar);
         return changed(before, size);
       }
-      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Path sidecar = ParquetFile.sidecarOf(file);
+      // A plaintext file ignores a sidecar: put the new one in place first, so that no moment
+      // leaves an encrypted file without its key material.
+      boolean sidecarFirst = copy.externalKeyMaterial() && !info.encrypted();
+      if (sidecarFirst) {
+        move(tempSidecar, sidecar);
+        checkpoints.reached("parquet.encrypt.sidecar-renamed", file);
+      }
+      move(temp, file);
       checkpoints.reached("parquet.rewrite.renamed", file);
-      if (info.externalKeyMaterial()) {
-        Files.move(
-            tempSidecar,
-            info.sidecar(),
-            StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
+      if (copy.externalKeyMaterial() && !sidecarFirst) {
+        move(tempSidecar, sidecar);
         checkpoints.reached("parquet.rewrite.sidecar-renamed", file);
       }
       PartitionRebuilder.fsyncDirectory(file.toAbsolutePath().getParent());
@@ -337,8 +426,50 @@ public final class ParquetRebuilder {
     }
   }
 
+  /**
+   * Encryption properties for a plaintext file: the footer (and, for uniform encryption, every
+   * column) under the ring's alias, which the rebuild's key tools resolve to the target; the
+   * columns asked for under column keys of their own. A column the file does not have fails the
+   * file, which stays plaintext.
+   */
+  private FileEncryptionProperties plaintextEncryption(MessageType schema, Path temp) {
+    Configuration c = new Configuration(writeBase);
+    String master = MasterKeyId.ring(ring.document().keyRing());
+    if (encryptPlaintext.uniform()) {
+      c.set(PropertiesDrivenCryptoFactory.UNIFORM_KEY_PROPERTY_NAME, master);
+    } else {
+      Set<String> present = new TreeSet<>();
+      schema.getColumns().forEach(d -> present.add(String.join(".", d.getPath())));
+      List<String> absent =
+          encryptPlaintext.columns().stream().filter(col -> !present.contains(col)).toList();
+      if (!absent.isEmpty()) {
+        throw new IllegalArgumentException(
+            "column(s) "
+                + String.join(", ", absent)
+                + " to encrypt are not in the file (its columns: "
+                + String.join(", ", present)
+                + "); the file stays plaintext: fix spec.parquet.encryptPlaintext.columns");
+      }
+      c.set(PropertiesDrivenCryptoFactory.FOOTER_KEY_PROPERTY_NAME, master);
+      c.set(
+          PropertiesDrivenCryptoFactory.COLUMN_KEYS_PROPERTY_NAME,
+          master + ":" + String.join(",", encryptPlaintext.columns()));
+    }
+    c.setBoolean(
+        PropertiesDrivenCryptoFactory.PLAINTEXT_FOOTER_PROPERTY_NAME,
+        encryptPlaintext.plaintextFooter());
+    c.setBoolean(KeyToolkit.DOUBLE_WRAPPING_PROPERTY_NAME, encryptPlaintext.doubleWrapping());
+    c.setBoolean(
+        KeyToolkit.KEY_MATERIAL_INTERNAL_PROPERTY_NAME, !encryptPlaintext.externalKeyMaterial());
+    return ParquetCrypto.encryption(c, temp);
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
   /** Encryption properties reproducing the file's layout with the target's master keys. */
-  private org.apache.parquet.crypto.FileEncryptionProperties encryption(
+  private FileEncryptionProperties encryption(
       MessageType schema,
       ParquetFile info,
       KeyMaterial footer,

@@ -1,5 +1,6 @@
 package dev.keyops.rekey;
 
+import dev.keyops.parquet.PlaintextEncryption;
 import dev.keyops.partition.DataKeyUnwrapper;
 import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.KeyBundleFile;
@@ -253,6 +254,43 @@ public final class Cli {
     Path result;
 
     @Option(
+        names = "--parquet-encrypt-plaintext",
+        description =
+            "encrypt plaintext Parquet files onto the Primary with Parquet Modular Encryption"
+                + " (default: report them and leave them as they are)")
+    boolean parquetEncryptPlaintext;
+
+    @Option(
+        names = "--parquet-columns",
+        split = ",",
+        paramLabel = "COLUMN",
+        description =
+            "with --parquet-encrypt-plaintext: the columns (dotted paths) that get column keys of"
+                + " their own; the others stay plaintext. Default: every column and the footer"
+                + " under one key")
+    List<String> parquetColumns;
+
+    @Option(
+        names = "--parquet-plaintext-footer",
+        description = "with --parquet-encrypt-plaintext: leave the footer readable (signed)")
+    boolean parquetPlaintextFooter;
+
+    @Option(
+        names = "--parquet-single-wrapping",
+        description =
+            "with --parquet-encrypt-plaintext: wrap data keys with the ring key directly (default:"
+                + " double wrapping, the key tools' default)")
+    boolean parquetSingleWrapping;
+
+    @Option(
+        names = "--parquet-key-material",
+        paramLabel = "internal|external",
+        description =
+            "with --parquet-encrypt-plaintext: key material inside the file (default) or in a"
+                + " _KEY_MATERIAL_FOR_<file>.json sidecar")
+    String parquetKeyMaterial;
+
+    @Option(
         names = "--bytes-per-second",
         paramLabel = "RATE",
         converter = RateConverter.class,
@@ -286,10 +324,12 @@ public final class Cli {
       }
       List<Location> locations;
       Selection selection;
+      PlaintextEncryption parquetLayout;
       try {
         locations = locations();
         selection =
             new Selection(globs(include, "KEYOPS_INCLUDE"), globs(exclude, "KEYOPS_EXCLUDE"));
+        parquetLayout = plaintextParquetLayout();
       } catch (IllegalArgumentException e) {
         return fail(e.getMessage());
       }
@@ -335,6 +375,7 @@ public final class Cli {
                   limiter,
                   cli.files,
                   java.time.Clock.systemUTC())
+              .encryptPlaintextParquet(parquetLayout)
               .run();
       String json = r.toJson();
       writeResult(json);
@@ -343,6 +384,39 @@ public final class Cli {
         return RETRY;
       }
       return r.failed + r.unrecoverable + r.unreadable > 0 ? PARTIAL_FAILURE : OK;
+    }
+
+    /** The layout of --parquet-encrypt-plaintext, or null when plaintext Parquet stays as is. */
+    private PlaintextEncryption plaintextParquetLayout() {
+      boolean layoutGiven =
+          parquetColumns != null
+              || parquetPlaintextFooter
+              || parquetSingleWrapping
+              || parquetKeyMaterial != null;
+      if (!parquetEncryptPlaintext) {
+        if (layoutGiven) {
+          throw new IllegalArgumentException(
+              "--parquet-columns, --parquet-plaintext-footer, --parquet-single-wrapping and"
+                  + " --parquet-key-material describe how plaintext Parquet files are encrypted:"
+                  + " add --parquet-encrypt-plaintext");
+        }
+        return null;
+      }
+      String material =
+          parquetKeyMaterial == null
+              ? "internal"
+              : parquetKeyMaterial.toLowerCase(java.util.Locale.ROOT);
+      if (!material.equals("internal") && !material.equals("external")) {
+        throw new IllegalArgumentException(
+            "--parquet-key-material must be internal or external, got '"
+                + parquetKeyMaterial
+                + "'");
+      }
+      return new PlaintextEncryption(
+          parquetColumns == null ? List.of() : parquetColumns,
+          parquetPlaintextFooter,
+          !parquetSingleWrapping,
+          material.equals("external"));
     }
 
     /** The --data roots with their names; names are unique. */

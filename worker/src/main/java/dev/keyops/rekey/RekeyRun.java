@@ -4,6 +4,7 @@ import dev.keyops.parquet.KeyringSource;
 import dev.keyops.parquet.ParquetFile;
 import dev.keyops.parquet.ParquetInspector;
 import dev.keyops.parquet.ParquetRebuilder;
+import dev.keyops.parquet.PlaintextEncryption;
 import dev.keyops.partition.CryptoWarmup;
 import dev.keyops.partition.FileOpener;
 import dev.keyops.partition.KeyBundle;
@@ -54,6 +55,7 @@ public final class RekeyRun {
   private final ByteRateLimiter limiter;
   private final FileOpener files;
   private final Clock clock;
+  private PlaintextEncryption plaintextParquet;
   private final SortedSet<String> keysTemporarilyUnavailable = new TreeSet<>();
 
   public RekeyRun(
@@ -535,6 +537,15 @@ public final class RekeyRun {
   }
 
   /**
+   * Encrypts the plaintext Parquet files this run finds, in {@code layout} ({@code
+   * --parquet-encrypt-plaintext}); null (the default) reports them and leaves them as they are.
+   */
+  public RekeyRun encryptPlaintextParquet(PlaintextEncryption layout) {
+    this.plaintextParquet = layout;
+    return this;
+  }
+
+  /**
    * The Parquet rebuilder of this run, on the ring's Primary (none without a Primary: the partition
    * rebuilder refuses to run then). Its KmsClient reads this run's keyring, registered under a path
    * of its own.
@@ -546,7 +557,8 @@ public final class RekeyRun {
     Path id =
         Path.of("/keyops-rekey-keyring/" + Integer.toHexString(System.identityHashCode(ring)));
     KeyringSource.register(id, ring);
-    return new ParquetRebuilder(ring, id, ring.primary().get(), mode, dryRun, checkpoints);
+    return new ParquetRebuilder(
+        ring, id, ring.primary().get(), mode, dryRun, checkpoints, plaintextParquet);
   }
 
   private static Done rebuild(

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.parquet.crypto.keytools.KeyToolkit;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -110,6 +111,65 @@ class ParquetCrashSafetyTest {
     assertTrue(kills >= 4, "crash points were not reached: " + kills);
   }
 
+  /**
+   * Encrypting plaintext files with a sidecar puts the sidecar in place before the file: a crash at
+   * any point leaves every file readable, plaintext or encrypted, never in between.
+   */
+  @Test
+  void killedWhileEncryptingPlaintextParquetLeavesEveryFileReadable() throws Exception {
+    KeyBundleDocument.Entry target = TestKeyBundles.key("new", "Primary");
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target));
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Map<Path, Integer> rows = new LinkedHashMap<>();
+    for (int i = 0; i < 4; i++) {
+      Path p = data.resolve("plain-" + i + ".parquet");
+      int n = 200 + i * 50;
+      ParquetFixtures.write(null, null, p, n, 100, CompressionCodecName.SNAPPY);
+      rows.put(p, n);
+    }
+    Path pristine = Files.createDirectories(dir.resolve("pristine"));
+    copyAll(data, pristine);
+    List<String> encrypt =
+        List.of(
+            "--parquet-encrypt-plaintext",
+            "--parquet-columns",
+            "ssn",
+            "--parquet-key-material",
+            "external");
+    int kills = 0;
+    for (String point :
+        List.of(
+            "parquet.rewrite.temp-written",
+            "parquet.rewrite.verified",
+            "parquet.encrypt.sidecar-renamed",
+            "parquet.rewrite.renamed")) {
+      reset(data, pristine);
+      Process p = worker(keyring, data, "rewrap", point + ":2", encrypt);
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+      if (p.exitValue() == 137) {
+        kills++;
+      }
+      assertReadable(rows, keyring, "after a crash at " + point, false);
+      Process rerun = worker(keyring, data, "rewrap", null, encrypt);
+      assertTrue(rerun.waitFor(120, TimeUnit.SECONDS));
+      assertEquals(0, rerun.exitValue(), Files.readString(dir.resolve("worker.log")));
+      WorkerResult r = WorkerResult.parse(Files.readString(dir.resolve("result.json")));
+      assertEquals(4, r.rebuilt + r.alreadyOnTarget, r.toJson());
+      assertEquals(0, r.plaintextParquet, r.toJson());
+      assertReadable(rows, keyring, "rerun after a crash at " + point, false);
+      KeyToolkit.removeCacheEntriesForAllTokens();
+      for (Path f : rows.keySet()) {
+        assertTrue(
+            new dev.keyops.parquet.ParquetInspector(
+                    dev.keyops.parquet.ParquetCrypto.configuration(keyring))
+                .inspect(f)
+                .encrypted(),
+            f + " encrypted after the rerun");
+      }
+    }
+    assertEquals(4, kills, "every crash point was reached");
+  }
+
   /** A rerun completes: every file on the new key alone, no temporary file left. */
   private void completes(
       Map<Path, Integer> rows, Path keyring, Path onlyNew, Path data, String mode, String when)
@@ -175,6 +235,11 @@ class ParquetCrashSafetyTest {
   }
 
   private Process worker(Path keyring, Path data, String mode, String crashAt) throws IOException {
+    return worker(keyring, data, mode, crashAt, List.of());
+  }
+
+  private Process worker(Path keyring, Path data, String mode, String crashAt, List<String> extra)
+      throws IOException {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -191,6 +256,7 @@ class ParquetCrashSafetyTest {
                 mode,
                 "--result",
                 dir.resolve("result.json").toString()));
+    cmd.addAll(extra);
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)

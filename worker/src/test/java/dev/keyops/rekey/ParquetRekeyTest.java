@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyops.parquet.KeyMaterial;
 import dev.keyops.parquet.ParquetFile;
 import dev.keyops.parquet.ParquetFixtures;
+import dev.keyops.parquet.ParquetInspector;
 import dev.keyops.partition.FileOpener;
 import dev.keyops.partition.KeyBundle;
 import dev.keyops.partition.KeyBundleDocument;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.parquet.crypto.keytools.KeyToolkit;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -167,6 +169,99 @@ class ParquetRekeyTest {
     assertEquals(8, again.alreadyOnTarget, again.toJson());
     assertEquals(Map.of(target.keyId(), 8L), again.byKeyBefore);
     neverWrapped(data, before);
+  }
+
+  @Test
+  void plaintextParquetIsEncryptedOnlyWhenTheJobAsksInTheLayoutItNames() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Map<Path, byte[]> before = volume(data);
+    Path keyring =
+        TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target, old, other));
+    Path result = dir.resolve("result.json");
+    List<String> args =
+        List.of(
+            "rekey",
+            "--keyring",
+            keyring.toString(),
+            "--data",
+            data.toString(),
+            "--mode",
+            "rewrap",
+            "--result",
+            result.toString(),
+            "--parquet-encrypt-plaintext",
+            "--parquet-columns",
+            "ssn,name",
+            "--parquet-plaintext-footer",
+            "--parquet-key-material",
+            "external");
+
+    List<String> dryArgs = new java.util.ArrayList<>(args);
+    dryArgs.add("--dry-run");
+    assertEquals(
+        Cli.PARTIAL_FAILURE, Cli.run(dryArgs.toArray(String[]::new)), "the truncated file");
+    WorkerResult dry = WorkerResult.parse(Files.readString(result));
+    assertEquals(0, dry.plaintextParquet, dry.toJson());
+    assertEquals(1, dry.unencrypted, "the plaintext Parquet file, to be encrypted");
+    assertEquals(9, dry.pending, dry.toJson());
+    assertArrayEquals(
+        before.get(data.resolve("plain.parquet")),
+        Files.readAllBytes(data.resolve("plain.parquet")));
+
+    assertEquals(Cli.PARTIAL_FAILURE, Cli.run(args.toArray(String[]::new)), "the truncated file");
+    WorkerResult r = WorkerResult.parse(Files.readString(result));
+    assertEquals(9, r.rebuilt, r.toJson());
+    assertEquals(8, r.parquet, "7 encrypted (one truncated) and the one encrypted now");
+    assertEquals(1, r.foreign, "only the orphan sidecar");
+    assertEquals(Map.of(target.keyId(), 9L), r.byKeyAfter, r.toJson());
+    Path plain = data.resolve("plain.parquet");
+    ParquetFile info =
+        new ParquetInspector(dev.keyops.parquet.ParquetCrypto.configuration(keyring))
+            .inspect(plain);
+    assertTrue(info.encrypted() && info.plaintextFooter() && info.externalKeyMaterial());
+    List<String> sidecarKeys = new java.util.ArrayList<>();
+    new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(ParquetFile.sidecarOf(plain).toFile())
+        .fieldNames()
+        .forEachRemaining(sidecarKeys::add);
+    assertEquals(
+        2,
+        sidecarKeys.stream().filter(k -> k.startsWith("columnKey")).count(),
+        "column keys for ssn and name: " + sidecarKeys);
+    KeyToolkit.removeCacheEntriesForAllTokens();
+    Path onlyNew = TestKeyBundles.write(dir.resolve("new.json"), TestKeyBundles.doc(target));
+    assertEquals(ParquetFixtures.expected(30), ParquetFixtures.read(onlyNew, plain));
+  }
+
+  @Test
+  void aParquetLayoutWithoutEncryptPlaintextIsRefusedWithWhatToAdd() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Path keyring = TestKeyBundles.write(dir.resolve("keyring.json"), TestKeyBundles.doc(target));
+    Path result = dir.resolve("result.json");
+    for (List<String> extra :
+        List.of(
+            List.of("--parquet-columns", "ssn"),
+            List.of("--parquet-encrypt-plaintext", "--parquet-key-material", "sidecar"),
+            List.of("--parquet-encrypt-plaintext", "--parquet-columns", "a:b"))) {
+      List<String> args =
+          new java.util.ArrayList<>(
+              List.of(
+                  "rekey",
+                  "--keyring",
+                  keyring.toString(),
+                  "--data",
+                  data.toString(),
+                  "--result",
+                  result.toString()));
+      args.addAll(extra);
+      assertEquals(Cli.CANNOT_RUN, Cli.run(args.toArray(String[]::new)), extra.toString());
+      String error = WorkerResult.parse(Files.readString(result)).error;
+      assertTrue(
+          error.contains("--parquet-encrypt-plaintext")
+              || error.contains("internal or external")
+              || error.contains("without ':'"),
+          error);
+    }
   }
 
   /** No Parquet file or sidecar became a keyops partition; the plaintext ones are untouched. */

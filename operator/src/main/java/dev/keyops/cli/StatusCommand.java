@@ -177,6 +177,7 @@ final class StatusCommand implements Callable<Integer> {
             "REBUILT",
             "FAILED",
             "UNENCRYPTED",
+            "PARQUET",
             "AGE",
             "REASON");
     for (RingReport.Job j : r.reencryptionJobs()) {
@@ -191,10 +192,23 @@ final class StatusCommand implements Callable<Integer> {
               ? null
               : zero(j.failed()) + zero(j.unrecoverable()),
           j.unencrypted(),
+          parquet(j),
           HumanTime.age(j.createdAt(), now),
           j.reason());
     }
     jobs.print(out);
+  }
+
+  /**
+   * Parquet files among those scanned, and the plaintext ones left as they are: {@code 12 (+3
+   * plaintext)}; empty when the job has scanned nothing yet.
+   */
+  private static String parquet(RingReport.Job j) {
+    if (j.scanned() == null) {
+      return null;
+    }
+    String n = Long.toString(zero(j.parquet()));
+    return j.plaintextParquet() == null ? n : n + " (+" + j.plaintextParquet() + " plaintext)";
   }
 
   private static String policy(RingReport r, Instant now) {

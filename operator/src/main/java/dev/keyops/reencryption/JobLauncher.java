@@ -79,6 +79,11 @@ final class JobLauncher {
         l.context().getSecondaryResource(Job.class).filter(j -> ownedBy(j, rej)).orElse(null);
     Attempt attempt = Attempt.ADOPTED;
     if (existing == null) {
+      try {
+        RekeyJobFactory.plaintextParquet(rej.getSpec().getParquet());
+      } catch (IllegalArgumentException e) {
+        return Optional.of(new Stalls.Problem(Reason.InvalidJob, e.getMessage()));
+      }
       String ns = rej.getMetadata().getNamespace();
       List<Locations.Entry> locations =
           Locations.entries(rej.getSpec().getStorage(), labels -> claimsMatching(ns, labels));

@@ -1,11 +1,14 @@
 package dev.keyops.reencryption;
 
+import dev.keyops.api.v1alpha1.ParquetEncryption;
+import dev.keyops.api.v1alpha1.ParquetOptions;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
 import dev.keyops.api.v1alpha1.ReencryptionJobSpec;
 import dev.keyops.api.v1alpha1.RekeyMode;
 import dev.keyops.api.v1alpha1.WorkerOverrides;
 import dev.keyops.key.KeyBundleWriter;
 import dev.keyops.names.Names;
+import dev.keyops.parquet.PlaintextEncryption;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -269,6 +272,10 @@ public final class RekeyJobFactory {
     if (spec.getBytesPerSecond() != null) {
       env.add(env("KEYOPS_BYTES_PER_SECOND", Long.toString(spec.getBytesPerSecond())));
     }
+    List<String> parquet = parquetArgs(spec.getParquet());
+    if (!parquet.isEmpty()) {
+      env.add(env("KEYOPS_PARQUET_OPTIONS", String.join(" ", parquet)));
+    }
     for (var file : credentialFiles(credentials)) {
       env.add(env(file.variable(), file.dir() + "/" + file.secret().key()));
     }
@@ -421,6 +428,55 @@ public final class RekeyJobFactory {
         .build();
   }
 
+  /**
+   * The layout of {@code spec.parquet.encryptPlaintext}, as the worker checks it; null when absent.
+   *
+   * @throws IllegalArgumentException saying what is wrong with the layout and what to do
+   */
+  static PlaintextEncryption plaintextParquet(ParquetOptions parquet) {
+    ParquetEncryption e = parquet == null ? null : parquet.getEncryptPlaintext();
+    if (e == null) {
+      return null;
+    }
+    try {
+      return new PlaintextEncryption(
+          e.getColumns() == null ? List.of() : e.getColumns(),
+          Boolean.TRUE.equals(e.getPlaintextFooter()),
+          !Boolean.FALSE.equals(e.getDoubleWrapping()),
+          e.getKeyMaterial() == ParquetEncryption.KeyMaterial.External);
+    } catch (IllegalArgumentException ex) {
+      throw new IllegalArgumentException(
+          "spec.parquet.encryptPlaintext.columns: "
+              + ex.getMessage()
+              + "; fix the columns and create a new ReencryptionJob",
+          ex);
+    }
+  }
+
+  /** The worker's options for {@code spec.parquet.encryptPlaintext}; none when it is absent. */
+  static List<String> parquetArgs(ParquetOptions parquet) {
+    PlaintextEncryption e = plaintextParquet(parquet);
+    if (e == null) {
+      return List.of();
+    }
+    List<String> args = new ArrayList<>(List.of("--parquet-encrypt-plaintext"));
+    if (!e.uniform()) {
+      args.add("--parquet-columns");
+      args.add(String.join(",", e.columns()));
+    }
+    if (e.plaintextFooter()) {
+      args.add("--parquet-plaintext-footer");
+    }
+    if (!e.doubleWrapping()) {
+      args.add("--parquet-single-wrapping");
+    }
+    if (e.externalKeyMaterial()) {
+      args.add("--parquet-key-material");
+      args.add("external");
+    }
+    return args;
+  }
+
   private static PodFailurePolicyRule exitCodeRule(String action, String container, int code) {
     return new PodFailurePolicyRuleBuilder()
         .withAction(action)
@@ -458,6 +514,7 @@ public final class RekeyJobFactory {
     if (Boolean.TRUE.equals(spec.getDryRun())) {
       args.add("--dry-run");
     }
+    args.addAll(parquetArgs(spec.getParquet()));
     if (spec.getBytesPerSecond() != null) {
       args.add("--bytes-per-second");
       args.add(Long.toString(spec.getBytesPerSecond()));

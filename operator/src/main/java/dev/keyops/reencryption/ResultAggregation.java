@@ -143,6 +143,8 @@ public final class ResultAggregation {
     long failed = 0;
     long unrecoverable = 0;
     long unencrypted = 0;
+    long parquet = 0;
+    long plaintextParquet = 0;
     long omitted = 0;
     long bytes = 0;
     Map<String, Long> before = new TreeMap<>();
@@ -164,6 +166,8 @@ public final class ResultAggregation {
       failed += r.failed;
       unrecoverable += r.unrecoverable;
       unencrypted += r.unencrypted;
+      parquet += r.parquet;
+      plaintextParquet += r.plaintextParquet;
       bytes += r.bytes;
       r.byKeyBefore.forEach((k, v) -> before.merge(k, v, Long::sum));
       r.byKeyAfter.forEach((k, v) -> after.merge(k, v, Long::sum));
@@ -182,6 +186,9 @@ public final class ResultAggregation {
     t.setFailed(failed);
     t.setUnrecoverable(unrecoverable);
     t.setUnencrypted(unencrypted);
+    // Only when there are any: a rebuild of partitions alone reads as it always did.
+    t.setParquet(parquet > 0 ? parquet : null);
+    t.setPlaintextParquet(plaintextParquet > 0 ? plaintextParquet : null);
     return new Totals(
         t,
         before,

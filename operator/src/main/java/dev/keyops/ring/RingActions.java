@@ -231,6 +231,7 @@ final class RingActions {
     spec.setParallelism(p.getParallelism());
     spec.setWorker(p.getWorker());
     spec.setBytesPerSecond(p.getBytesPerSecond());
+    spec.setParquet(p.getParquet());
     spec.setWindows(p.getWindows() == null ? null : List.copyOf(p.getWindows()));
     job.setSpec(spec);
     try {

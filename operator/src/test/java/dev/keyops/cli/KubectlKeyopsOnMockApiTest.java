@@ -97,6 +97,8 @@ class KubectlKeyopsOnMockApiTest {
     PartitionTotals totals = new PartitionTotals();
     totals.setTotal(8L);
     totals.setUnencrypted(1L);
+    totals.setParquet(2L);
+    totals.setPlaintextParquet(1L);
     count.getStatus().setPartitions(totals);
     count.getStatus().setByKey(Map.of(ID0, 3L, ID2, 4L, "none", 1L));
     client.resource(count).updateStatus();
@@ -232,6 +234,7 @@ class KubectlKeyopsOnMockApiTest {
             "<none>",
             "<none>",
             "1",
+            "2 (+1 plaintext)",
             HumanTime.age(created, NOW),
             "<none>"),
         Plugin.row(r.out(), "count-1"));

@@ -104,6 +104,26 @@ class JobLauncherFailuresTest {
         h.client().batch().v1().jobs().inNamespace("default").withName("no-claim-rekey").get());
   }
 
+  @Test
+  void aParquetColumnTheKeyToolsCannotNameFailsTheJobBeforeAnyJobIsCreated() {
+    claim("events-data");
+    ReencryptionJob rej =
+        Fixtures.reencryptionJob("default", "columns", "events", "events-data", "p");
+    dev.keyops.api.v1alpha1.ParquetOptions parquet = new dev.keyops.api.v1alpha1.ParquetOptions();
+    parquet.setEncryptPlaintext(new dev.keyops.api.v1alpha1.ParquetEncryption());
+    parquet.getEncryptPlaintext().setColumns(java.util.List.of("ssn", "ssn"));
+    rej.getSpec().setParquet(parquet);
+    h.client().resource(rej).create();
+    Condition failed = awaitFailed("columns");
+    assertEquals("InvalidJob", failed.getReason());
+    assertTrue(
+        failed.getMessage().contains("spec.parquet.encryptPlaintext.columns")
+            && failed.getMessage().contains("more than once"),
+        failed::getMessage);
+    assertNull(
+        h.client().batch().v1().jobs().inNamespace("default").withName("columns-rekey").get());
+  }
+
   void claim(String name) {
     h.client()
         .persistentVolumeClaims()

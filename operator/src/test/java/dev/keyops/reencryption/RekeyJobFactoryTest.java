@@ -389,4 +389,50 @@ class RekeyJobFactoryTest {
         custom.getArgs().contains("--bytes-per-second"),
         "a custom container's arguments are its own");
   }
+
+  @Test
+  void encryptPlaintextParquetGoesToTheWorkerAsItsLayoutOptions() {
+    ReencryptionJob r = rej();
+    assertFalse(
+        firstContainer(r).getArgs().stream().anyMatch(a -> a.startsWith("--parquet")),
+        "plaintext Parquet is left as it is unless asked");
+    dev.keyops.api.v1alpha1.ParquetOptions parquet = new dev.keyops.api.v1alpha1.ParquetOptions();
+    dev.keyops.api.v1alpha1.ParquetEncryption layout =
+        new dev.keyops.api.v1alpha1.ParquetEncryption();
+    parquet.setEncryptPlaintext(layout);
+    r.getSpec().setParquet(parquet);
+    List<String> uniform = firstContainer(r).getArgs();
+    assertEquals(
+        List.of("--parquet-encrypt-plaintext"),
+        uniform.stream().filter(a -> a.startsWith("--parquet")).toList(),
+        "the defaults: uniform, encrypted footer, double wrapping, internal key material");
+
+    layout.setColumns(List.of("ssn", "address.street"));
+    layout.setPlaintextFooter(true);
+    layout.setDoubleWrapping(false);
+    layout.setKeyMaterial(dev.keyops.api.v1alpha1.ParquetEncryption.KeyMaterial.External);
+    Container c = firstContainer(r);
+    List<String> args = c.getArgs();
+    int at = args.indexOf("--parquet-encrypt-plaintext");
+    assertEquals(
+        List.of(
+            "--parquet-encrypt-plaintext",
+            "--parquet-columns",
+            "ssn,address.street",
+            "--parquet-plaintext-footer",
+            "--parquet-single-wrapping",
+            "--parquet-key-material",
+            "external"),
+        args.subList(at, at + 7));
+    assertEquals(String.join(" ", args.subList(at, at + 7)), env(c).get("KEYOPS_PARQUET_OPTIONS"));
+
+    layout.setColumns(List.of("ssn", "a;b"));
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> RekeyJobFactory.parquetArgs(parquet));
+    assertTrue(
+        e.getMessage().startsWith("spec.parquet.encryptPlaintext.columns: "), e.getMessage());
+    assertTrue(e.getMessage().contains("'a;b'"), e.getMessage());
+    assertTrue(e.getMessage().contains("create a new ReencryptionJob"), e.getMessage());
+  }
 }

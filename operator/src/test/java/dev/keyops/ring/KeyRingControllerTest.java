@@ -116,6 +116,10 @@ class KeyRingControllerTest {
     Instant activated = Instant.parse(h.key("orders-first").getStatus().getActivatedAt());
     ReencryptionPolicy policy = rewrapOn("orders-data");
     policy.setBytesPerSecond(52428800L);
+    dev.keyops.api.v1alpha1.ParquetOptions parquet = new dev.keyops.api.v1alpha1.ParquetOptions();
+    parquet.setEncryptPlaintext(new dev.keyops.api.v1alpha1.ParquetEncryption());
+    parquet.getEncryptPlaintext().setColumns(List.of("ssn"));
+    policy.setParquet(parquet);
     // A Deny window that is not open during the test (29 February), so the job still runs.
     dev.keyops.api.v1alpha1.RebuildWindow leapDay = new dev.keyops.api.v1alpha1.RebuildWindow();
     leapDay.setKind(dev.keyops.api.v1alpha1.RebuildWindow.Kind.Deny);
@@ -186,6 +190,10 @@ class KeyRingControllerTest {
     assertEquals(52428800L, job.getSpec().getBytesPerSecond(), "the ring's throttle passes on");
     assertEquals(1, job.getSpec().getWindows().size(), "and so do its windows");
     assertEquals("30 12 29 2 *", job.getSpec().getWindows().get(0).getSchedule());
+    assertEquals(
+        List.of("ssn"),
+        job.getSpec().getParquet().getEncryptPlaintext().getColumns(),
+        "and its Parquet options");
     r =
         awaitRing(
             "orders",

@@ -24,6 +24,32 @@ public class PartitionTotals {
   @JsonPropertyDescription("Plain (unencrypted) files found.")
   private Long unencrypted;
 
+  @JsonPropertyDescription(
+      "Parquet files with Parquet Modular Encryption among total (counted by key like"
+          + " partitions).")
+  private Long parquet;
+
+  @JsonPropertyDescription(
+      "Plaintext Parquet files found and left as they are (not in total); spec.parquet."
+          + "encryptPlaintext encrypts them.")
+  private Long plaintextParquet;
+
+  public Long getParquet() {
+    return parquet;
+  }
+
+  public void setParquet(Long parquet) {
+    this.parquet = parquet;
+  }
+
+  public Long getPlaintextParquet() {
+    return plaintextParquet;
+  }
+
+  public void setPlaintextParquet(Long plaintextParquet) {
+    this.plaintextParquet = plaintextParquet;
+  }
+
   public Long getTotal() {
     return total;
   }

@@ -34,7 +34,9 @@ import java.util.List;
             + " && has(self.template) == has(oldSelf.template)"
             + " && (!has(self.template) || self.template == oldSelf.template)"
             + " && has(self.bytesPerSecond) == has(oldSelf.bytesPerSecond)"
-            + " && (!has(self.bytesPerSecond) || self.bytesPerSecond == oldSelf.bytesPerSecond)",
+            + " && (!has(self.bytesPerSecond) || self.bytesPerSecond == oldSelf.bytesPerSecond)"
+            + " && has(self.parquet) == has(oldSelf.parquet)"
+            + " && (!has(self.parquet) || self.parquet == oldSelf.parquet)",
     message =
         "spec is immutable once created (a running Job's pod template cannot change), except"
             + " suspend and windows: delete this ReencryptionJob and create a new one")
@@ -148,6 +150,22 @@ public class ReencryptionJobSpec {
           + " (when any is given) or inside a Deny window the Job is suspended, otherwise resumed."
           + " May be changed at any time.")
   private List<RebuildWindow> windows;
+
+  @JsonPropertyDescription(PARQUET)
+  private ParquetOptions parquet;
+
+  /** The description of {@code parquet}, shared with the KeyRing's reencryption policy. */
+  static final String PARQUET =
+      "Parquet files beyond the encrypted ones (which are always moved onto the target):"
+          + " encryptPlaintext encrypts the plaintext ones in the footer/column key layout given.";
+
+  public ParquetOptions getParquet() {
+    return parquet;
+  }
+
+  public void setParquet(ParquetOptions parquet) {
+    this.parquet = parquet;
+  }
 
   public String getKeyRing() {
     return keyRing;

@@ -45,6 +45,17 @@ public class ReencryptionPolicy {
           + " applies to jobs created afterwards; edit a job's own windows to change a running one.")
   private List<RebuildWindow> windows;
 
+  @JsonPropertyDescription(ReencryptionJobSpec.PARQUET)
+  private ParquetOptions parquet;
+
+  public ParquetOptions getParquet() {
+    return parquet;
+  }
+
+  public void setParquet(ParquetOptions parquet) {
+    this.parquet = parquet;
+  }
+
   public Storage getStorage() {
     return storage;
   }

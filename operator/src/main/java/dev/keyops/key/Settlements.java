@@ -141,8 +141,8 @@ public class Settlements {
     }
 
     /**
-     * Settles the ring after a reconcile of {@code current}: states, the Promoted condition of the
-     * current key, statuses, keyring Secret.
+     * Settles the ring after a reconcile of {@code current}: states, the Promoted condition of
+     * every observed key, statuses, keyring Secret.
      *
      * @param material the current key's material as just observed, or null when it is not Ready
      */
@@ -178,7 +178,11 @@ public class Settlements {
         var b = StatusBuilder.of(k, k.getStatus(), now);
         apply(k, p);
         disabling(k, b, keys);
-        if (k == current && promotion) {
+        // Every observed key, not only the one reconciled: a sibling whose status this settlement
+        // writes anyway gets its Promoted condition now, not in one more write when its own
+        // reconcile comes (minutes later at scale). A key never observed has no Ready yet to say
+        // why an activation would be refused; its own reconcile records it.
+        if (promotion && (k == current || k.getStatus().condition(Conditions.READY).isPresent())) {
           Promotion.record(k, b, p, events);
         }
         kstatus(k, b);

@@ -90,6 +90,17 @@ class AwsKmsProviderTest {
       Map<String, String> context,
       AwsBasicCredentials c,
       boolean activate) {
+    return create(name, keyId, region, context, c, activate, moto.endpoint());
+  }
+
+  EncryptionKey create(
+      String name,
+      String keyId,
+      String region,
+      Map<String, String> context,
+      AwsBasicCredentials c,
+      boolean activate,
+      String endpoint) {
     h.client()
         .resource(
             new SecretBuilder()
@@ -104,7 +115,7 @@ class AwsKmsProviderTest {
     AwsKmsProvider a = new AwsKmsProvider();
     a.setKeyId(keyId);
     a.setRegion(region);
-    a.setEndpoint(moto.endpoint());
+    a.setEndpoint(endpoint);
     a.setCredentialsSecretRef(new AwsCredentialsSecretRef(name + "-aws"));
     a.setEncryptionContext(context);
     Provider p = new Provider();
@@ -328,6 +339,157 @@ class AwsKmsProviderTest {
             "Ready again");
     assertEquals("AwsKmsKeyEnabled", reason(healed, Conditions.DATA_AT_RISK));
     assertEquals(fingerprint, healed.getStatus().getFingerprint(), "the data key never changes");
+  }
+
+  /**
+   * AWS reports a key whose imported material expired as PendingImport, and one in a disconnected
+   * custom key store as Unavailable; moto models neither. A proxy in front of moto answers
+   * DescribeKey with the state (and Enabled false) as AWS does; every other call goes to moto.
+   */
+  @Test
+  void pendingImportAndUnavailableRaiseDataAtRiskAndClearWhenTheKeyIsBack() throws Exception {
+    start(Duration.ofMinutes(30));
+    String arn = moto.createKey();
+    try (KeyStateProxy proxy = new KeyStateProxy(moto.endpoint())) {
+      create(
+          "orders-1",
+          arn,
+          null,
+          null,
+          operator("keyops-operator", OPERATOR_ACTIONS),
+          true,
+          proxy.endpoint());
+      h.awaitKey("orders-1", x -> x.getStatus().getState() == KeyState.Primary, "Primary");
+      String wrapped = material("orders-1").getData().get("wrappedKey");
+      int round = 0;
+      for (String state : List.of("PendingImport", "Unavailable")) {
+        proxy.state = state;
+        requestRevalidation("orders-1", "r" + ++round);
+        EncryptionKey risk =
+            h.awaitKey(
+                "orders-1",
+                x -> state.equals(x.getStatus().getKms().getKeyVersionState()),
+                "DataAtRisk " + state);
+        assertTrue(
+            Conditions.isTrue(risk.getStatus().getConditions(), Conditions.DATA_AT_RISK), state);
+        assertEquals("AwsKmsKeyUnusable", reason(risk, Conditions.DATA_AT_RISK));
+        assertEquals("AwsKmsKeyUnusable", reason(risk, Conditions.READY));
+        String msg = message(risk, Conditions.DATA_AT_RISK);
+        assertTrue(msg.contains(arn + " is " + state), msg);
+        assertTrue(
+            msg.contains(state.equals("PendingImport") ? "import the same material" : "reconnect"),
+            msg);
+        assertEquals(KeyState.Primary, risk.getStatus().getState(), "nothing changes the state");
+        assertEquals(wrapped, material("orders-1").getData().get("wrappedKey"), "nothing deleted");
+
+        proxy.state = null;
+        requestRevalidation("orders-1", "r" + ++round);
+        EncryptionKey back =
+            h.awaitKey(
+                "orders-1",
+                x ->
+                    Conditions.isTrue(x.getStatus().getConditions(), Conditions.READY)
+                        && !Conditions.isTrue(
+                            x.getStatus().getConditions(), Conditions.DATA_AT_RISK),
+                "Ready again after " + state);
+        assertEquals("AwsKmsKeyEnabled", reason(back, Conditions.DATA_AT_RISK));
+      }
+      assertTrue(proxy.rewritten > 0, "the proxy answered DescribeKey with the states");
+    }
+  }
+
+  /**
+   * Forwards every request to moto as it came (its Host header too: the SDK's SigV4 signature,
+   * which moto checks, covers it); while {@link #state} is set, DescribeKey answers carry that
+   * KeyState and Enabled false.
+   */
+  static final class KeyStateProxy implements AutoCloseable {
+    final com.sun.net.httpserver.HttpServer server;
+    final java.net.URI upstream;
+    volatile String state;
+    volatile int rewritten;
+
+    KeyStateProxy(String upstream) throws java.io.IOException {
+      this.upstream = java.net.URI.create(upstream);
+      server =
+          com.sun.net.httpserver.HttpServer.create(
+              new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+      server.createContext("/", this::forward);
+      server.start();
+    }
+
+    String endpoint() {
+      return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    private void forward(com.sun.net.httpserver.HttpExchange ex) throws java.io.IOException {
+      try (ex;
+          java.net.Socket moto = new java.net.Socket(upstream.getHost(), upstream.getPort())) {
+        byte[] body = ex.getRequestBody().readAllBytes();
+        StringBuilder head =
+            new StringBuilder(ex.getRequestMethod() + " " + ex.getRequestURI() + " HTTP/1.1\r\n");
+        for (var h : ex.getRequestHeaders().entrySet()) {
+          String name = h.getKey().toLowerCase(java.util.Locale.ROOT);
+          if (!List.of("content-length", "connection", "expect", "transfer-encoding")
+              .contains(name)) {
+            for (String v : h.getValue()) {
+              head.append(h.getKey()).append(": ").append(v).append("\r\n");
+            }
+          }
+        }
+        head.append("Content-Length: ").append(body.length).append("\r\nConnection: close\r\n\r\n");
+        moto.getOutputStream().write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+        moto.getOutputStream().write(body);
+        moto.getOutputStream().flush();
+        String all = new String(moto.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        int split = all.indexOf("\r\n\r\n");
+        String[] lines = all.substring(0, split).split("\r\n");
+        String out = all.substring(split + 4);
+        int status = Integer.parseInt(lines[0].split(" ")[1]);
+        boolean chunked = false;
+        for (int i = 1; i < lines.length; i++) {
+          String[] kv = lines[i].split(":", 2);
+          String name = kv[0].trim().toLowerCase(java.util.Locale.ROOT);
+          if (name.equals("transfer-encoding")) {
+            chunked = kv[1].trim().equalsIgnoreCase("chunked");
+          } else if (!List.of("content-length", "connection", "date", "server").contains(name)) {
+            ex.getResponseHeaders().add(kv[0].trim(), kv[1].trim());
+          }
+        }
+        if (chunked) {
+          StringBuilder b = new StringBuilder();
+          int at = 0;
+          while (true) {
+            int eol = out.indexOf("\r\n", at);
+            int n = Integer.parseInt(out.substring(at, eol).trim(), 16);
+            if (n == 0) {
+              break;
+            }
+            b.append(out, eol + 2, eol + 2 + n);
+            at = eol + 2 + n + 2;
+          }
+          out = b.toString();
+        }
+        String target = ex.getRequestHeaders().getFirst("X-Amz-Target");
+        String s = state;
+        if (s != null && target != null && target.endsWith(".DescribeKey")) {
+          out =
+              out.replaceAll("\"KeyState\":\\s*\"Enabled\"", "\"KeyState\": \"" + s + "\"")
+                  .replaceAll("\"Enabled\":\\s*true", "\"Enabled\": false");
+          rewritten++;
+        }
+        byte[] bytes = out.getBytes(StandardCharsets.ISO_8859_1);
+        ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        if (bytes.length > 0) {
+          ex.getResponseBody().write(bytes);
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
   }
 
   @Test

@@ -190,8 +190,8 @@ final class ParquetRekeyBenchmark {
     report.add(
         String.format(
             Locale.ROOT,
-            "rekey %-9s %-15s: %6.0f MB/s, %7.1f files/s, %.0f rows/s, %d rebuilt, %.1f s"
-                + " (%.1f s in the worker), peak RSS %d MiB",
+            "rekey %-9s %-15s: %6.1f MB/s, %7.1f files/s, %.0f rows/s, %d rebuilt, %.1f s"
+                + " (%.1f s in the worker, %.1f s CPU), peak RSS %d MiB",
             rw.mode(),
             "parquet-rewrite",
             rw.mbPerSecond(),
@@ -200,12 +200,13 @@ final class ParquetRekeyBenchmark {
             rw.result().rebuilt,
             rw.seconds(),
             rw.result().durationMs / 1000.0,
+            rw.cpuSeconds(),
             rw.peakRssKb() / 1024));
     report.add(
         String.format(
             Locale.ROOT,
-            "rekey %-9s %-15s: %6.0f MB/s of files covered, %7.0f files/s, %.2f ms/file"
-                + " (%.2f ms/file in the worker), %d rebuilt, %.1f s, peak RSS %d MiB",
+            "rekey %-9s %-15s: %6.1f MB/s of files covered, %7.0f files/s, %.2f ms/file"
+                + " (%.2f ms/file in the worker), %d rebuilt, %.1f s (%.1f s CPU), peak RSS %d MiB",
             sc.mode(),
             "parquet-sidecar",
             sc.mbPerSecond(),
@@ -214,6 +215,7 @@ final class ParquetRekeyBenchmark {
             (double) sc.result().durationMs / sc.files(),
             sc.result().rebuilt,
             sc.seconds(),
+            sc.cpuSeconds(),
             sc.peakRssKb() / 1024));
     report.add(
         "parquet check: worker results all rebuilt, none failed; every file opens with a keyring"

@@ -239,6 +239,7 @@ public final class RekeyBenchmark {
       long files,
       double seconds,
       long peakRssKb,
+      double cpuSeconds,
       WorkerResult result) {
     double mbPerSecond() {
       return bytes / seconds / MIB;
@@ -266,6 +267,25 @@ public final class RekeyBenchmark {
     Thread.sleep(2000);
   }
 
+  /** The unit of utime and stime in /proc/PID/stat. */
+  private static final long CLOCK_TICKS = clockTicks();
+
+  private static long clockTicks() {
+    try {
+      Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      p.waitFor();
+      return Long.parseLong(out);
+    } catch (Exception e) {
+      return 100; // USER_HZ on every Linux architecture keyops runs on
+    }
+  }
+
+  /**
+   * Runs the worker process on {@code data}; measures wall time (JVM start included), peak RSS and
+   * CPU time (user + system, sampled every 20 ms like the RSS, so up to 20 ms short: a figure that
+   * a loaded machine changes less than wall time).
+   */
   static Run runWorker(String jar, Path keyring, Path data, String mode, String... more)
       throws Exception {
     settle();
@@ -294,13 +314,19 @@ public final class RekeyBenchmark {
     long start = System.nanoTime();
     Process p = pb.start();
     long peak = 0;
+    long cpuTicks = 0;
     Path status = Path.of("/proc", Long.toString(p.pid()), "status");
+    Path stat = Path.of("/proc", Long.toString(p.pid()), "stat");
     while (p.isAlive()) {
       try {
         Matcher m = Pattern.compile("VmHWM:\\s+(\\d+) kB").matcher(Files.readString(status));
         if (m.find()) {
           peak = Math.max(peak, Long.parseLong(m.group(1)));
         }
+        // utime and stime, the 14th and 15th fields; the command name (2nd) ends with ')'.
+        String s = Files.readString(stat);
+        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+        cpuTicks = Math.max(cpuTicks, Long.parseLong(f[11]) + Long.parseLong(f[12]));
       } catch (IOException e) {
         // exited between the check and the read
       }
@@ -315,7 +341,15 @@ public final class RekeyBenchmark {
     WorkerResult r =
         WorkerResult.parse(
             Files.readString(data.resolveSibling(data.getFileName() + ".result.json")));
-    return new Run(mode, data.getFileName().toString(), r.bytes, r.total, seconds, peak, r);
+    return new Run(
+        mode,
+        data.getFileName().toString(),
+        r.bytes,
+        r.total,
+        seconds,
+        peak,
+        cpuTicks / (double) CLOCK_TICKS,
+        r);
   }
 
   private static double ioBaseline(Path dir) throws IOException {

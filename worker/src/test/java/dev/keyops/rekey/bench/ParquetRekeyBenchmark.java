@@ -38,10 +38,11 @@ import org.apache.parquet.schema.MessageTypeParser;
  * key, in its two Parquet paths.
  *
  * <ul>
- *   <li>rewrite: files of 32 MiB (row groups of about 8 MiB, six columns of mixed types, snappy,
- *       one uniform key, internal key material, double wrapping, encrypted footer), {@code --mode
- *       reencrypt}: every file decoded and encoded again with fresh data keys, verified and
- *       renamed. Default 256 MiB in all ({@code KEYOPS_BENCH_PARQUET_MIB}).
+ *   <li>rewrite: files of 32 MiB (five row groups of about 6.5 MiB: the writer's row-group size of
+ *       8 MiB is counted before compression; six columns of mixed types, snappy, one uniform key,
+ *       internal key material, double wrapping, encrypted footer), {@code --mode reencrypt}: every
+ *       file decoded and encoded again with fresh data keys, verified and renamed. Default 256 MiB
+ *       in all ({@code KEYOPS_BENCH_PARQUET_MIB}).
  *   <li>sidecar re-wrap: small files (1,000 rows, about 100 KiB) with external key material (a
  *       footer key and two column keys in {@code _KEY_MATERIAL_FOR_<file>.json}), {@code --mode
  *       rewrap}: only the sidecars are rewritten. Default 1,000 files ({@code

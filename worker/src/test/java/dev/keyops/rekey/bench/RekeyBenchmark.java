@@ -37,7 +37,9 @@ import java.util.stream.Stream;
  * 4 x 256 MiB large partitions and 2,000 partitions of 64 KiB, then prints, in one run: the I/O
  * baseline (copy + fsync + read-back + rename, no crypto), rekey throughput of the real worker
  * process in both modes with its peak RSS, crypto-only throughput beside `openssl speed`, and the
- * number of Cloud KMS unwraps for a ring of gcpKms keys.
+ * number of Cloud KMS unwraps for a ring of gcpKms keys; then the Parquet figures ({@link
+ * ParquetRekeyBenchmark}), which {@code dev/bench-rekey --parquet [DIR]} measures alone. Every
+ * worker run must rebuild every file onto the new key with no failure ({@link #checked}).
  */
 public final class RekeyBenchmark {
 
@@ -48,6 +50,10 @@ public final class RekeyBenchmark {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--throttle")) {
       throttled(args[1], Path.of(args[2]), args[3]);
+      return;
+    }
+    if (args.length > 0 && args[0].equals("--parquet")) {
+      parquetOnly(Path.of(args[1]), args[2]);
       return;
     }
     Path root =
@@ -93,14 +99,14 @@ public final class RekeyBenchmark {
 
     Path keyring = root.resolve("keyring.json");
     TestKeyBundles.write(keyring, TestKeyBundles.doc(k2, TestKeyBundles.withState(k1, "Retired")));
-    Run rl = runWorker(jar, keyring, large, "reencrypt");
-    Run rs = runWorker(jar, keyring, small, "reencrypt");
+    Run rl = checked(runWorker(jar, keyring, large, "reencrypt"), largeSizes.length, k2.keyId());
+    Run rs = checked(runWorker(jar, keyring, small, "reencrypt"), 2000, k2.keyId());
     TestKeyBundles.write(
         keyring,
         TestKeyBundles.doc(
             k3, TestKeyBundles.withState(k2, "Retired"), TestKeyBundles.withState(k1, "Retired")));
-    Run wl = runWorker(jar, keyring, large, "rewrap");
-    Run ws = runWorker(jar, keyring, small, "rewrap");
+    Run wl = checked(runWorker(jar, keyring, large, "rewrap"), largeSizes.length, k3.keyId());
+    Run ws = checked(runWorker(jar, keyring, small, "rewrap"), 2000, k3.keyId());
     for (Run r : List.of(rl, rs, wl, ws)) {
       report.add(r.describe());
     }
@@ -127,6 +133,7 @@ public final class RekeyBenchmark {
             openssl / 4));
 
     report.add(kmsCalls(root.resolve("kms")));
+    report.addAll(ParquetRekeyBenchmark.run(root.resolve("parquet"), jar));
     System.out.println();
     System.out.println(header("keyops rekey benchmark"));
     report.forEach(System.out::println);
@@ -153,7 +160,9 @@ public final class RekeyBenchmark {
     Path keyring = root.resolve("keyring.json");
     TestKeyBundles.write(keyring, TestKeyBundles.doc(k2, TestKeyBundles.withState(k1, "Retired")));
     long limit = dev.keyops.rekey.ByteRate.parse(rate);
-    Run r = runWorker(jar, keyring, data, "reencrypt", "--bytes-per-second", rate);
+    Run r =
+        checked(
+            runWorker(jar, keyring, data, "reencrypt", "--bytes-per-second", rate), 37, k2.keyId());
     double measured = r.bytes() / (r.result().durationMs / 1000.0);
     System.out.println();
     System.out.println(header("keyops rekey --bytes-per-second"));
@@ -171,7 +180,47 @@ public final class RekeyBenchmark {
     deleteTree(root);
   }
 
-  private static String header(String title) {
+  /**
+   * {@code --parquet}: only the Parquet part (rewrite and sidecar re-wrap through the real worker).
+   */
+  private static void parquetOnly(Path root, String jar) throws Exception {
+    deleteTree(root);
+    List<String> report = ParquetRekeyBenchmark.run(root, jar);
+    System.out.println();
+    System.out.println(header("keyops rekey benchmark, Parquet"));
+    report.forEach(System.out::println);
+    deleteTree(root);
+  }
+
+  /**
+   * {@code run}, once its worker result says all {@code files} were rebuilt onto {@code target} and
+   * nothing failed, was unrecoverable or unreadable: a benchmark of failures measures nothing.
+   */
+  static Run checked(Run run, long files, String target) {
+    WorkerResult r = run.result();
+    if (r.total != files
+        || r.rebuilt != files
+        || r.failed != 0
+        || r.unrecoverable != 0
+        || r.unreadable != 0
+        || r.unencrypted != 0
+        || !r.byKeyAfter.equals(java.util.Map.of(target, files))) {
+      throw new IllegalStateException(
+          "rekey "
+              + run.mode()
+              + " of "
+              + run.set()
+              + ": expected "
+              + files
+              + " files rebuilt onto "
+              + target
+              + " and none failed; the worker reported "
+              + r.toJson());
+    }
+    return run;
+  }
+
+  static String header(String title) {
     return "== "
         + title
         + " ("
@@ -190,6 +239,7 @@ public final class RekeyBenchmark {
       long files,
       double seconds,
       long peakRssKb,
+      double cpuSeconds,
       WorkerResult result) {
     double mbPerSecond() {
       return bytes / seconds / MIB;
@@ -212,12 +262,31 @@ public final class RekeyBenchmark {
   /**
    * Lets the disk write back what earlier phases left dirty, so phases do not pay for each other.
    */
-  private static void settle() throws Exception {
+  static void settle() throws Exception {
     new ProcessBuilder("sync").inheritIO().start().waitFor();
     Thread.sleep(2000);
   }
 
-  private static Run runWorker(String jar, Path keyring, Path data, String mode, String... more)
+  /** The unit of utime and stime in /proc/PID/stat. */
+  private static final long CLOCK_TICKS = clockTicks();
+
+  private static long clockTicks() {
+    try {
+      Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      p.waitFor();
+      return Long.parseLong(out);
+    } catch (Exception e) {
+      return 100; // USER_HZ on every Linux architecture keyops runs on
+    }
+  }
+
+  /**
+   * Runs the worker process on {@code data}; measures wall time (JVM start included), peak RSS and
+   * CPU time (user + system, sampled every 20 ms like the RSS, so up to 20 ms short: a figure that
+   * a loaded machine changes less than wall time).
+   */
+  static Run runWorker(String jar, Path keyring, Path data, String mode, String... more)
       throws Exception {
     settle();
     List<String> command =
@@ -245,13 +314,19 @@ public final class RekeyBenchmark {
     long start = System.nanoTime();
     Process p = pb.start();
     long peak = 0;
+    long cpuTicks = 0;
     Path status = Path.of("/proc", Long.toString(p.pid()), "status");
+    Path stat = Path.of("/proc", Long.toString(p.pid()), "stat");
     while (p.isAlive()) {
       try {
         Matcher m = Pattern.compile("VmHWM:\\s+(\\d+) kB").matcher(Files.readString(status));
         if (m.find()) {
           peak = Math.max(peak, Long.parseLong(m.group(1)));
         }
+        // utime and stime, the 14th and 15th fields; the command name (2nd) ends with ')'.
+        String s = Files.readString(stat);
+        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+        cpuTicks = Math.max(cpuTicks, Long.parseLong(f[11]) + Long.parseLong(f[12]));
       } catch (IOException e) {
         // exited between the check and the read
       }
@@ -266,7 +341,15 @@ public final class RekeyBenchmark {
     WorkerResult r =
         WorkerResult.parse(
             Files.readString(data.resolveSibling(data.getFileName() + ".result.json")));
-    return new Run(mode, data.getFileName().toString(), r.bytes, r.total, seconds, peak, r);
+    return new Run(
+        mode,
+        data.getFileName().toString(),
+        r.bytes,
+        r.total,
+        seconds,
+        peak,
+        cpuTicks / (double) CLOCK_TICKS,
+        r);
   }
 
   private static double ioBaseline(Path dir) throws IOException {
@@ -435,7 +518,7 @@ public final class RekeyBenchmark {
     return n;
   }
 
-  private static void deleteTree(Path root) throws IOException {
+  static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
     }

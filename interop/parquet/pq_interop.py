@@ -101,6 +101,13 @@ def cmd_write(args):
         print("wrote", name)
 
 
+def cmd_write_plain(args):
+    """The same table without encryption, for the worker's --parquet-encrypt-plaintext."""
+    os.makedirs(args.dir, exist_ok=True)
+    pq.write_table(expected_table(), os.path.join(args.dir, "py-plain.parquet"), row_group_size=300)
+    print("wrote py-plain.parquet")
+
+
 def read_one(factory, conn, path):
     props = factory.file_decryption_properties(
         conn, pe.DecryptionConfiguration(cache_lifetime=NO_CACHE), path)
@@ -208,6 +215,9 @@ def main(argv=None):
     s.add_argument("keyring")
     s.add_argument("ring")
     s.set_defaults(run=cmd_write)
+    s = sub.add_parser("write-plain")
+    s.add_argument("dir")
+    s.set_defaults(run=cmd_write_plain)
     s = sub.add_parser("read")
     s.add_argument("dir")
     s.add_argument("keyring")

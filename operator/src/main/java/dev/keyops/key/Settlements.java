@@ -178,11 +178,12 @@ public class Settlements {
         var b = StatusBuilder.of(k, k.getStatus(), now);
         apply(k, p);
         disabling(k, b, keys);
-        // Every observed key, not only the one reconciled: a sibling whose status this settlement
-        // writes anyway gets its Promoted condition now, not in one more write when its own
-        // reconcile comes (minutes later at scale). A key never observed has no Ready yet to say
-        // why an activation would be refused; its own reconcile records it.
-        if (promotion && (k == current || k.getStatus().condition(Conditions.READY).isPresent())) {
+        // Every key observed at its current spec, not only the one reconciled: a sibling whose
+        // status this settlement writes anyway gets its Promoted condition now, not in one more
+        // write when its own reconcile comes (minutes later at scale). A key never observed, or
+        // whose spec changed since (spec.activate just set), has no Ready that says why an
+        // activation would be refused; its own reconcile records it.
+        if (promotion && (k == current || observedAtItsGeneration(k))) {
           Promotion.record(k, b, p, events);
         }
         kstatus(k, b);
@@ -200,6 +201,14 @@ public class Settlements {
     public void close() {
       lock.unlock();
     }
+  }
+
+  /** Whether the key's Ready condition was recorded for its current spec (its generation). */
+  private static boolean observedAtItsGeneration(EncryptionKey k) {
+    return k.getStatus()
+        .condition(Conditions.READY)
+        .map(c -> Objects.equals(c.getObservedGeneration(), k.getMetadata().getGeneration()))
+        .orElse(false);
   }
 
   /**

@@ -272,9 +272,16 @@ public final class RekeyJobFactory {
     if (spec.getBytesPerSecond() != null) {
       env.add(env("KEYOPS_BYTES_PER_SECOND", Long.toString(spec.getBytesPerSecond())));
     }
-    List<String> parquet = parquetArgs(spec.getParquet());
-    if (!parquet.isEmpty()) {
-      env.add(env("KEYOPS_PARQUET_OPTIONS", String.join(" ", parquet)));
+    PlaintextEncryption parquet = plaintextParquet(spec.getParquet());
+    if (parquet != null) {
+      env.add(env("KEYOPS_PARQUET_ENCRYPT_PLAINTEXT", "true"));
+      env.add(env("KEYOPS_PARQUET_COLUMNS", String.join(",", parquet.columns())));
+      env.add(env("KEYOPS_PARQUET_PLAINTEXT_FOOTER", Boolean.toString(parquet.plaintextFooter())));
+      env.add(env("KEYOPS_PARQUET_DOUBLE_WRAPPING", Boolean.toString(parquet.doubleWrapping())));
+      env.add(
+          env(
+              "KEYOPS_PARQUET_KEY_MATERIAL",
+              parquet.externalKeyMaterial() ? "external" : "internal"));
     }
     for (var file : credentialFiles(credentials)) {
       env.add(env(file.variable(), file.dir() + "/" + file.secret().key()));
@@ -448,7 +455,8 @@ public final class RekeyJobFactory {
       throw new IllegalArgumentException(
           "spec.parquet.encryptPlaintext.columns: "
               + ex.getMessage()
-              + "; fix the columns and create a new ReencryptionJob",
+              + "; fix the columns (in the KeyRing's spec.reencryption.parquet when the key ring"
+              + " created this job) and create a new ReencryptionJob",
           ex);
     }
   }

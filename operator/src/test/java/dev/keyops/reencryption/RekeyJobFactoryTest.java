@@ -424,7 +424,12 @@ class RekeyJobFactoryTest {
             "--parquet-key-material",
             "external"),
         args.subList(at, at + 7));
-    assertEquals(String.join(" ", args.subList(at, at + 7)), env(c).get("KEYOPS_PARQUET_OPTIONS"));
+    Map<String, String> env = env(c);
+    assertEquals("true", env.get("KEYOPS_PARQUET_ENCRYPT_PLAINTEXT"));
+    assertEquals("ssn,address.street", env.get("KEYOPS_PARQUET_COLUMNS"));
+    assertEquals("true", env.get("KEYOPS_PARQUET_PLAINTEXT_FOOTER"));
+    assertEquals("false", env.get("KEYOPS_PARQUET_DOUBLE_WRAPPING"));
+    assertEquals("external", env.get("KEYOPS_PARQUET_KEY_MATERIAL"));
 
     layout.setColumns(List.of("ssn", "a;b"));
     IllegalArgumentException e =

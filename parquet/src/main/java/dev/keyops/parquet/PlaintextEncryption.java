@@ -32,8 +32,8 @@ public record PlaintextEncryption(
       new PlaintextEncryption(List.of(), false, true, false);
 
   /**
-   * @throws IllegalArgumentException for a blank column or one containing the key tools' separators
-   *     {@code : ; ,}, or a plaintext footer with no column to encrypt
+   * @throws IllegalArgumentException for a blank column, one containing the key tools' separators
+   *     {@code : ; ,}, or one listed twice
    */
   public PlaintextEncryption {
     columns = List.copyOf(columns);

@@ -25,8 +25,8 @@ public class PartitionTotals {
   private Long unencrypted;
 
   @JsonPropertyDescription(
-      "Parquet files with Parquet Modular Encryption among total (counted by key like"
-          + " partitions).")
+      "Parquet files among total: those with Parquet Modular Encryption (counted by key like"
+          + " partitions) and those the worker could not parse (counted unreadable).")
   private Long parquet;
 
   @JsonPropertyDescription(

@@ -81,6 +81,15 @@ public final class MockApiServer implements AutoCloseable {
   private record Conflicts(Predicate<RecordedRequest> matching, AtomicInteger left) {}
 
   /**
+   * The status writes this server refused with 409 Conflict as sent from a stale copy (as a real
+   * API server does), as "PUT path", oldest first. Each is one request in {@link #drainRequests}
+   * that changed nothing: the writer reads the object again and retries.
+   */
+  public List<String> staleWritesRefused() {
+    return List.copyOf(dispatcher.staleRefused);
+  }
+
+  /**
    * The CRUD dispatcher, answering every request: a handler's exception (a JSON Patch that does not
    * apply, say) becomes a 422 with the exception's message, recorded for the harness, instead of a
    * request left hanging until the client times out.
@@ -88,6 +97,7 @@ public final class MockApiServer implements AutoCloseable {
   private static final class AnsweringDispatcher extends KubernetesCrudDispatcher {
     final List<Conflicts> conflicts = new CopyOnWriteArrayList<>();
     final AtomicInteger answered = new AtomicInteger();
+    final List<String> staleRefused = new CopyOnWriteArrayList<>();
 
     @Override
     public MockResponse dispatch(RecordedRequest request) {
@@ -104,6 +114,9 @@ public final class MockApiServer implements AutoCloseable {
         // Writes one at a time, so that the precondition checked is the one applied to.
         synchronized (this) {
           if (staleUpdate(request)) {
+            String path = request.getPath();
+            int q = path.indexOf('?');
+            staleRefused.add("PUT " + (q < 0 ? path : path.substring(0, q)));
             return status(
                 409,
                 "Conflict",

@@ -9,6 +9,7 @@ import dev.keyops.api.v1alpha1.WorkerOverrides;
 import dev.keyops.key.KeyBundleWriter;
 import dev.keyops.names.Names;
 import dev.keyops.parquet.PlaintextEncryption;
+import dev.keyops.rekey.Cli;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -463,26 +464,7 @@ public final class RekeyJobFactory {
 
   /** The worker's options for {@code spec.parquet.encryptPlaintext}; none when it is absent. */
   static List<String> parquetArgs(ParquetOptions parquet) {
-    PlaintextEncryption e = plaintextParquet(parquet);
-    if (e == null) {
-      return List.of();
-    }
-    List<String> args = new ArrayList<>(List.of("--parquet-encrypt-plaintext"));
-    if (!e.uniform()) {
-      args.add("--parquet-columns");
-      args.add(String.join(",", e.columns()));
-    }
-    if (e.plaintextFooter()) {
-      args.add("--parquet-plaintext-footer");
-    }
-    if (!e.doubleWrapping()) {
-      args.add("--parquet-single-wrapping");
-    }
-    if (e.externalKeyMaterial()) {
-      args.add("--parquet-key-material");
-      args.add("external");
-    }
-    return args;
+    return Cli.parquetArgs(plaintextParquet(parquet));
   }
 
   private static PodFailurePolicyRule exitCodeRule(String action, String container, int code) {

@@ -2,11 +2,9 @@ package dev.keyops.realapi;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * On a real kube-apiserver: the awsKms provider's schema and CEL rules reject what they should,
@@ -18,24 +16,7 @@ class AwsKmsCelTest {
   static final String ARN =
       "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-  static KubernetesClient admin;
-  static String ns;
-
-  @BeforeAll
-  static void setUp() throws Exception {
-    RealApi.kubeconfig();
-    admin = RealApi.admin();
-    RealApi.installCrds(admin);
-    ns = RealApi.namespace(admin, "aws-kms-cel");
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (admin != null) {
-      RealApi.dispose(admin, ns);
-      admin.close();
-    }
-  }
+  @RegisterExtension static final CrdNamespace api = new CrdNamespace("aws-kms-cel");
 
   static final String KEY =
       """
@@ -49,31 +30,24 @@ class AwsKmsCelTest {
       """;
 
   String rejected(String name, String aws) {
-    return RealApi.rejected(admin, ns, KEY.formatted(name, aws));
+    return api.rejected(KEY.formatted(name, aws));
   }
 
   @Test
   void validAwsKmsKeysAreAccepted() {
-    RealApi.create(admin, ns, KEY.formatted("by-arn", "{keyId: '" + ARN + "'}"));
-    RealApi.create(
-        admin, ns, KEY.formatted("by-arn-and-region", "{keyId: '" + ARN + "', region: eu-west-1}"));
-    RealApi.create(
-        admin,
-        ns,
+    api.create(KEY.formatted("by-arn", "{keyId: '" + ARN + "'}"));
+    api.create(KEY.formatted("by-arn-and-region", "{keyId: '" + ARN + "', region: eu-west-1}"));
+    api.create(
         KEY.formatted(
             "by-alias-arn", "{keyId: 'arn:aws:kms:us-east-2:123456789012:alias/orders'}"));
-    RealApi.create(
-        admin,
-        ns,
+    api.create(
         KEY.formatted(
             "by-alias",
             "{keyId: alias/orders, region: eu-central-1,"
                 + " endpoint: 'https://vpce-1234.kms.eu-central-1.vpce.amazonaws.com',"
                 + " credentialsSecretRef: {name: aws-keys},"
                 + " encryptionContext: {team: payments}}"));
-    RealApi.create(
-        admin,
-        ns,
+    api.create(
         KEY.formatted(
             "gov-cloud", "{keyId: 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abcd-1234'}"));
   }
@@ -119,9 +93,7 @@ class AwsKmsCelTest {
   @Test
   void awsKmsIsOneProviderAmongOthersAndAKeyTemplate() {
     String m =
-        RealApi.rejected(
-            admin,
-            ns,
+        api.rejected(
             """
             apiVersion: keyops.dev/v1alpha1
             kind: EncryptionKey
@@ -136,9 +108,7 @@ class AwsKmsCelTest {
         m.contains(
             "exactly one provider must be set: managed, secretRef, gcpKms, transit or awsKms"),
         m);
-    RealApi.create(
-        admin,
-        ns,
+    api.create(
         """
         apiVersion: keyops.dev/v1alpha1
         kind: KeyRing

@@ -5,44 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** On a real kube-apiserver: the KeyRing rules and EncryptionKey.spec.disabled's rule bite. */
 @Tag("realapi")
 class KeyRingCelTest {
 
-  static KubernetesClient admin;
-  static String ns;
-
-  @BeforeAll
-  static void setUp() throws Exception {
-    RealApi.kubeconfig();
-    admin = RealApi.admin();
-    RealApi.installCrds(admin);
-    ns = RealApi.namespace(admin, "keyring-cel");
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (admin != null) {
-      RealApi.dispose(admin, ns);
-      admin.close();
-    }
-  }
-
-  void create(String yaml) {
-    RealApi.create(admin, ns, yaml);
-  }
-
-  String rejected(String yaml) {
-    return RealApi.rejected(admin, ns, yaml);
-  }
+  @RegisterExtension static final CrdNamespace api = new CrdNamespace("keyring-cel");
 
   static final String RING =
       """
@@ -55,18 +28,18 @@ class KeyRingCelTest {
 
   @Test
   void periodIsAtLeastOneHourAndADuration() {
-    String m = rejected(RING.formatted("short", "{period: 30m, keyTemplate: {managed: {}}}"));
+    String m = api.rejected(RING.formatted("short", "{period: 30m, keyTemplate: {managed: {}}}"));
     assertTrue(m.contains("period must be at least 1h"), m);
-    m = rejected(RING.formatted("words", "{period: ninety-days, keyTemplate: {managed: {}}}"));
+    m = api.rejected(RING.formatted("words", "{period: ninety-days, keyTemplate: {managed: {}}}"));
     assertTrue(m.contains("spec.rotation.period"), m);
-    m = rejected(RING.formatted("empty", "{period: '', keyTemplate: {managed: {}}}"));
+    m = api.rejected(RING.formatted("empty", "{period: '', keyTemplate: {managed: {}}}"));
     assertTrue(m.contains("spec.rotation.period"), m);
-    create(RING.formatted("hourly", "{period: 1h, keyTemplate: {managed: {}}}"));
-    create(RING.formatted("quarterly", "{period: 2160h, keyTemplate: {managed: {}}}"));
+    api.create(RING.formatted("hourly", "{period: 1h, keyTemplate: {managed: {}}}"));
+    api.create(RING.formatted("quarterly", "{period: 2160h, keyTemplate: {managed: {}}}"));
     GenericKubernetesResource r =
-        admin
+        api.admin()
             .genericKubernetesResources("keyops.dev/v1alpha1", "KeyRing")
-            .inNamespace(ns)
+            .inNamespace(api.ns())
             .withName("hourly")
             .get();
     @SuppressWarnings("unchecked")
@@ -79,22 +52,22 @@ class KeyRingCelTest {
   @Test
   void keyTemplateIsExactlyOneOfManagedOrGcpKms() {
     String m =
-        rejected(
+        api.rejected(
             RING.formatted(
                 "both",
                 "{period: 24h, keyTemplate: {managed: {}, gcpKms: {keyName:"
                     + " projects/p/locations/l/keyRings/r/cryptoKeys/k}}}"));
     assertTrue(
         m.contains("keyTemplate needs exactly one of managed, gcpKms, transit or awsKms"), m);
-    m = rejected(RING.formatted("none", "{period: 24h, keyTemplate: {}}"));
+    m = api.rejected(RING.formatted("none", "{period: 24h, keyTemplate: {}}"));
     assertTrue(
         m.contains("keyTemplate needs exactly one of managed, gcpKms, transit or awsKms"), m);
     m =
-        rejected(
+        api.rejected(
             RING.formatted(
                 "bad-kms", "{period: 24h, keyTemplate: {gcpKms: {keyName: projects/p}}}"));
     assertTrue(m.contains("spec.rotation.keyTemplate.gcpKms.keyName"), m);
-    create(
+    api.create(
         RING.formatted(
             "kms",
             "{period: 24h, keyTemplate: {gcpKms: {keyName:"
@@ -111,17 +84,17 @@ class KeyRingCelTest {
         spec:
           %s
         """;
-    String m = rejected(ring.formatted("bad-ret", "retention: {destroyAfter: 30 days}"));
+    String m = api.rejected(ring.formatted("bad-ret", "retention: {destroyAfter: 30 days}"));
     assertTrue(m.contains("spec.retention.destroyAfter"), m);
     m =
-        rejected(
+        api.rejected(
             ring.formatted(
                 "bad-shards",
                 "reencryption: {storage: {persistentVolumeClaim: {claimName: d}}, shards: 0}"));
     assertTrue(m.contains("spec.reencryption.shards"), m);
-    m = rejected(ring.formatted("no-storage", "reencryption: {mode: Rewrap}"));
+    m = api.rejected(ring.formatted("no-storage", "reencryption: {mode: Rewrap}"));
     assertTrue(m.contains("spec.reencryption.storage"), m);
-    create(ring.formatted("full", "retention: {disableAfter: 168h, destroyAfter: 720h}"));
+    api.create(ring.formatted("full", "retention: {disableAfter: 168h, destroyAfter: 720h}"));
   }
 
   static final String KEY =
@@ -137,11 +110,13 @@ class KeyRingCelTest {
 
   @Test
   void onlyRetiredKeysCanBeDisabled() {
-    String m = rejected(KEY.formatted("new-disabled", "true"));
+    String m = api.rejected(KEY.formatted("new-disabled", "true"));
     assertTrue(m.contains("only a Retired key can be disabled"), m);
-    create(KEY.formatted("k", "false"));
+    api.create(KEY.formatted("k", "false"));
     var keys =
-        admin.genericKubernetesResources("keyops.dev/v1alpha1", "EncryptionKey").inNamespace(ns);
+        api.admin()
+            .genericKubernetesResources("keyops.dev/v1alpha1", "EncryptionKey")
+            .inNamespace(api.ns());
     // Staged (as the operator records it): refused.
     setStatus(keys.withName("k").get(), "Staged");
     KubernetesClientException e =
@@ -163,9 +138,9 @@ class KeyRingCelTest {
 
   void setStatus(GenericKubernetesResource k, String state) {
     k.getAdditionalProperties().put("status", Map.of("state", state));
-    admin
+    api.admin()
         .genericKubernetesResources("keyops.dev/v1alpha1", "EncryptionKey")
-        .inNamespace(ns)
+        .inNamespace(api.ns())
         .resource(k)
         .updateStatus();
   }
@@ -184,26 +159,28 @@ class KeyRingCelTest {
   @Test
   void aReencryptionJobCanBeSuspendedAndItsWindowsChangedButNothingElse() {
     String m =
-        rejected(
+        api.rejected(
             JOB.formatted(
                 "long-window",
                 "  windows: [{kind: Allow, schedule: '0 22 * * *', duration: 200h}]"));
     assertTrue(m.contains("duration must be between 1m and 168h"), m);
     m =
-        rejected(
+        api.rejected(
             JOB.formatted(
                 "bad-cron", "  windows: [{kind: Allow, schedule: '0 22', duration: 8h}]"));
     assertTrue(m.contains("spec.windows[0].schedule"), m);
     m =
-        rejected(
+        api.rejected(
             JOB.formatted(
                 "bad-kind", "  windows: [{kind: Maybe, schedule: '0 22 * * *', duration: 8h}]"));
     assertTrue(m.contains("spec.windows[0].kind"), m);
-    create(
+    api.create(
         JOB.formatted(
             "throttled", "  windows: [{kind: Deny, schedule: '0 9 * * 1-5', duration: 9h}]"));
     var jobs =
-        admin.genericKubernetesResources("keyops.dev/v1alpha1", "ReencryptionJob").inNamespace(ns);
+        api.admin()
+            .genericKubernetesResources("keyops.dev/v1alpha1", "ReencryptionJob")
+            .inNamespace(api.ns());
     jobs.withName("throttled").edit(j -> SchemaAndCelTest.set(j, "suspend", true));
     jobs.withName("throttled").edit(j -> SchemaAndCelTest.set(j, "windows", java.util.List.of()));
     KubernetesClientException e =
@@ -220,10 +197,10 @@ class KeyRingCelTest {
 
   @Test
   void aThrottleIsAtLeastOneMebibytePerSecondAndFixedOnceCreated() {
-    String m = rejected(JOB.formatted("too-slow", "  bytesPerSecond: 1000"));
+    String m = api.rejected(JOB.formatted("too-slow", "  bytesPerSecond: 1000"));
     assertTrue(
         m.contains("spec.bytesPerSecond") && m.contains("greater than or equal to 1048576"), m);
-    m = rejected(JOB.formatted("quantity", "  bytesPerSecond: 50Mi"));
+    m = api.rejected(JOB.formatted("quantity", "  bytesPerSecond: 50Mi"));
     assertTrue(m.contains("spec.bytesPerSecond"), m);
     String ring =
         """
@@ -233,14 +210,16 @@ class KeyRingCelTest {
         spec:
           reencryption: {storage: {persistentVolumeClaim: {claimName: d}}, bytesPerSecond: %d}
         """;
-    m = rejected(ring.formatted("ring-too-slow", 1000));
+    m = api.rejected(ring.formatted("ring-too-slow", 1000));
     assertTrue(m.contains("spec.reencryption.bytesPerSecond"), m);
-    create(ring.formatted("ring-throttled", 52428800));
+    api.create(ring.formatted("ring-throttled", 52428800));
 
-    create(JOB.formatted("limited", "  bytesPerSecond: 1048576"));
-    create(JOB.formatted("unlimited", ""));
+    api.create(JOB.formatted("limited", "  bytesPerSecond: 1048576"));
+    api.create(JOB.formatted("unlimited", ""));
     var jobs =
-        admin.genericKubernetesResources("keyops.dev/v1alpha1", "ReencryptionJob").inNamespace(ns);
+        api.admin()
+            .genericKubernetesResources("keyops.dev/v1alpha1", "ReencryptionJob")
+            .inNamespace(api.ns());
     jobs.withName("limited").edit(j -> SchemaAndCelTest.set(j, "suspend", true));
     for (var change :
         java.util.List.<java.util.function.UnaryOperator<GenericKubernetesResource>>of(

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.keyops.api.v1alpha1.ParquetEncryption;
 import dev.keyops.api.v1alpha1.ReencryptionJob;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * On a real kube-apiserver: {@code spec.parquet.encryptPlaintext} takes its defaults, refuses an
@@ -21,24 +19,7 @@ import org.junit.jupiter.api.Test;
 @Tag("realapi")
 class ParquetCelTest {
 
-  static KubernetesClient admin;
-  static String ns;
-
-  @BeforeAll
-  static void setUp() throws Exception {
-    RealApi.kubeconfig();
-    admin = RealApi.admin();
-    RealApi.installCrds(admin);
-    ns = RealApi.namespace(admin, "parquet-cel");
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (admin != null) {
-      RealApi.dispose(admin, ns);
-      admin.close();
-    }
-  }
+  @RegisterExtension static final CrdNamespace api = new CrdNamespace("parquet-cel");
 
   static final String JOB =
       """
@@ -50,11 +31,11 @@ class ParquetCelTest {
 
   @Test
   void encryptPlaintextTakesItsDefaultsAndIsImmutable() {
-    RealApi.create(admin, ns, JOB.formatted("uniform", "{encryptPlaintext: {}}"));
+    api.create(JOB.formatted("uniform", "{encryptPlaintext: {}}"));
     ParquetEncryption e =
-        admin
+        api.admin()
             .resources(ReencryptionJob.class)
-            .inNamespace(ns)
+            .inNamespace(api.ns())
             .withName("uniform")
             .get()
             .getSpec()
@@ -63,18 +44,16 @@ class ParquetCelTest {
     assertEquals(false, e.getPlaintextFooter());
     assertEquals(true, e.getDoubleWrapping());
     assertEquals(ParquetEncryption.KeyMaterial.Internal, e.getKeyMaterial());
-    RealApi.create(
-        admin,
-        ns,
+    api.create(
         JOB.formatted(
             "columns",
             "{encryptPlaintext: {columns: [ssn, address.street], plaintextFooter: true,"
                 + " keyMaterial: External}}"));
     assertEquals(
         List.of("ssn", "address.street"),
-        admin
+        api.admin()
             .resources(ReencryptionJob.class)
-            .inNamespace(ns)
+            .inNamespace(api.ns())
             .withName("columns")
             .get()
             .getSpec()
@@ -83,17 +62,16 @@ class ParquetCelTest {
             .getColumns());
 
     String m =
-        RealApi.rejected(
-            admin, ns, JOB.formatted("material", "{encryptPlaintext: {keyMaterial: Sidecar}}"));
+        api.rejected(JOB.formatted("material", "{encryptPlaintext: {keyMaterial: Sidecar}}"));
     assertTrue(m.contains("keyMaterial"), m);
 
     var refused =
         org.junit.jupiter.api.Assertions.assertThrows(
             io.fabric8.kubernetes.client.KubernetesClientException.class,
             () ->
-                admin
+                api.admin()
                     .resources(ReencryptionJob.class)
-                    .inNamespace(ns)
+                    .inNamespace(api.ns())
                     .withName("columns")
                     .edit(
                         j -> {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.keyops.testing.Crds;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,44 +13,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** On a real kube-apiserver: the CRDs install, every example applies, and every rule bites. */
 @Tag("realapi")
 class SchemaAndCelTest {
 
-  static KubernetesClient admin;
-  static String ns;
-
-  @BeforeAll
-  static void setUp() throws Exception {
-    RealApi.kubeconfig();
-    admin = RealApi.admin();
-    RealApi.installCrds(admin);
-    ns = RealApi.namespace(admin, "schema");
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (admin != null) {
-      RealApi.dispose(admin, ns);
-      admin.close();
-    }
-  }
+  @RegisterExtension static final CrdNamespace api = new CrdNamespace("schema");
 
   List<HasMetadata> load(String yaml) {
-    return admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
-  }
-
-  void create(String yaml) {
-    RealApi.create(admin, ns, yaml);
-  }
-
-  String rejected(String yaml) {
-    return RealApi.rejected(admin, ns, yaml);
+    return api.admin()
+        .load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)))
+        .items();
   }
 
   static final String KEY =
@@ -68,8 +43,8 @@ class SchemaAndCelTest {
   void everyExampleApplies() throws Exception {
     try (Stream<Path> s = Files.walk(Crds.repoRoot().resolve("examples"))) {
       for (Path f : s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
-        for (HasMetadata o : admin.load(Files.newInputStream(f)).items()) {
-          admin.resource(o).inNamespace(ns).dryRun().create();
+        for (HasMetadata o : api.admin().load(Files.newInputStream(f)).items()) {
+          api.admin().resource(o).inNamespace(api.ns()).dryRun().create();
         }
       }
     }
@@ -77,20 +52,21 @@ class SchemaAndCelTest {
 
   @Test
   void exactlyOneProvider() {
-    String m = rejected(KEY.formatted("two", "r", "{managed: {}, secretRef: {name: s, key: k}}"));
+    String m =
+        api.rejected(KEY.formatted("two", "r", "{managed: {}, secretRef: {name: s, key: k}}"));
     assertTrue(m.contains("exactly one provider must be set"), m);
-    m = rejected(KEY.formatted("none", "r", "{}"));
+    m = api.rejected(KEY.formatted("none", "r", "{}"));
     assertTrue(m.contains("exactly one provider must be set"), m);
   }
 
   @Test
   void keyRingIsADnsLabelAndTheKeyNameHasTheCloudKmsShape() {
-    String m = rejected(KEY.formatted("bad-ring", "Bad_Ring", "{managed: {}}"));
+    String m = api.rejected(KEY.formatted("bad-ring", "Bad_Ring", "{managed: {}}"));
     assertTrue(m.contains("spec.keyRing"), m);
-    m = rejected(KEY.formatted("bad-kms", "r", "{gcpKms: {keyName: projects/p/keyRings/r}}"));
+    m = api.rejected(KEY.formatted("bad-kms", "r", "{gcpKms: {keyName: projects/p/keyRings/r}}"));
     assertTrue(m.contains("spec.provider.gcpKms.keyName"), m);
     m =
-        rejected(
+        api.rejected(
             """
         apiVersion: keyops.dev/v1alpha1
         kind: EncryptionKey
@@ -103,9 +79,11 @@ class SchemaAndCelTest {
 
   @Test
   void keyRingProviderAndActivationAreOneWay() {
-    create(KEY.formatted("k1", "r", "{managed: {}}") + "  activate: true\n");
+    api.create(KEY.formatted("k1", "r", "{managed: {}}") + "  activate: true\n");
     var keys =
-        admin.genericKubernetesResources("keyops.dev/v1alpha1", "EncryptionKey").inNamespace(ns);
+        api.admin()
+            .genericKubernetesResources("keyops.dev/v1alpha1", "EncryptionKey")
+            .inNamespace(api.ns());
     KubernetesClientException e =
         assertThrows(
             KubernetesClientException.class,
@@ -144,23 +122,23 @@ class SchemaAndCelTest {
           shards: %d
           parallelism: %d
         """;
-    String m = rejected(job.formatted("zero", 0, 1));
+    String m = api.rejected(job.formatted("zero", 0, 1));
     assertTrue(m.contains("spec.shards"), m);
-    m = rejected(job.formatted("zero-p", 1, 0));
+    m = api.rejected(job.formatted("zero-p", 1, 0));
     assertTrue(m.contains("spec.parallelism"), m);
     m =
-        rejected(
+        api.rejected(
             job.formatted("both", 1, 1)
                 + "  worker: {image: x}\n  template: {spec: {containers: []}}\n");
     assertTrue(m.contains("set either worker"), m);
-    create(job.formatted("ok", 2, 1));
+    api.create(job.formatted("ok", 2, 1));
     KubernetesClientException e =
         assertThrows(
             KubernetesClientException.class,
             () ->
-                admin
+                api.admin()
                     .genericKubernetesResources("keyops.dev/v1alpha1", "ReencryptionJob")
-                    .inNamespace(ns)
+                    .inNamespace(api.ns())
                     .withName("ok")
                     .edit(r -> set(r, "shards", 3)));
     assertTrue(e.getMessage().contains("spec is immutable once created"), e.getMessage());
@@ -179,13 +157,13 @@ class SchemaAndCelTest {
           storage: {persistentVolumeClaim: {claimName: data}}
           shards: %d
         """;
-    String m = rejected(job.formatted("long-ring", "r".repeat(55), 1));
+    String m = api.rejected(job.formatted("long-ring", "r".repeat(55), 1));
     assertTrue(m.contains("spec.keyRing"), m);
-    m = rejected(job.formatted("dotted-ring", "a.b", 1));
+    m = api.rejected(job.formatted("dotted-ring", "a.b", 1));
     assertTrue(m.contains("spec.keyRing"), m);
-    m = rejected(job.formatted("many-shards", "r", 100001));
+    m = api.rejected(job.formatted("many-shards", "r", 100001));
     assertTrue(m.contains("spec.shards"), m);
-    create(job.formatted("ring-at-limit", "r".repeat(54), 100000));
+    api.create(job.formatted("ring-at-limit", "r".repeat(54), 100000));
   }
 
   @SuppressWarnings("unchecked")

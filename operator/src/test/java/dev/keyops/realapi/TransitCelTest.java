@@ -2,11 +2,9 @@ package dev.keyops.realapi;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * On a real kube-apiserver: the transit provider's schema and CEL rules reject what they should,
@@ -15,24 +13,7 @@ import org.junit.jupiter.api.Test;
 @Tag("realapi")
 class TransitCelTest {
 
-  static KubernetesClient admin;
-  static String ns;
-
-  @BeforeAll
-  static void setUp() throws Exception {
-    RealApi.kubeconfig();
-    admin = RealApi.admin();
-    RealApi.installCrds(admin);
-    ns = RealApi.namespace(admin, "transit-cel");
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (admin != null) {
-      RealApi.dispose(admin, ns);
-      admin.close();
-    }
-  }
+  @RegisterExtension static final CrdNamespace api = new CrdNamespace("transit-cel");
 
   static final String KEY =
       """
@@ -46,21 +27,17 @@ class TransitCelTest {
       """;
 
   String rejected(String name, String transit) {
-    return RealApi.rejected(admin, ns, KEY.formatted(name, transit));
+    return api.rejected(KEY.formatted(name, transit));
   }
 
   @Test
   void aValidTransitKeyIsAccepted() {
-    RealApi.create(
-        admin,
-        ns,
+    api.create(
         KEY.formatted(
             "ok",
             "{address: 'https://openbao.openbao.svc:8200', keyName: orders,"
                 + " auth: {kubernetes: {role: keyops}}}"));
-    RealApi.create(
-        admin,
-        ns,
+    api.create(
         KEY.formatted(
             "ok-token",
             "{address: 'http://127.0.0.1:8200', mount: kv/transit, keyName: orders,"
@@ -111,9 +88,7 @@ class TransitCelTest {
   @Test
   void transitIsOneProviderAmongOthers() {
     String m =
-        RealApi.rejected(
-            admin,
-            ns,
+        api.rejected(
             """
             apiVersion: keyops.dev/v1alpha1
             kind: EncryptionKey

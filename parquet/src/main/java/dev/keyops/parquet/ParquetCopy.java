@@ -147,6 +147,15 @@ public final class ParquetCopy {
     }
   }
 
+  /** The file's schema, from its footer (decrypted with {@code decryption} when encrypted). */
+  public static MessageType schema(Path file, FileDecryptionProperties decryption)
+      throws IOException {
+    ParquetReadOptions options = ParquetReadOptions.builder().withDecryption(decryption).build();
+    try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file), options)) {
+      return reader.getFooter().getFileMetaData().getSchema();
+    }
+  }
+
   /** Opens the file's footer with {@code decryption} (verifying a plaintext footer's signature). */
   public static ParquetMetadata footer(Path file, FileDecryptionProperties decryption)
       throws IOException {

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
@@ -156,9 +157,7 @@ public final class ParquetRebuilder {
     }
     long size = identity.size();
     if (!info.encrypted() && encryptPlaintext != null) {
-      return dryRun
-          ? Outcome.of(Status.PENDING, Set.of(UNENCRYPTED), Set.of(UNENCRYPTED), null, size)
-          : encrypt(file, identity, info);
+      return dryRun ? encryptDryRun(file, size) : encrypt(file, identity, info);
     }
     if (!info.encrypted()) {
       return new Outcome(
@@ -309,8 +308,30 @@ public final class ParquetRebuilder {
               ParquetCrypto.decryption(readConf, file),
               schema -> encryption(schema, info, footer, layout, temp),
               info.plaintextFooter(),
-              info.externalKeyMaterial());
+              info.externalKeyMaterial(),
+              schema -> plaintextColumns(schema, layout.columns()));
         });
+  }
+
+  /**
+   * What encrypting a plaintext file would do: pending, or failed when a column asked for is not in
+   * the file (as the real run would fail it).
+   */
+  private Outcome encryptDryRun(Path file, long size) {
+    Set<String> none = Set.of(UNENCRYPTED);
+    try {
+      String absent = absentColumns(ParquetCopy.schema(file, null));
+      return absent == null
+          ? Outcome.of(Status.PENDING, none, none, null, size)
+          : Outcome.of(Status.FAILED, none, none, absent, size);
+    } catch (IOException | RuntimeException e) {
+      return Outcome.of(
+          Status.UNREADABLE,
+          Set.of(),
+          Set.of(),
+          "its schema cannot be read: " + e.getClass().getSimpleName(),
+          size);
+    }
   }
 
   /** Encrypts a plaintext Parquet file under the target, in the layout the job asked for. */
@@ -325,7 +346,32 @@ public final class ParquetRebuilder {
                 null,
                 schema -> plaintextEncryption(schema, temp),
                 encryptPlaintext.plaintextFooter(),
-                encryptPlaintext.externalKeyMaterial()));
+                encryptPlaintext.externalKeyMaterial(),
+                this::plaintextColumnsAskedFor));
+  }
+
+  /** The columns an encrypted plaintext file keeps in plaintext: those not asked for. */
+  private Set<String> plaintextColumnsAskedFor(MessageType schema) {
+    Set<String> plaintext = new TreeSet<>();
+    if (!encryptPlaintext.uniform()) {
+      schema.getColumns().forEach(d -> plaintext.add(String.join(".", d.getPath())));
+      plaintext.removeAll(encryptPlaintext.columns());
+    }
+    return plaintext;
+  }
+
+  /**
+   * The columns of {@code schema} that {@code layout} (in schema leaf order, see {@link
+   * ParquetInspector.Layout}) leaves in plaintext.
+   */
+  private static Set<String> plaintextColumns(MessageType schema, List<String> layout) {
+    Set<String> plaintext = new TreeSet<>();
+    for (int i = 0; i < layout.size() && i < schema.getColumns().size(); i++) {
+      if (layout.get(i) == null) {
+        plaintext.add(String.join(".", schema.getColumns().get(i).getPath()));
+      }
+    }
+    return plaintext;
   }
 
   /**
@@ -335,12 +381,15 @@ public final class ParquetRebuilder {
    * @param encryption the copy's encryption for the source's schema
    * @param plaintextFooter the footer mode the copy must have
    * @param externalKeyMaterial whether the copy's key material is in a sidecar
+   * @param plaintextColumns the columns (dotted paths) the copy must leave in plaintext, for the
+   *     source's schema; every other column must be encrypted
    */
   private record Copy(
       FileDecryptionProperties decryption,
       Function<MessageType, FileEncryptionProperties> encryption,
       boolean plaintextFooter,
-      boolean externalKeyMaterial) {}
+      boolean externalKeyMaterial,
+      Function<MessageType, Set<String>> plaintextColumns) {}
 
   /** Plans a {@link Copy} into the temporary file. */
   @FunctionalInterface
@@ -350,15 +399,20 @@ public final class ParquetRebuilder {
 
   /**
    * Copies the file into a temporary file as {@code plan} says, verifies the copy (same records, on
-   * the target only, the footer mode and key material storage asked for) and renames it over the
-   * file only while the file (and its sidecar) are unchanged.
+   * the target only, the footer mode, key material storage and plaintext columns asked for) and
+   * renames it over the file only while the file and its sidecar (or, for a plaintext file that
+   * gets one, whatever was at the sidecar's path) are unchanged.
    */
   private Outcome replace(
       Path file, FileIdentity identity, ParquetFile info, Set<String> before, CopyPlan plan) {
     long size = identity.size();
     Path temp = temp(file);
     Path tempSidecar = ParquetFile.sidecarOf(temp);
+    Path sidecar = ParquetFile.sidecarOf(file);
     try {
+      // A plaintext file ignores a sidecar: one at its path now is stale and may be replaced, but
+      // only if no writer puts one there meanwhile (absent stays absent, present stays the same).
+      FileIdentity sidecarIdentity = identityOrNull(sidecar);
       deleteQuietly(temp);
       deleteQuietly(tempSidecar);
       Copy copy = plan.into(temp);
@@ -373,29 +427,35 @@ public final class ParquetRebuilder {
       ParquetCopy.Digest written =
           ParquetCopy.digest(temp, ParquetCrypto.decryption(readConf, temp));
       ParquetFile layout = inspector.inspect(temp);
-      if (!written.equals(source)
-          || !layout.keyIds().equals(Set.of(target))
-          || layout.plaintextFooter() != copy.plaintextFooter()
+      String mismatch = null;
+      if (!written.equals(source)) {
+        mismatch = "its records differ from the original's";
+      } else if (!layout.keyIds().equals(Set.of(target))) {
+        mismatch = "it is not on the target key only";
+      } else if (layout.plaintextFooter() != copy.plaintextFooter()
           || layout.externalKeyMaterial() != copy.externalKeyMaterial()) {
+        mismatch = "its footer mode or key material storage is not the one asked for";
+      } else {
+        mismatch = plaintextMismatch(temp, layout, copy);
+      }
+      if (mismatch != null) {
         deleteQuietly(temp);
         deleteQuietly(tempSidecar);
         return Outcome.of(
             Status.FAILED,
             before,
             before,
-            "verification of the rewritten Parquet file failed",
+            "verification of the rewritten Parquet file failed: "
+                + mismatch
+                + "; the file was left as it was",
             size);
       }
       checkpoints.reached("parquet.rewrite.verified", file);
-      FileIdentity sidecarIdentity =
-          info.externalKeyMaterial() ? FileIdentity.of(info.sidecar()) : null;
-      if (!unchanged(file, identity)
-          || (sidecarIdentity != null && !unchanged(info.sidecar(), sidecarIdentity))) {
+      if (!unchanged(file, identity) || !Objects.equals(sidecarIdentity, identityOrNull(sidecar))) {
         deleteQuietly(temp);
         deleteQuietly(tempSidecar);
         return changed(before, size);
       }
-      Path sidecar = ParquetFile.sidecarOf(file);
       // A plaintext file ignores a sidecar: put the new one in place first, so that no moment
       // leaves an encrypted file without its key material.
       boolean sidecarFirst = copy.externalKeyMaterial() && !info.encrypted();
@@ -427,6 +487,24 @@ public final class ParquetRebuilder {
   }
 
   /**
+   * Null when the copy leaves exactly the columns {@code copy} says in plaintext; else which
+   * columns differ. A file without row groups has no column chunks to check.
+   */
+  private String plaintextMismatch(Path temp, ParquetFile layout, Copy copy) throws IOException {
+    List<String> how = inspector.layout(temp, layout).columns();
+    if (how.isEmpty()) {
+      return null;
+    }
+    MessageType schema = ParquetCopy.schema(temp, ParquetCrypto.decryption(readConf, temp));
+    Set<String> plaintext = plaintextColumns(schema, how);
+    Set<String> expected = copy.plaintextColumns().apply(schema);
+    if (plaintext.equals(expected)) {
+      return null;
+    }
+    return "its plaintext columns are " + plaintext + ", not " + expected;
+  }
+
+  /**
    * Encryption properties for a plaintext file: the footer (and, for uniform encryption, every
    * column) under the ring's alias, which the rebuild's key tools resolve to the target; the
    * columns asked for under column keys of their own. A column the file does not have fails the
@@ -438,17 +516,9 @@ public final class ParquetRebuilder {
     if (encryptPlaintext.uniform()) {
       c.set(PropertiesDrivenCryptoFactory.UNIFORM_KEY_PROPERTY_NAME, master);
     } else {
-      Set<String> present = new TreeSet<>();
-      schema.getColumns().forEach(d -> present.add(String.join(".", d.getPath())));
-      List<String> absent =
-          encryptPlaintext.columns().stream().filter(col -> !present.contains(col)).toList();
-      if (!absent.isEmpty()) {
-        throw new IllegalArgumentException(
-            "column(s) "
-                + String.join(", ", absent)
-                + " to encrypt are not in the file (its columns: "
-                + String.join(", ", present)
-                + "); the file stays plaintext: fix spec.parquet.encryptPlaintext.columns");
+      String absent = absentColumns(schema);
+      if (absent != null) {
+        throw new IllegalArgumentException(absent);
       }
       c.set(PropertiesDrivenCryptoFactory.FOOTER_KEY_PROPERTY_NAME, master);
       c.set(
@@ -462,6 +532,22 @@ public final class ParquetRebuilder {
     c.setBoolean(
         KeyToolkit.KEY_MATERIAL_INTERNAL_PROPERTY_NAME, !encryptPlaintext.externalKeyMaterial());
     return ParquetCrypto.encryption(c, temp);
+  }
+
+  /** Null when every column asked for is in {@code schema}; else what is missing and what to do. */
+  private String absentColumns(MessageType schema) {
+    Set<String> present = new TreeSet<>();
+    schema.getColumns().forEach(d -> present.add(String.join(".", d.getPath())));
+    List<String> absent =
+        encryptPlaintext.columns().stream().filter(col -> !present.contains(col)).toList();
+    if (absent.isEmpty()) {
+      return null;
+    }
+    return "column(s) "
+        + String.join(", ", absent)
+        + " to encrypt are not in the file (its columns: "
+        + String.join(", ", present)
+        + "); the file stays plaintext: fix spec.parquet.encryptPlaintext.columns";
   }
 
   private static void move(Path from, Path to) throws IOException {
@@ -623,6 +709,15 @@ public final class ParquetRebuilder {
         before,
         "changed while it was being rebuilt (a writer replaced it): left as the writer wrote it",
         size);
+  }
+
+  /** The file's identity, or null when there is no file. */
+  private static FileIdentity identityOrNull(Path file) throws IOException {
+    try {
+      return FileIdentity.of(file);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
   }
 
   private static boolean unchanged(Path file, FileIdentity identity) throws IOException {

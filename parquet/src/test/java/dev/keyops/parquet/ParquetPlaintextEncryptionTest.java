@@ -1,5 +1,6 @@
 package dev.keyops.parquet;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,6 +24,7 @@ import org.apache.parquet.crypto.keytools.KeyToolkit;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.io.LocalInputFile;
+import org.apache.parquet.schema.MessageType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,6 +82,17 @@ class ParquetPlaintextEncryptionTest {
     assertEquals(layout.externalKeyMaterial(), after.externalKeyMaterial());
     assertEquals(layout.doubleWrapping(), after.keys().get(0).material().doubleWrapping());
     assertEquals("ring-test", after.keys().get(0).material().masterKeyId());
+    MessageType schema =
+        ParquetCopy.schema(
+            file, ParquetCrypto.decryption(ParquetCrypto.configuration(ringPath), file));
+    List<String> how =
+        new ParquetInspector(ParquetCrypto.configuration(ringPath)).layout(file, after).columns();
+    assertEquals(schema.getColumns().size(), how.size());
+    for (int i = 0; i < how.size(); i++) {
+      String column = String.join(".", schema.getColumns().get(i).getPath());
+      boolean asked = layout.uniform() || layout.columns().contains(column);
+      assertEquals(asked, how.get(i) != null, column + " encrypted only if asked: " + how);
+    }
     if (!layout.externalKeyMaterial()) {
       List<String> columnKeys =
           after.keys().stream().skip(1).map(ParquetFile.KeyUse::where).sorted().toList();
@@ -125,6 +138,69 @@ class ParquetPlaintextEncryptionTest {
     assertEquals(Status.FOREIGN, notAsked.status());
     assertTrue(notAsked.plaintext());
     assertArrayEquals(before, Files.readAllBytes(file));
+  }
+
+  @Test
+  void aDryRunFailsAColumnTheFileLacksAsTheRealRunWould() throws Exception {
+    Path file = plain("p.parquet", 30);
+    byte[] before = Files.readAllBytes(file);
+    PlaintextEncryption layout =
+        new PlaintextEncryption(List.of("ssn", "salary"), false, true, false);
+
+    ParquetRebuilder.Outcome dry = rebuilder(layout, true, RebuildCheckpoints.NONE).rebuild(file);
+    ParquetRebuilder.Outcome fits =
+        rebuilder(
+                new PlaintextEncryption(List.of("ssn"), false, true, false),
+                true,
+                RebuildCheckpoints.NONE)
+            .rebuild(file);
+
+    assertEquals(Status.FAILED, dry.status());
+    assertTrue(dry.reason().contains("salary"), dry.reason());
+    assertTrue(dry.reason().contains("spec.parquet.encryptPlaintext.columns"), dry.reason());
+    assertEquals(Status.PENDING, fits.status(), fits.reason());
+    assertArrayEquals(before, Files.readAllBytes(file));
+  }
+
+  @Test
+  void aSidecarAWriterPutsBesideThePlaintextFileMeanwhileIsNeverOverwritten() throws Exception {
+    Path file = plain("p.parquet", 30);
+    byte[] before = Files.readAllBytes(file);
+    Path sidecar = ParquetFile.sidecarOf(file);
+    byte[] writers = "{\"a writer's key material\": true}".getBytes(UTF_8);
+    RebuildCheckpoints writer =
+        new RebuildCheckpoints() {
+          @Override
+          public void reached(String point) {}
+
+          @Override
+          public void reached(String point, Path f) throws IOException {
+            if (point.equals("parquet.rewrite.temp-written")) {
+              Files.write(sidecar, writers);
+            }
+          }
+        };
+    PlaintextEncryption external = new PlaintextEncryption(List.of(), false, true, true);
+
+    ParquetRebuilder.Outcome o = rebuilder(external, false, writer).rebuild(file);
+
+    assertEquals(Status.CHANGED, o.status(), o.reason());
+    assertArrayEquals(writers, Files.readAllBytes(sidecar));
+    assertArrayEquals(before, Files.readAllBytes(file));
+  }
+
+  @Test
+  void aStaleSidecarBesideAPlaintextFileIsReplacedByTheNewOne() throws Exception {
+    Path file = plain("p.parquet", 30);
+    Path ringPath = TestKeyBundles.write(dir.resolve("ring.json"), TestKeyBundles.doc(primary));
+    Files.write(ParquetFile.sidecarOf(file), "{}".getBytes(UTF_8));
+    PlaintextEncryption external = new PlaintextEncryption(List.of(), false, true, true);
+
+    ParquetRebuilder.Outcome o = rebuilder(external, false, RebuildCheckpoints.NONE).rebuild(file);
+
+    assertEquals(Status.REBUILT, o.status(), o.reason());
+    KeyToolkit.removeCacheEntriesForAllTokens();
+    assertEquals(ParquetFixtures.expected(30), ParquetFixtures.read(ringPath, file));
   }
 
   @Test

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -387,7 +388,7 @@ public final class Cli {
     }
 
     /** The layout of --parquet-encrypt-plaintext, or null when plaintext Parquet stays as is. */
-    private PlaintextEncryption plaintextParquetLayout() {
+    PlaintextEncryption plaintextParquetLayout() {
       boolean layoutGiven =
           parquetColumns != null
               || parquetPlaintextFooter
@@ -484,6 +485,33 @@ public final class Cli {
   }
 
   /** Parses {@code --bytes-per-second}; picocli reports a bad value and exits 2. */
+  /**
+   * The {@code rekey} options that ask for {@code layout} (what {@link
+   * Rekey#plaintextParquetLayout} reads back); none for null, which leaves plaintext Parquet as it
+   * is.
+   */
+  public static List<String> parquetArgs(PlaintextEncryption layout) {
+    if (layout == null) {
+      return List.of();
+    }
+    List<String> args = new ArrayList<>(List.of("--parquet-encrypt-plaintext"));
+    if (!layout.uniform()) {
+      args.add("--parquet-columns");
+      args.add(String.join(",", layout.columns()));
+    }
+    if (layout.plaintextFooter()) {
+      args.add("--parquet-plaintext-footer");
+    }
+    if (!layout.doubleWrapping()) {
+      args.add("--parquet-single-wrapping");
+    }
+    if (layout.externalKeyMaterial()) {
+      args.add("--parquet-key-material");
+      args.add("external");
+    }
+    return args;
+  }
+
   static final class RateConverter implements CommandLine.ITypeConverter<Long> {
     @Override
     public Long convert(String value) {
